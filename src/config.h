@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/**
+ * castrelayd's configuration: the command line and castrelay.conf (SPA-JSON, as PipeWire's own
+ * files). Pure parsing: no PipeWire connection, no Vulkan; errors are written to a caller's
+ * stream naming the bad value and what is accepted.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/dmabuf.h"
+#include "core/pipeline.h"
+
+#define CR_CONFIG_MAX_RELAYS 16
+#define CR_CONFIG_NAME_MAX 64
+#define CR_CONFIG_TARGET_MAX 256
+
+struct cr_relay_config {
+	char name[CR_CONFIG_NAME_MAX];     /**< output node is castrelay.<name> */
+	char source[CR_CONFIG_TARGET_MAX]; /**< node.name or object.serial */
+	bool has_crop;
+	struct cr_rect crop;     /**< source pixels */
+	uint32_t scale_w, scale_h; /**< 0: the (cropped) input size */
+	const struct cr_format_info *format;
+	bool dmabuf; /**< offer DMA-BUF input (default true; --no-dmabuf) */
+};
+
+struct cr_config {
+	struct cr_relay_config relays[CR_CONFIG_MAX_RELAYS];
+	unsigned n_relays;
+	char vulkan_device[128]; /**< "" = automatic; index or part of the name */
+	int verbosity;           /**< number of -v */
+	bool check_only;         /**< --check-config */
+};
+
+enum cr_config_result {
+	CR_CONFIG_RUN,   /**< parsed, go on */
+	CR_CONFIG_EXIT,  /**< --help/--version printed: exit 0 */
+	CR_CONFIG_USAGE, /**< bad usage or value, message written: exit 2 */
+};
+
+/** Sets the defaults (no relays, automatic device). */
+void cr_config_init(struct cr_config *cfg);
+
+/**
+ * Parses the command line into @cfg, reading -c FILE when given. Messages go to @out (help,
+ * version) and @err (errors).
+ */
+enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char **argv,
+					   FILE *out, FILE *err);
+
+/**
+ * Parses SPA-JSON @text (the contents of castrelay.conf; @origin names it in messages) and
+ * appends its relays to @cfg. Returns false and writes the reason to @err.
+ */
+bool cr_config_parse_text(struct cr_config *cfg, const char *text, const char *origin, FILE *err);
+
+/** Parses "X,Y,W,H" (W, H > 0). */
+bool cr_config_parse_rect(const char *s, struct cr_rect *r);
+
+/** Parses "WxH" (each 1..16384). */
+bool cr_config_parse_size(const char *s, uint32_t *w, uint32_t *h);
+
+/** Validates a relay (name characters, crop/scale ranges); writes the reason to @err. */
+bool cr_config_check_relay(const struct cr_relay_config *r, const char *origin, FILE *err);

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+#include "dmabuf.h"
+
+#include <drm_fourcc.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cr-params.h"
+
+/* Little-endian DRM names the bits of a 32-bit word, SPA names the bytes in memory:
+ * SPA BGRx == DRM XRGB8888. */
+static const struct cr_format_info formats[] = {
+	{ DRM_FORMAT_XRGB8888, "BGRx", CR_LAYOUT_BGRX, 1, 4, false },
+	{ DRM_FORMAT_XBGR8888, "RGBx", CR_LAYOUT_RGBX, 1, 4, false },
+	{ DRM_FORMAT_ARGB8888, "BGRA", CR_LAYOUT_BGRA, 1, 4, true },
+	{ DRM_FORMAT_ABGR8888, "RGBA", CR_LAYOUT_RGBA, 1, 4, true },
+};
+
+const struct cr_format_info *cr_format_info_from_fourcc(uint32_t fourcc)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (formats[i].fourcc == fourcc)
+			return &formats[i];
+	return NULL;
+}
+
+const struct cr_format_info *cr_format_info_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(formats[i].name, name) == 0)
+			return &formats[i];
+	return NULL;
+}
+
+const char *cr_format_names(void)
+{
+	return "BGRx|RGBx|BGRA|RGBA";
+}
+
+static bool check_plane(const struct cr_format_info *fmt, uint32_t width, uint32_t height,
+			uint32_t offset, uint32_t stride, uint64_t size, unsigned plane, char *why,
+			size_t why_len)
+{
+	uint64_t row = (uint64_t)width * fmt->bytes_per_pixel;
+	if (stride < row) {
+		snprintf(why, why_len, "plane %u: stride %u is less than width %u x %u bytes", plane,
+			 stride, width, fmt->bytes_per_pixel);
+		return false;
+	}
+	if (stride % 4 != 0 || offset % 4 != 0) {
+		snprintf(why, why_len, "plane %u: stride %u / offset %u not a multiple of 4", plane,
+			 stride, offset);
+		return false;
+	}
+	uint64_t need = (uint64_t)offset + (uint64_t)stride * (height - 1) + row;
+	if (need > size) {
+		snprintf(why, why_len,
+			 "plane %u: offset %u + stride %u x height %u needs %llu bytes, buffer has %llu",
+			 plane, offset, stride, height, (unsigned long long)need,
+			 (unsigned long long)size);
+		return false;
+	}
+	return true;
+}
+
+bool cr_dmabuf_check_plane(const struct cr_format_info *fmt, uint32_t width, uint32_t height,
+			    uint32_t offset, uint32_t stride, uint64_t size, char *why,
+			    size_t why_len)
+{
+	if (width == 0 || height == 0) {
+		snprintf(why, why_len, "empty frame %ux%u", width, height);
+		return false;
+	}
+	return check_plane(fmt, width, height, offset, stride, size, 0, why, why_len);
+}
+
+bool cr_dmabuf_validate(const struct cr_dmabuf *buf, char *why, size_t why_len)
+{
+	const struct cr_format_info *fmt = cr_format_info_from_fourcc(buf->fourcc);
+	if (!fmt) {
+		snprintf(why, why_len, "unsupported fourcc 0x%08x", buf->fourcc);
+		return false;
+	}
+	if (buf->modifier != DRM_FORMAT_MOD_LINEAR) {
+		snprintf(why, why_len, "modifier 0x%016llx is not LINEAR",
+			 (unsigned long long)buf->modifier);
+		return false;
+	}
+	if (buf->n_planes != fmt->n_planes) {
+		snprintf(why, why_len, "%u planes given, %s has %u", buf->n_planes, fmt->name,
+			 fmt->n_planes);
+		return false;
+	}
+	if (buf->width == 0 || buf->height == 0) {
+		snprintf(why, why_len, "empty frame %ux%u", buf->width, buf->height);
+		return false;
+	}
+	for (uint32_t i = 0; i < buf->n_planes; i++) {
+		const struct cr_dmabuf_plane *p = &buf->planes[i];
+		if (p->fd < 0) {
+			snprintf(why, why_len, "plane %u: no fd", i);
+			return false;
+		}
+		off_t size = lseek(p->fd, 0, SEEK_END);
+		if (size < 0) {
+			snprintf(why, why_len, "plane %u: fd %d has no size (lseek failed)", i, p->fd);
+			return false;
+		}
+		if (!check_plane(fmt, buf->width, buf->height, p->offset, p->stride,
+				 (uint64_t)size, i, why, why_len))
+			return false;
+	}
+	return true;
+}

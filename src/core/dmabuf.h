@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/**
+ * The plane descriptor of a frame buffer: the currency between the PipeWire side and the
+ * Vulkan side. Also the table of pixel formats castrelay understands, keyed by DRM fourcc
+ * (the SPA video format is mapped to it by pw-format), and validation of a peer's buffer
+ * layout before anything touches it.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CR_DMABUF_MAX_PLANES 4
+
+struct cr_dmabuf_plane {
+	int fd;          /**< borrowed: owned by whoever filled the descriptor */
+	uint32_t offset; /**< bytes */
+	uint32_t stride; /**< bytes */
+};
+
+struct cr_dmabuf {
+	uint32_t width;
+	uint32_t height;
+	uint32_t fourcc;   /**< DRM_FORMAT_* */
+	uint64_t modifier; /**< DRM_FORMAT_MOD_* */
+	uint32_t n_planes;
+	struct cr_dmabuf_plane planes[CR_DMABUF_MAX_PLANES];
+};
+
+struct cr_format_info {
+	uint32_t fourcc;   /**< DRM_FORMAT_* */
+	const char *name;  /**< the SPA/GStreamer name: "BGRx" */
+	uint32_t layout;   /**< CR_LAYOUT_* of shaders/cr-params.h, for packed formats */
+	uint32_t n_planes;
+	uint32_t bytes_per_pixel; /**< of plane 0 */
+	bool has_alpha;
+};
+
+/** The format with DRM fourcc @fourcc, or NULL when castrelay does not handle it. */
+const struct cr_format_info *cr_format_info_from_fourcc(uint32_t fourcc);
+
+/** The format named @name ("BGRx", case-sensitive as in SPA), or NULL. */
+const struct cr_format_info *cr_format_info_from_name(const char *name);
+
+/** "BGRx|RGBx|BGRA|RGBA": the names accepted by cr_format_info_from_name(), for messages. */
+const char *cr_format_names(void);
+
+/**
+ * Checks a buffer's layout against its format before import: plane count, strides (at least
+ * width * bytes per pixel, multiple of 4), offsets (multiple of 4) and that each plane fits
+ * inside its fd (size found with lseek(SEEK_END), which works on DMA-BUFs and memfds).
+ * Borrows the fds. Returns false and writes a one-line reason into @why on rejection.
+ */
+bool cr_dmabuf_validate(const struct cr_dmabuf *buf, char *why, size_t why_len);
+
+/**
+ * Checks one plane of @size bytes (a mapped SHM buffer or a whole DMA-BUF) with @stride and
+ * @offset against @fmt and the frame size, per frame: peers may change chunk offsets and
+ * strides at any time. Same rules and reason reporting as cr_dmabuf_validate().
+ */
+bool cr_dmabuf_check_plane(const struct cr_format_info *fmt, uint32_t width, uint32_t height,
+			    uint32_t offset, uint32_t stride, uint64_t size, char *why,
+			    size_t why_len);

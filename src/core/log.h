@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/**
+ * Logging for the core library, which must not depend on PipeWire. Messages go to stderr
+ * (journald when run as a service) as "castrelay.<topic>: message". Main-loop thread only for
+ * configuration; cr_log() itself is thread-safe (one fprintf per line).
+ */
+#include <stdarg.h>
+
+enum cr_log_level {
+	CR_LOG_ERROR = 0,
+	CR_LOG_WARN,
+	CR_LOG_INFO,
+	CR_LOG_DEBUG,
+};
+
+/** Messages above @level are dropped. The default is CR_LOG_WARN. */
+void cr_log_set_level(enum cr_log_level level);
+
+/** The current level. */
+enum cr_log_level cr_log_get_level(void);
+
+/** Logs one line; @topic is the module name without the "castrelay." prefix. */
+void cr_log(enum cr_log_level level, const char *topic, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define cr_log_error(topic, ...) cr_log(CR_LOG_ERROR, topic, __VA_ARGS__)
+#define cr_log_warn(topic, ...) cr_log(CR_LOG_WARN, topic, __VA_ARGS__)
+#define cr_log_info(topic, ...) cr_log(CR_LOG_INFO, topic, __VA_ARGS__)
+#define cr_log_debug(topic, ...) cr_log(CR_LOG_DEBUG, topic, __VA_ARGS__)

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/**
+ * The processing pipeline: takes an input frame (an imported DMA-BUF or CPU-visible pixels),
+ * runs the compute kernel(s) on the GPU and hands back the output pixels when the GPU is done.
+ * Submission never blocks: completion is reported through a pollable fd (an eventfd written by
+ * a fence-waiter thread), and finished jobs are delivered, in submission order, by
+ * cr_pipeline_dispatch() on the caller's loop. This header is free of Vulkan types so the
+ * PipeWire side can use it. All functions: main-loop thread only.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dmabuf.h"
+
+struct cr_vk_device;
+struct cr_pipeline;
+struct cr_pipeline_source;
+
+struct cr_rect {
+	uint32_t x, y, w, h;
+};
+
+struct cr_pipeline_frame {
+	const struct cr_format_info *format;
+	uint32_t width, height;
+	uint32_t offset, stride; /**< bytes, of the pixels in @source or @data */
+	/** An imported DMA-BUF, or NULL: then @data/@size are copied at submit time. */
+	struct cr_pipeline_source *source;
+	const void *data;
+	uint64_t size;
+	/** Inside width x height (the caller clamps); w == 0 means the whole frame. */
+	struct cr_rect crop;
+};
+
+struct cr_pipeline_target {
+	const struct cr_format_info *format;
+	uint32_t width, height;
+};
+
+struct cr_pipeline_result {
+	bool ok;            /**< false: the job failed or was cancelled at teardown */
+	const void *pixels; /**< tightly packed output; valid during the callback only */
+	uint32_t stride;    /**< bytes */
+	uint64_t size;      /**< bytes */
+	uint64_t gpu_ns;    /**< from submit to completion seen by the waiter */
+};
+
+/** Called by cr_pipeline_dispatch() for each finished job. */
+typedef void (*cr_pipeline_done_fn)(void *job_data, const struct cr_pipeline_result *result,
+				    void *data);
+
+/** Number of jobs that can be in flight at once. */
+#define CR_PIPELINE_SLOTS 2
+
+/**
+ * Builds the kernels on @dev (borrowed; must outlive the pipeline). @done/@data receive the
+ * results. Returns NULL and logs on failure.
+ */
+struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_done_fn done,
+				       void *data);
+
+/**
+ * Teardown only: waits for the GPU and reports every job not yet delivered with ok = false,
+ * so their owners can give the input buffers back. The pipeline stays usable.
+ */
+void cr_pipeline_drain(struct cr_pipeline *pipe);
+
+/**
+ * Drains, then frees everything. Sources must have been destroyed before. NULL is a no-op.
+ */
+void cr_pipeline_destroy(struct cr_pipeline *pipe);
+
+/** The fd to poll for readability; then call cr_pipeline_dispatch(). Owned by the pipeline. */
+int cr_pipeline_get_fd(const struct cr_pipeline *pipe);
+
+/** Delivers finished jobs through the done callback. Never blocks. */
+void cr_pipeline_dispatch(struct cr_pipeline *pipe);
+
+/** True when a job can be submitted now (a slot is free). */
+bool cr_pipeline_can_submit(const struct cr_pipeline *pipe);
+
+/** True after the device was lost; nothing more can be submitted. */
+bool cr_pipeline_device_lost(const struct cr_pipeline *pipe);
+
+/**
+ * Starts one job. @job_data is handed back with the result. Returns false (and logs) when no
+ * slot is free, the parameters are invalid or the submission failed; the done callback is
+ * not called then.
+ */
+bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
+			const struct cr_pipeline_target *out, void *job_data);
+
+/**
+ * Imports a LINEAR DMA-BUF (fds borrowed) for use as cr_pipeline_frame.source: the whole of
+ * plane 0's fd, so that offsets and strides can change per frame (they are checked then with
+ * cr_dmabuf_check_plane()). Returns NULL and logs when the device cannot import it.
+ */
+struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
+						     const struct cr_dmabuf *buf);
+
+/** Releases @src; if a job still reads it, it is freed once that job is done. NULL: no-op. */
+void cr_pipeline_source_destroy(struct cr_pipeline *pipe, struct cr_pipeline_source *src);
+
+/** True when the device can import DMA-BUFs at all. */
+bool cr_pipeline_can_import_dmabuf(const struct cr_pipeline *pipe);

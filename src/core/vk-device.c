@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+#include "vk-device.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+#define TOPIC "vk-device"
+
+const char *cr_vk_result_name(VkResult res)
+{
+	switch (res) {
+#define R(x) case x: return #x
+	R(VK_SUCCESS);
+	R(VK_NOT_READY);
+	R(VK_TIMEOUT);
+	R(VK_INCOMPLETE);
+	R(VK_ERROR_OUT_OF_HOST_MEMORY);
+	R(VK_ERROR_OUT_OF_DEVICE_MEMORY);
+	R(VK_ERROR_INITIALIZATION_FAILED);
+	R(VK_ERROR_DEVICE_LOST);
+	R(VK_ERROR_MEMORY_MAP_FAILED);
+	R(VK_ERROR_LAYER_NOT_PRESENT);
+	R(VK_ERROR_EXTENSION_NOT_PRESENT);
+	R(VK_ERROR_FEATURE_NOT_PRESENT);
+	R(VK_ERROR_INCOMPATIBLE_DRIVER);
+	R(VK_ERROR_TOO_MANY_OBJECTS);
+	R(VK_ERROR_FORMAT_NOT_SUPPORTED);
+	R(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+#undef R
+	default:
+		return "VK_ERROR_(unknown)";
+	}
+}
+
+bool cr_vk_check(struct cr_vk_device *dev, VkResult res, const char *what)
+{
+	if (res == VK_SUCCESS)
+		return true;
+	cr_log_error(TOPIC, "%s failed: %s (%d)", what, cr_vk_result_name(res), res);
+	if (res == VK_ERROR_DEVICE_LOST && dev)
+		dev->lost = true;
+	return false;
+}
+
+static bool has_extension(const VkExtensionProperties *exts, uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(exts[i].extensionName, name) == 0)
+			return true;
+	return false;
+}
+
+static int type_rank(VkPhysicalDeviceType type)
+{
+	switch (type) {
+	case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 0;
+	case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 1;
+	case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+	case VK_PHYSICAL_DEVICE_TYPE_CPU: return 3;
+	default: return 4;
+	}
+}
+
+static bool compute_family(VkPhysicalDevice phys, uint32_t *family)
+{
+	uint32_t n = 0;
+	vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, NULL);
+	VkQueueFamilyProperties props[16];
+	n = n > 16 ? 16 : n;
+	vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, props);
+	/* Prefer a family that also does graphics: on real GPUs it is the one other
+	 * processes' buffers are usually bound to, and it always supports compute. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < n; i++) {
+			VkQueueFlags f = props[i].queueFlags;
+			if (!(f & VK_QUEUE_COMPUTE_BIT))
+				continue;
+			if (pass == 0 && !(f & VK_QUEUE_GRAPHICS_BIT))
+				continue;
+			*family = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_index(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static VkPhysicalDevice choose(VkPhysicalDevice *devs, uint32_t n, const char *select)
+{
+	VkPhysicalDevice best = VK_NULL_HANDLE;
+	int best_rank = 99;
+	for (uint32_t i = 0; i < n; i++) {
+		VkPhysicalDeviceProperties p;
+		vkGetPhysicalDeviceProperties(devs[i], &p);
+		uint32_t family;
+		bool usable = compute_family(devs[i], &family) &&
+			      p.apiVersion >= VK_API_VERSION_1_1;
+		if (select && *select) {
+			bool match = is_index(select) ? strtoul(select, NULL, 10) == i
+						      : strcasestr(p.deviceName, select) != NULL;
+			if (match && usable)
+				return devs[i];
+			continue;
+		}
+		if (usable && type_rank(p.deviceType) < best_rank) {
+			best = devs[i];
+			best_rank = type_rank(p.deviceType);
+		}
+	}
+	return best;
+}
+
+static void log_devices(VkPhysicalDevice *devs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		VkPhysicalDeviceProperties p;
+		vkGetPhysicalDeviceProperties(devs[i], &p);
+		cr_log_error(TOPIC, "  device %u: %s (Vulkan %u.%u)", i, p.deviceName,
+			     VK_API_VERSION_MAJOR(p.apiVersion), VK_API_VERSION_MINOR(p.apiVersion));
+	}
+}
+
+struct cr_vk_device *cr_vk_device_create(const char *select)
+{
+	struct cr_vk_device *dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+
+	VkApplicationInfo app = {
+		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+		.pApplicationName = "castrelay",
+		.pEngineName = "castrelay",
+		.apiVersion = VK_API_VERSION_1_1,
+	};
+	VkInstanceCreateInfo ici = {
+		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+		.pApplicationInfo = &app,
+	};
+	VkResult res = vkCreateInstance(&ici, NULL, &dev->instance);
+	if (res != VK_SUCCESS) {
+		cr_log_error(TOPIC,
+			     "no Vulkan driver: vkCreateInstance failed with %s; install a Vulkan "
+			     "driver (mesa-vulkan-drivers provides lavapipe, a CPU implementation)",
+			     cr_vk_result_name(res));
+		goto err_free;
+	}
+
+	uint32_t n = 0;
+	vkEnumeratePhysicalDevices(dev->instance, &n, NULL);
+	if (n == 0) {
+		cr_log_error(TOPIC, "no Vulkan device: the Vulkan loader found no physical device; "
+				    "install mesa-vulkan-drivers (lavapipe) or your GPU's driver");
+		goto err_instance;
+	}
+	VkPhysicalDevice devs[16];
+	n = n > 16 ? 16 : n;
+	vkEnumeratePhysicalDevices(dev->instance, &n, devs);
+	dev->phys = choose(devs, n, select);
+	if (dev->phys == VK_NULL_HANDLE) {
+		if (select && *select)
+			cr_log_error(TOPIC, "no Vulkan device matches '%s' (an index or part of a "
+					    "name) with a compute queue and Vulkan 1.1; devices:",
+				     select);
+		else
+			cr_log_error(TOPIC, "no Vulkan device with a compute queue and Vulkan 1.1; "
+					    "devices:");
+		log_devices(devs, n);
+		goto err_instance;
+	}
+	vkGetPhysicalDeviceProperties(dev->phys, &dev->props);
+	vkGetPhysicalDeviceMemoryProperties(dev->phys, &dev->mem_props);
+	compute_family(dev->phys, &dev->queue_family);
+
+	uint32_t n_ext = 0;
+	vkEnumerateDeviceExtensionProperties(dev->phys, NULL, &n_ext, NULL);
+	VkExtensionProperties *exts = calloc(n_ext ? n_ext : 1, sizeof(*exts));
+	if (!exts)
+		goto err_instance;
+	vkEnumerateDeviceExtensionProperties(dev->phys, NULL, &n_ext, exts);
+
+	const char *enable[8];
+	uint32_t n_enable = 0;
+#define OPTIONAL(flag, name)                                   \
+	do {                                                   \
+		dev->ext.flag = has_extension(exts, n_ext, name); \
+		if (dev->ext.flag)                             \
+			enable[n_enable++] = name;             \
+	} while (0)
+	OPTIONAL(external_memory_fd, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
+	OPTIONAL(external_memory_dma_buf, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME);
+	OPTIONAL(image_drm_format_modifier, VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME);
+	OPTIONAL(external_semaphore_fd, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+	OPTIONAL(external_memory_host, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+#undef OPTIONAL
+	free(exts);
+	/* DMA-BUF import needs both; one without the other is useless. */
+	dev->ext.external_memory_dma_buf &= dev->ext.external_memory_fd;
+
+	float priority = 1.0f;
+	VkDeviceQueueCreateInfo qci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+		.queueFamilyIndex = dev->queue_family,
+		.queueCount = 1,
+		.pQueuePriorities = &priority,
+	};
+	VkDeviceCreateInfo dci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+		.queueCreateInfoCount = 1,
+		.pQueueCreateInfos = &qci,
+		.enabledExtensionCount = n_enable,
+		.ppEnabledExtensionNames = enable,
+	};
+	res = vkCreateDevice(dev->phys, &dci, NULL, &dev->dev);
+	if (res != VK_SUCCESS) {
+		cr_log_error(TOPIC, "vkCreateDevice on %s failed: %s", dev->props.deviceName,
+			     cr_vk_result_name(res));
+		goto err_instance;
+	}
+	vkGetDeviceQueue(dev->dev, dev->queue_family, 0, &dev->queue);
+	if (dev->ext.external_memory_fd)
+		dev->get_memory_fd_properties = (PFN_vkGetMemoryFdPropertiesKHR)vkGetDeviceProcAddr(
+			dev->dev, "vkGetMemoryFdPropertiesKHR");
+
+	cr_log_info(TOPIC, "using %s (Vulkan %u.%u, queue family %u); dma-buf import %s, "
+			   "drm modifiers %s, sync_fd semaphores %s",
+		    dev->props.deviceName, VK_API_VERSION_MAJOR(dev->props.apiVersion),
+		    VK_API_VERSION_MINOR(dev->props.apiVersion), dev->queue_family,
+		    dev->ext.external_memory_dma_buf ? "yes" : "no",
+		    dev->ext.image_drm_format_modifier ? "yes" : "no",
+		    dev->ext.external_semaphore_fd ? "yes" : "no");
+	return dev;
+
+err_instance:
+	vkDestroyInstance(dev->instance, NULL);
+err_free:
+	free(dev);
+	return NULL;
+}
+
+void cr_vk_device_destroy(struct cr_vk_device *dev)
+{
+	if (!dev)
+		return;
+	vkDeviceWaitIdle(dev->dev);
+	vkDestroyDevice(dev->dev, NULL);
+	vkDestroyInstance(dev->instance, NULL);
+	free(dev);
+}
+
+const char *cr_vk_device_name(const struct cr_vk_device *dev)
+{
+	return dev->props.deviceName;
+}
+
+int32_t cr_vk_device_memory_type(const struct cr_vk_device *dev, uint32_t type_bits,
+				 VkMemoryPropertyFlags want, VkMemoryPropertyFlags prefer)
+{
+	int32_t fallback = -1;
+	for (uint32_t i = 0; i < dev->mem_props.memoryTypeCount; i++) {
+		VkMemoryPropertyFlags f = dev->mem_props.memoryTypes[i].propertyFlags;
+		if (!(type_bits & (1u << i)) || (f & want) != want)
+			continue;
+		if ((f & prefer) == prefer)
+			return (int32_t)i;
+		if (fallback < 0)
+			fallback = (int32_t)i;
+	}
+	return fallback;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <pipewire/pipewire.h>
+#include <spa/utils/result.h>
+
+#include "core/log.h"
+#include "core/vk-device.h"
+#include "notify.h"
+#include "relay.h"
+
+#define TOPIC "daemon"
+
+struct daemon {
+	struct pw_main_loop *loop;
+	struct pw_context *context;
+	struct pw_core *in_core, *out_core;
+	struct spa_hook in_listener, out_listener;
+	struct spa_source *watchdog;
+	int exit_code;
+};
+
+static void quit(struct daemon *d, int code)
+{
+	if (code > d->exit_code)
+		d->exit_code = code;
+	pw_main_loop_quit(d->loop);
+}
+
+static void on_signal(void *data, int signal_number)
+{
+	struct daemon *d = data;
+	cr_log_info(TOPIC, "signal %d: stopping", signal_number);
+	quit(d, 0);
+}
+
+static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
+{
+	struct daemon *d = data;
+	if (id == PW_ID_CORE && res == -EPIPE) {
+		cr_log_error(TOPIC, "lost the connection to PipeWire: %s", message);
+		quit(d, 1);
+		return;
+	}
+	cr_log_warn(TOPIC, "PipeWire error on object %u: %s (%s)", id, message, spa_strerror(res));
+}
+
+static const struct pw_core_events core_events = {
+	PW_VERSION_CORE_EVENTS,
+	.error = on_core_error,
+};
+
+static void on_relay_fatal(void *data, const char *relay, const char *message)
+{
+	struct daemon *d = data;
+	fprintf(stderr, "castrelayd: relay '%s': %s\n", relay, message);
+	quit(d, 1);
+}
+
+static void on_watchdog(void *data, uint64_t expirations)
+{
+	cr_notify_watchdog();
+}
+
+static struct pw_core *connect_core(struct daemon *d, struct spa_hook *listener, const char *role)
+{
+	struct pw_properties *props = pw_properties_new(PW_KEY_APP_NAME, "castrelayd", NULL);
+	pw_properties_setf(props, PW_KEY_CLIENT_NAME, "castrelayd (%s)", role);
+	struct pw_core *core = pw_context_connect(d->context, props, 0);
+	if (!core) {
+		fprintf(stderr, "castrelayd: cannot connect to PipeWire (%s): %s; is pipewire running "
+				"for this user (XDG_RUNTIME_DIR=%s)?\n", role, strerror(errno),
+			getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "(unset)");
+		return NULL;
+	}
+	pw_core_add_listener(core, listener, &core_events, d);
+	return core;
+}
+
+int cr_daemon_run(const struct cr_config *cfg)
+{
+	struct daemon d = { 0 };
+	struct cr_relay *relays[CR_CONFIG_MAX_RELAYS] = { 0 };
+	struct cr_vk_device *dev = NULL;
+	int code = 1;
+
+	pw_init(NULL, NULL);
+	d.loop = pw_main_loop_new(NULL);
+	if (!d.loop)
+		goto out_deinit;
+	struct pw_loop *loop = pw_main_loop_get_loop(d.loop);
+	pw_loop_add_signal(loop, SIGINT, on_signal, &d);
+	pw_loop_add_signal(loop, SIGTERM, on_signal, &d);
+	d.context = pw_context_new(loop, NULL, 0);
+	if (!d.context)
+		goto out_loop;
+	/* Two connections: with a portal the input fd sees only the shared node. */
+	d.in_core = connect_core(&d, &d.in_listener, "input");
+	if (!d.in_core)
+		goto out_context;
+	d.out_core = connect_core(&d, &d.out_listener, "output");
+	if (!d.out_core)
+		goto out_in_core;
+
+	dev = cr_vk_device_create(cfg->vulkan_device);
+	if (!dev) {
+		fprintf(stderr, "castrelayd: no usable Vulkan device (see the messages above)\n");
+		goto out_out_core;
+	}
+	for (unsigned i = 0; i < cfg->n_relays; i++) {
+		relays[i] = cr_relay_create(d.in_core, d.out_core, dev, &cfg->relays[i],
+					    on_relay_fatal, &d);
+		if (!relays[i])
+			goto out_relays;
+	}
+
+	uint64_t wd_us = cr_notify_watchdog_interval_us();
+	if (wd_us) {
+		d.watchdog = pw_loop_add_timer(loop, on_watchdog, &d);
+		struct timespec ts = { (time_t)(wd_us / 1000000), (long)(wd_us % 1000000) * 1000 };
+		pw_loop_update_timer(loop, d.watchdog, &ts, &ts, false);
+	}
+	char status[256];
+	snprintf(status, sizeof(status), "relaying %u source(s) on %s", cfg->n_relays,
+		 cr_vk_device_name(dev));
+	cr_notify_ready(status);
+	cr_log_info(TOPIC, "%s", status);
+
+	pw_main_loop_run(d.loop);
+	code = d.exit_code;
+	cr_notify_stopping();
+	if (d.watchdog)
+		pw_loop_destroy_source(loop, d.watchdog);
+
+out_relays:
+	for (unsigned i = 0; i < cfg->n_relays; i++)
+		cr_relay_destroy(relays[i]);
+	cr_vk_device_destroy(dev);
+out_out_core:
+	spa_hook_remove(&d.out_listener);
+	pw_core_disconnect(d.out_core);
+out_in_core:
+	spa_hook_remove(&d.in_listener);
+	pw_core_disconnect(d.in_core);
+out_context:
+	pw_context_destroy(d.context);
+out_loop:
+	pw_main_loop_destroy(d.loop);
+out_deinit:
+	pw_deinit();
+	return code;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+#include "pw-format.h"
+
+#include <stdio.h>
+
+#include <spa/buffer/buffer.h>
+#include <spa/param/buffers.h>
+#include <spa/param/format-utils.h>
+#include <spa/param/param.h>
+#include <spa/param/video/format-utils.h>
+#include <spa/pod/builder.h>
+#include <spa/utils/defs.h>
+
+#include <drm_fourcc.h>
+
+static const struct {
+	uint32_t fourcc;
+	enum spa_video_format spa;
+} spa_map[] = {
+	{ DRM_FORMAT_XRGB8888, SPA_VIDEO_FORMAT_BGRx },
+	{ DRM_FORMAT_XBGR8888, SPA_VIDEO_FORMAT_RGBx },
+	{ DRM_FORMAT_ARGB8888, SPA_VIDEO_FORMAT_BGRA },
+	{ DRM_FORMAT_ABGR8888, SPA_VIDEO_FORMAT_RGBA },
+};
+
+enum spa_video_format cr_pw_format_to_spa(const struct cr_format_info *info)
+{
+	for (size_t i = 0; i < SPA_N_ELEMENTS(spa_map); i++)
+		if (spa_map[i].fourcc == info->fourcc)
+			return spa_map[i].spa;
+	return SPA_VIDEO_FORMAT_UNKNOWN;
+}
+
+const struct cr_format_info *cr_pw_format_from_spa(uint32_t format)
+{
+	for (size_t i = 0; i < SPA_N_ELEMENTS(spa_map); i++)
+		if (spa_map[i].spa == format)
+			return cr_format_info_from_fourcc(spa_map[i].fourcc);
+	return NULL;
+}
+
+struct spa_pod *cr_pw_format_build_enum(struct spa_pod_builder *b, const struct cr_format_info *info,
+					const uint64_t *modifiers, uint32_t n_modifiers)
+{
+	struct spa_pod_frame f[2];
+	spa_pod_builder_push_object(b, &f[0], SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat);
+	spa_pod_builder_add(b,
+		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
+		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
+		SPA_FORMAT_VIDEO_format, SPA_POD_Id(cr_pw_format_to_spa(info)),
+		0);
+	if (n_modifiers > 0) {
+		spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_modifier,
+				     SPA_POD_PROP_FLAG_MANDATORY | SPA_POD_PROP_FLAG_DONT_FIXATE);
+		spa_pod_builder_push_choice(b, &f[1], SPA_CHOICE_Enum, 0);
+		spa_pod_builder_long(b, (int64_t)modifiers[0]);
+		for (uint32_t i = 0; i < n_modifiers; i++)
+			spa_pod_builder_long(b, (int64_t)modifiers[i]);
+		spa_pod_builder_pop(b, &f[1]);
+	}
+	spa_pod_builder_add(b,
+		SPA_FORMAT_VIDEO_size, SPA_POD_CHOICE_RANGE_Rectangle(
+			&SPA_RECTANGLE(1920, 1080), &SPA_RECTANGLE(1, 1), &SPA_RECTANGLE(16384, 16384)),
+		SPA_FORMAT_VIDEO_framerate, SPA_POD_CHOICE_RANGE_Fraction(
+			&SPA_FRACTION(30, 1), &SPA_FRACTION(0, 1), &SPA_FRACTION(1000, 1)),
+		0);
+	return spa_pod_builder_pop(b, &f[0]);
+}
+
+struct spa_pod *cr_pw_format_build_fixed(struct spa_pod_builder *b, uint32_t id,
+					 const struct cr_format_info *info, uint32_t width,
+					 uint32_t height, uint32_t max_fps)
+{
+	return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_Format, id,
+		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
+		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
+		SPA_FORMAT_VIDEO_format, SPA_POD_Id(cr_pw_format_to_spa(info)),
+		SPA_FORMAT_VIDEO_size, SPA_POD_Rectangle(&SPA_RECTANGLE(width, height)),
+		SPA_FORMAT_VIDEO_framerate, SPA_POD_Fraction(&SPA_FRACTION(0, 1)),
+		SPA_FORMAT_VIDEO_maxFramerate, SPA_POD_CHOICE_RANGE_Fraction(
+			&SPA_FRACTION(max_fps, 1), &SPA_FRACTION(1, 1), &SPA_FRACTION(max_fps, 1)));
+}
+
+bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out, char *why,
+			size_t why_len)
+{
+	uint32_t media_type, media_subtype;
+	if (spa_format_parse(param, &media_type, &media_subtype) < 0 ||
+	    media_type != SPA_MEDIA_TYPE_video || media_subtype != SPA_MEDIA_SUBTYPE_raw) {
+		snprintf(why, why_len, "not raw video");
+		return false;
+	}
+	struct spa_video_info_raw raw = { 0 };
+	if (spa_format_video_raw_parse(param, &raw) < 0) {
+		snprintf(why, why_len, "unparsable raw video format");
+		return false;
+	}
+	*out = (struct cr_video_format){ 0 };
+	out->info = cr_pw_format_from_spa(raw.format);
+	if (!out->info) {
+		snprintf(why, why_len, "unsupported video format %u (accepted: %s)", raw.format,
+			 cr_format_names());
+		return false;
+	}
+	if (raw.size.width == 0 || raw.size.height == 0) {
+		snprintf(why, why_len, "no frame size");
+		return false;
+	}
+	out->width = raw.size.width;
+	out->height = raw.size.height;
+	out->has_modifier = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier) != NULL;
+	out->modifier = raw.modifier;
+	out->framerate_num = raw.framerate.num;
+	out->framerate_denom = raw.framerate.denom ? raw.framerate.denom : 1;
+	return true;
+}
+
+struct spa_pod *cr_pw_format_build_buffers(struct spa_pod_builder *b, bool dmabuf,
+					   uint32_t n_planes, uint32_t buffers, uint32_t size,
+					   uint32_t stride)
+{
+	if (dmabuf)
+		return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
+			SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(buffers, 2, 16),
+			SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(n_planes),
+			SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(1 << SPA_DATA_DmaBuf));
+	struct spa_pod_frame f;
+	spa_pod_builder_push_object(b, &f, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers);
+	spa_pod_builder_add(b,
+		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(buffers, 2, 16),
+		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
+		SPA_PARAM_BUFFERS_dataType,
+		SPA_POD_CHOICE_FLAGS_Int((1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr)),
+		0);
+	/* A consumer leaves size and stride to the producer, who may pad rows. */
+	if (size > 0)
+		spa_pod_builder_add(b,
+			SPA_PARAM_BUFFERS_size, SPA_POD_Int(size),
+			SPA_PARAM_BUFFERS_stride, SPA_POD_Int(stride),
+			0);
+	return spa_pod_builder_pop(b, &f);
+}
+
+struct spa_pod *cr_pw_format_build_meta(struct spa_pod_builder *b, uint32_t type, uint32_t size)
+{
+	return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+		SPA_PARAM_META_type, SPA_POD_Id(type),
+		SPA_PARAM_META_size, SPA_POD_Int(size));
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/**
+ * Pure SPA pod builders and parsers for castrelay's streams: no stream state, no I/O, so they
+ * are unit-tested directly. Formats are named by DRM fourcc on castrelay's side (see
+ * src/core/dmabuf.h); this file maps them to and from SPA video formats.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <spa/param/video/raw.h>
+#include <spa/pod/builder.h>
+#include <spa/pod/pod.h>
+
+#include "core/dmabuf.h"
+
+struct cr_video_format {
+	const struct cr_format_info *info;
+	uint32_t width, height;
+	bool has_modifier;
+	uint64_t modifier;
+	uint32_t framerate_num, framerate_denom; /**< 0/1 when variable or unknown */
+};
+
+/** The SPA video format of @info. */
+enum spa_video_format cr_pw_format_to_spa(const struct cr_format_info *info);
+
+/** The castrelay format for SPA video format @format, or NULL. */
+const struct cr_format_info *cr_pw_format_from_spa(uint32_t format);
+
+/**
+ * Builds the consumer's EnumFormat for @info: with @modifiers (n > 0) a DMA-BUF variant whose
+ * modifier property is MANDATORY|DONT_FIXATE, else the SHM variant without modifier. Any size
+ * and frame rate. Returns the pod inside @b, or NULL when @b overflowed.
+ */
+struct spa_pod *cr_pw_format_build_enum(struct spa_pod_builder *b, const struct cr_format_info *info,
+					const uint64_t *modifiers, uint32_t n_modifiers);
+
+/**
+ * Builds a fixed Format / EnumFormat for the producer side: @info at @width x @height, frame
+ * rate 0/1 (variable, driven by the input) with max @max_fps. Returns NULL on overflow.
+ */
+struct spa_pod *cr_pw_format_build_fixed(struct spa_pod_builder *b, uint32_t id,
+					 const struct cr_format_info *info, uint32_t width,
+					 uint32_t height, uint32_t max_fps);
+
+/**
+ * Parses a negotiated Format param. Returns false and writes a reason into @why when it is not
+ * raw video in a format castrelay handles or has no size.
+ */
+bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out, char *why,
+			size_t why_len);
+
+/**
+ * Builds the Buffers param for a negotiated format: DMA-BUF (blocks = planes) when @dmabuf,
+ * else MemFd|MemPtr with @size / @stride (both omitted when @size is 0, as a consumer that
+ * accepts the producer's padding does); @buffers wanted (min 2).
+ */
+struct spa_pod *cr_pw_format_build_buffers(struct spa_pod_builder *b, bool dmabuf,
+					   uint32_t n_planes, uint32_t buffers, uint32_t size,
+					   uint32_t stride);
+
+/** Builds a Meta param for @type (SPA_META_*) of @size bytes. */
+struct spa_pod *cr_pw_format_build_meta(struct spa_pod_builder *b, uint32_t type, uint32_t size);

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/**
+ * The consuming side of a relay: finds the source node, connects a video stream to it
+ * (WirePlumber links it), negotiates DMA-BUF (LINEAR) or SHM, hands each buffer to an importer
+ * once, and delivers the newest frame of each cycle. Main-loop thread.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pipewire/pipewire.h>
+
+#include "core/pipeline.h"
+#include "pw-format.h"
+
+struct cr_pw_input;
+
+struct cr_pw_input_frame {
+	const struct cr_video_format *format;
+	void *import;     /**< what events.import returned for this buffer (DMA-BUF), or NULL */
+	const void *data; /**< mapped pixels (SHM), NULL for DMA-BUF */
+	uint64_t size;    /**< bytes of the mapping or the DMA-BUF */
+	uint32_t offset, stride;
+	bool has_header;
+	uint64_t pts_ns; /**< from SPA_META_Header, when has_header */
+	uint64_t seq;
+	bool has_crop;
+	struct cr_rect crop; /**< from SPA_META_VideoCrop, clamped to the frame */
+};
+
+struct cr_pw_input_stats {
+	uint64_t received; /**< buffers dequeued */
+	uint64_t skipped;  /**< older buffers replaced by a newer one in the same cycle */
+	uint64_t corrupt;  /**< CORRUPTED header/chunk, empty chunk or invalid layout */
+};
+
+struct cr_pw_input_events {
+	/** Fatal for this relay: the source is missing or not a video source. */
+	void (*error)(void *data, const char *message);
+	/** A format was negotiated (also after renegotiation). */
+	void (*format)(void *data, const struct cr_video_format *format);
+	/** Import a DMA-BUF buffer once; return a handle or NULL when it cannot be imported. */
+	void *(*import)(void *data, const struct cr_dmabuf *buf);
+	/** Release a handle returned by import (buffer removed). */
+	void (*release_import)(void *data, void *handle);
+	/** A frame; give @token back with cr_pw_input_release() when done with it. */
+	void (*frame)(void *data, const struct cr_pw_input_frame *frame, void *token);
+};
+
+/**
+ * Creates the stream on @core (borrowed) for source @target (node.name or object.serial). The
+ * source is looked up first; events.error fires if it does not exist once the registry has
+ * been read. @node_name names our input node. @dmabuf: offer DMA-BUF (LINEAR) formats.
+ */
+struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
+				       const char *node_name, bool dmabuf,
+				       const struct cr_pw_input_events *events, void *data);
+
+/** Disconnects and frees; returns all held buffers first. NULL is a no-op. */
+void cr_pw_input_destroy(struct cr_pw_input *in);
+
+/** Gives a frame's buffer back to the producer. */
+void cr_pw_input_release(struct cr_pw_input *in, void *token);
+
+/** "dmabuf", "shm" or "none" (not negotiated). */
+const char *cr_pw_input_transport(const struct cr_pw_input *in);
+
+/** Counters since creation. */
+const struct cr_pw_input_stats *cr_pw_input_get_stats(const struct cr_pw_input *in);

@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * castrelay-sink: a PipeWire video consumer for tests and benchmarks. It links to one named
+ * node, counts frames, measures latency from the producer's header pts, optionally saves PNGs
+ * and verifies every frame of the castrelay test pattern against the CPU reference of the
+ * crop + scale kernel. The last lines on stdout are meant to be grepped by scripts.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <spa/param/video/format-utils.h>
+#include <spa/utils/result.h>
+#include <pipewire/pipewire.h>
+
+#include "cli.h"
+#include "cr-params.h"
+#include "png.h"
+#include "verify.h"
+
+#define PROG "castrelay-sink"
+#define MAX_FRAMES 10000000u
+
+struct options {
+	const char *target;
+	const char *remote;
+	uint32_t frames;
+	uint32_t timeout_s;
+	uint32_t skip;
+	const char *png_dir;
+	uint32_t png_every;
+	bool verify;
+	uint32_t src_width;
+	uint32_t src_height;
+	bool have_crop;
+	uint32_t crop[4];
+	uint32_t tolerance;
+	bool print_format;
+};
+
+struct sink {
+	struct options opt;
+	struct pw_main_loop *loop;
+	struct pw_context *context;
+	struct pw_core *core;
+	struct spa_hook core_listener;
+	struct pw_stream *stream;
+	struct spa_hook stream_listener;
+	struct spa_source *timer;
+
+	bool have_format;    /* a format is set now */
+	bool negotiated;     /* a format was set at some point: format and layout are valid */
+	struct spa_video_info_raw format;
+	uint32_t layout;
+	int offsets[4];      /* byte of R, G, B, A in a received pixel */
+
+	struct cr_verify verify;
+	uint8_t *rgb;        /* PNG scratch, width * height * 3 */
+	bool png_failed;
+
+	uint64_t *latency_ns; /* one per frame with a header pts */
+	uint32_t n_latency;
+	uint32_t frames;
+	uint32_t skipped;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	int exit_status;
+};
+
+static bool layout_from_spa(uint32_t format, uint32_t *layout)
+{
+	switch (format) {
+	case SPA_VIDEO_FORMAT_BGRx:
+		*layout = CR_LAYOUT_BGRX;
+		return true;
+	case SPA_VIDEO_FORMAT_RGBx:
+		*layout = CR_LAYOUT_RGBX;
+		return true;
+	case SPA_VIDEO_FORMAT_BGRA:
+		*layout = CR_LAYOUT_BGRA;
+		return true;
+	case SPA_VIDEO_FORMAT_RGBA:
+		*layout = CR_LAYOUT_RGBA;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SPA_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void quit(struct sink *sink, int status)
+{
+	if (status > sink->exit_status)
+		sink->exit_status = status;
+	pw_main_loop_quit(sink->loop);
+}
+
+static void on_format(struct sink *sink, const struct spa_pod *param)
+{
+	uint8_t storage[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
+	const struct spa_pod *params[2];
+	struct spa_video_info_raw info = { 0 };
+	uint32_t media_type, media_subtype, layout;
+
+	sink->have_format = false;
+	if (param == NULL)
+		return;
+
+	if (spa_format_parse(param, &media_type, &media_subtype) < 0 ||
+	    media_type != SPA_MEDIA_TYPE_video || media_subtype != SPA_MEDIA_SUBTYPE_raw ||
+	    spa_format_video_raw_parse(param, &info) < 0 ||
+	    !layout_from_spa(info.format, &layout) || info.size.width == 0 ||
+	    info.size.height == 0 || info.size.width > CR_CLI_MAX_DIMENSION ||
+	    info.size.height > CR_CLI_MAX_DIMENSION) {
+		pw_stream_set_error(sink->stream, -EINVAL, "unsupported format");
+		return;
+	}
+
+	if (sink->opt.png_dir != NULL) {
+		uint8_t *rgb = realloc(sink->rgb, (size_t)info.size.width * info.size.height * 3);
+		if (rgb == NULL) {
+			pw_stream_set_error(sink->stream, -ENOMEM, "no memory for PNG frames");
+			return;
+		}
+		sink->rgb = rgb;
+	}
+	if (sink->opt.verify)
+		cr_verify_set_destination(&sink->verify, info.size.width, info.size.height,
+					  layout);
+
+	sink->format = info;
+	sink->layout = layout;
+	bool bgr = layout == CR_LAYOUT_BGRX || layout == CR_LAYOUT_BGRA;
+	sink->offsets[0] = bgr ? 2 : 0;
+	sink->offsets[1] = 1;
+	sink->offsets[2] = bgr ? 0 : 2;
+	sink->offsets[3] = 3;
+	sink->have_format = true;
+	sink->negotiated = true;
+
+	if (sink->opt.print_format) {
+		printf("negotiated: %s %ux%u framerate %u/%u\n", cr_cli_layout_name(layout),
+		       info.size.width, info.size.height, info.framerate.num,
+		       info.framerate.denom);
+		fflush(stdout);
+	}
+
+	/*
+	 * No count, size or stride: the producer chooses them (castrelay-testsrc pads rows with
+	 * --stride-pad, and its buffer count is part of what a test exercises).
+	 */
+	params[0] = spa_pod_builder_add_object(&b,
+		SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
+		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
+		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(
+			(1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr)));
+	params[1] = spa_pod_builder_add_object(&b,
+		SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
+		SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_header)));
+	pw_stream_update_params(sink->stream, params, 2);
+}
+
+static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
+{
+	struct sink *sink = data;
+
+	if (id == SPA_PARAM_Format)
+		on_format(sink, param);
+}
+
+static void save_png(struct sink *sink, const uint8_t *pixels, uint32_t stride, uint32_t index)
+{
+	uint32_t width = sink->format.size.width, height = sink->format.size.height;
+	char path[4096];
+
+	for (uint32_t y = 0; y < height; y++) {
+		const uint8_t *row = pixels + (size_t)y * stride;
+		uint8_t *out = sink->rgb + (size_t)y * width * 3;
+		for (uint32_t x = 0; x < width; x++) {
+			for (int c = 0; c < 3; c++)
+				out[x * 3 + c] = row[x * 4 + sink->offsets[c]];
+		}
+	}
+	if (snprintf(path, sizeof(path), "%s/frame-%04u.png", sink->opt.png_dir, index) >=
+	    (int)sizeof(path)) {
+		fprintf(stderr, "sink: --png-dir path too long\n");
+		sink->png_failed = true;
+		return;
+	}
+	if (!cr_png_write_rgb(path, width, height, sink->rgb, (size_t)width * 3)) {
+		fprintf(stderr, "sink: cannot write %s: %s\n", path, strerror(errno));
+		sink->png_failed = true;
+	}
+}
+
+/* Returns the pixels of a usable buffer, or NULL (with *why) for one to skip. */
+static const uint8_t *frame_pixels(struct sink *sink, struct spa_buffer *buf, uint32_t *stride,
+				   const char **why)
+{
+	uint32_t width = sink->format.size.width, height = sink->format.size.height;
+	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
+
+	if (buf->n_datas < 1 || buf->datas[0].data == NULL) {
+		*why = "unmapped buffer";
+		return NULL;
+	}
+	struct spa_data *d = &buf->datas[0];
+	if ((h != NULL && (h->flags & SPA_META_HEADER_FLAG_CORRUPTED)) ||
+	    (d->chunk->flags & SPA_CHUNK_FLAG_CORRUPTED)) {
+		*why = "corrupted";
+		return NULL;
+	}
+	if (d->chunk->size == 0) {
+		*why = "empty chunk";
+		return NULL;
+	}
+	uint32_t offset = SPA_MIN(d->chunk->offset, d->maxsize);
+	uint32_t size = SPA_MIN(d->chunk->size, d->maxsize - offset);
+	int32_t s = d->chunk->stride;
+	if (s == 0)
+		s = (int32_t)(width * 4);
+	if (s < 0 || (uint32_t)s < width * 4 ||
+	    (uint64_t)(height - 1) * (uint32_t)s + width * 4 > size) {
+		*why = "chunk too small for the format";
+		return NULL;
+	}
+	*stride = (uint32_t)s;
+	return (const uint8_t *)d->data + offset;
+}
+
+static void handle_buffer(struct sink *sink, struct pw_buffer *b)
+{
+	uint64_t now = now_ns();
+	struct spa_buffer *buf = b->buffer;
+	const char *why = NULL;
+	uint32_t stride = 0;
+
+	if (!sink->have_format)
+		return;
+	const uint8_t *pixels = frame_pixels(sink, buf, &stride, &why);
+	if (pixels == NULL) {
+		if (sink->skipped++ < 5)
+			fprintf(stderr, "sink: skipping a buffer: %s\n", why);
+		return;
+	}
+
+	uint32_t index = sink->frames++;
+	if (index == 0)
+		sink->first_ns = now;
+	sink->last_ns = now;
+
+	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
+	if (h != NULL && h->pts > 0 && (uint64_t)h->pts <= now)
+		sink->latency_ns[sink->n_latency++] = now - (uint64_t)h->pts;
+
+	if (sink->opt.verify && index >= sink->opt.skip)
+		cr_verify_frame(&sink->verify, pixels, stride);
+	if (sink->opt.png_dir != NULL && !sink->png_failed && index % sink->opt.png_every == 0)
+		save_png(sink, pixels, stride, index);
+
+	if (sink->frames >= sink->opt.frames)
+		quit(sink, 0);
+}
+
+static void on_process(void *data)
+{
+	struct sink *sink = data;
+	struct pw_buffer *b;
+
+	/* Every buffer counts: older ones are not dropped, the point is to see them all. */
+	while (sink->frames < sink->opt.frames &&
+	       (b = pw_stream_dequeue_buffer(sink->stream)) != NULL) {
+		handle_buffer(sink, b);
+		pw_stream_queue_buffer(sink->stream, b);
+	}
+}
+
+static void on_state_changed(void *data, enum pw_stream_state old, enum pw_stream_state state,
+			     const char *error)
+{
+	struct sink *sink = data;
+
+	if (state == PW_STREAM_STATE_ERROR) {
+		fprintf(stderr, "sink: stream error: %s (target '%s', %u of %u frames arrived)\n",
+			error ? error : "unknown", sink->opt.target, sink->frames,
+			sink->opt.frames);
+		quit(sink, 1);
+	}
+}
+
+static const struct pw_stream_events stream_events = {
+	PW_VERSION_STREAM_EVENTS,
+	.state_changed = on_state_changed,
+	.param_changed = on_param_changed,
+	.process = on_process,
+};
+
+static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
+{
+	struct sink *sink = data;
+
+	fprintf(stderr, "sink: PipeWire error on object %u: %s (%s)\n", id,
+		message ? message : "", spa_strerror(res));
+	if (id == PW_ID_CORE)
+		quit(sink, 1);
+}
+
+static const struct pw_core_events core_events = {
+	PW_VERSION_CORE_EVENTS,
+	.error = on_core_error,
+};
+
+static void on_signal(void *data, int signal_number)
+{
+	struct sink *sink = data;
+
+	fprintf(stderr, "sink: interrupted after %u of %u frames\n", sink->frames,
+		sink->opt.frames);
+	quit(sink, 1);
+}
+
+static void on_timeout(void *data, uint64_t expirations)
+{
+	struct sink *sink = data;
+
+	fprintf(stderr, "sink: timeout after %u s: %u of %u frames arrived from '%s'%s\n",
+		sink->opt.timeout_s, sink->frames, sink->opt.frames, sink->opt.target,
+		sink->frames == 0 ? " (is the target running, and is WirePlumber?)" : "");
+	quit(sink, 1);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of the sorted latencies, in microseconds. */
+static uint64_t percentile_us(const uint64_t *sorted, uint32_t n, uint32_t pct)
+{
+	uint64_t rank = ((uint64_t)n * pct + 99) / 100;
+	return sorted[rank > 0 ? rank - 1 : 0] / 1000;
+}
+
+static void print_results(struct sink *sink)
+{
+	printf("frames: %u\n", sink->frames);
+	/* Frames per second over the intervals between the first and the last frame. */
+	if (sink->frames >= 2 && sink->last_ns > sink->first_ns)
+		printf("fps: %.2f\n", (double)(sink->frames - 1) * 1e9 /
+		       (double)(sink->last_ns - sink->first_ns));
+	else
+		printf("fps: n/a\n");
+	if (sink->n_latency > 0) {
+		qsort(sink->latency_ns, sink->n_latency, sizeof(*sink->latency_ns), compare_u64);
+		printf("latency_us: p50=%llu p99=%llu\n",
+		       (unsigned long long)percentile_us(sink->latency_ns, sink->n_latency, 50),
+		       (unsigned long long)percentile_us(sink->latency_ns, sink->n_latency, 99));
+	} else {
+		printf("latency_us: n/a\n");
+	}
+	if (sink->negotiated)
+		printf("format: %s %ux%u\n", cr_cli_layout_name(sink->layout),
+		       sink->format.size.width, sink->format.size.height);
+	else
+		printf("format: none\n");
+	if (sink->opt.verify)
+		printf("verify: checked=%u mismatched_frames=%u max_error=%u stale=%u\n",
+		       sink->verify.checked, sink->verify.mismatched_frames,
+		       sink->verify.max_error, sink->verify.stale);
+	if (sink->skipped > 0)
+		printf("skipped: %u\n", sink->skipped);
+	fflush(stdout);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " PROG " --target NODE [OPTION]...\n"
+		"Consumes video from one PipeWire node, measures it and optionally verifies the\n"
+		"castrelay test pattern.\n"
+		"\n"
+		"  --target NODE       node.name or object.serial to link to (required)\n"
+		"  --frames N          stop successfully after N frames (default 30)\n"
+		"  --timeout SEC       give up after SEC seconds (default 20)\n"
+		"  --skip N            do not verify the first N frames (default 0)\n"
+		"  --png-dir DIR       save frames as DIR/frame-NNNN.png (RGB, uncompressed)\n"
+		"  --png-every K       with --png-dir: save every K-th frame (default 1)\n"
+		"  --verify SRC_WxH    check frames against the test pattern of a WxH source\n"
+		"  --crop X,Y,W,H      with --verify: the source crop (default: whole source)\n"
+		"  --tolerance T       with --verify: largest channel error allowed (default 2)\n"
+		"  --print-format      print the negotiated format when it is set\n"
+		"  --remote NAME       PipeWire remote to connect to\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"Prints at the end: frames, fps, latency_us (p50, p99), format and, with\n"
+		"--verify, 'verify: checked=N mismatched_frames=M max_error=E stale=S'.\n"
+		"Exit status: 0 when all frames arrived (verified and fresh with --verify),\n"
+		"1 otherwise, 2 for bad usage.\n");
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { OPT_TARGET = 256, OPT_FRAMES, OPT_TIMEOUT, OPT_SKIP, OPT_PNG_DIR, OPT_PNG_EVERY,
+	       OPT_VERIFY, OPT_CROP, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE };
+	static const struct option long_options[] = {
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "skip", required_argument, NULL, OPT_SKIP },
+		{ "png-dir", required_argument, NULL, OPT_PNG_DIR },
+		{ "png-every", required_argument, NULL, OPT_PNG_EVERY },
+		{ "verify", required_argument, NULL, OPT_VERIFY },
+		{ "crop", required_argument, NULL, OPT_CROP },
+		{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
+		{ "print-format", no_argument, NULL, OPT_PRINT_FORMAT },
+		{ "remote", required_argument, NULL, OPT_REMOTE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool ok = true, have_every = false;
+	int c;
+
+	*opt = (struct options){
+		.frames = 30,
+		.timeout_s = 20,
+		.png_every = 1,
+		.tolerance = 2,
+	};
+	while (ok && (c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_TARGET:
+			opt->target = optarg;
+			break;
+		case OPT_FRAMES:
+			ok = cr_cli_parse_u32(PROG, "--frames", optarg, 1, MAX_FRAMES,
+					      &opt->frames);
+			break;
+		case OPT_TIMEOUT:
+			ok = cr_cli_parse_u32(PROG, "--timeout", optarg, 1, 86400,
+					      &opt->timeout_s);
+			break;
+		case OPT_SKIP:
+			ok = cr_cli_parse_u32(PROG, "--skip", optarg, 0, MAX_FRAMES, &opt->skip);
+			break;
+		case OPT_PNG_DIR:
+			opt->png_dir = optarg;
+			break;
+		case OPT_PNG_EVERY:
+			ok = cr_cli_parse_u32(PROG, "--png-every", optarg, 1, MAX_FRAMES,
+					      &opt->png_every);
+			have_every = true;
+			break;
+		case OPT_VERIFY:
+			ok = cr_cli_parse_size(PROG, "--verify", optarg, &opt->src_width,
+					       &opt->src_height);
+			opt->verify = true;
+			break;
+		case OPT_CROP:
+			ok = cr_cli_parse_rect(PROG, "--crop", optarg, opt->crop);
+			opt->have_crop = true;
+			break;
+		case OPT_TOLERANCE:
+			ok = cr_cli_parse_u32(PROG, "--tolerance", optarg, 0, 255,
+					      &opt->tolerance);
+			break;
+		case OPT_PRINT_FORMAT:
+			opt->print_format = true;
+			break;
+		case OPT_REMOTE:
+			opt->remote = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try '" PROG " --help'.\n");
+			return 2;
+		}
+	}
+	if (!ok)
+		return 2;
+	if (optind < argc) {
+		fprintf(stderr, PROG ": unexpected argument '%s'; try '" PROG " --help'.\n",
+			argv[optind]);
+		return 2;
+	}
+	if (opt->target == NULL || opt->target[0] == '\0') {
+		fprintf(stderr, PROG ": --target NODE is required (a node.name or "
+			"object.serial)\n");
+		return 2;
+	}
+	if (opt->have_crop && !opt->verify) {
+		fprintf(stderr, PROG ": --crop needs --verify SRC_WxH\n");
+		return 2;
+	}
+	if (have_every && opt->png_dir == NULL) {
+		fprintf(stderr, PROG ": --png-every needs --png-dir DIR\n");
+		return 2;
+	}
+	if (opt->png_dir != NULL && mkdir(opt->png_dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, PROG ": cannot create --png-dir '%s': %s\n", opt->png_dir,
+			strerror(errno));
+		return 2;
+	}
+	if (opt->have_crop && (opt->crop[0] + opt->crop[2] > opt->src_width ||
+			       opt->crop[1] + opt->crop[3] > opt->src_height)) {
+		fprintf(stderr, PROG ": invalid --crop value '%u,%u,%u,%u': it must lie inside "
+			"the %ux%u source given to --verify\n", opt->crop[0], opt->crop[1],
+			opt->crop[2], opt->crop[3], opt->src_width, opt->src_height);
+		return 2;
+	}
+	return -1;
+}
+
+static const struct spa_pod *build_enum_format(struct spa_pod_builder *b)
+{
+	return spa_pod_builder_add_object(b,
+		SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat,
+		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
+		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
+		SPA_FORMAT_VIDEO_format, SPA_POD_CHOICE_ENUM_Id(5,
+			SPA_VIDEO_FORMAT_BGRx, SPA_VIDEO_FORMAT_BGRx, SPA_VIDEO_FORMAT_RGBx,
+			SPA_VIDEO_FORMAT_BGRA, SPA_VIDEO_FORMAT_RGBA),
+		SPA_FORMAT_VIDEO_size, SPA_POD_CHOICE_RANGE_Rectangle(
+			&SPA_RECTANGLE(640, 480), &SPA_RECTANGLE(1, 1),
+			&SPA_RECTANGLE(CR_CLI_MAX_DIMENSION, CR_CLI_MAX_DIMENSION)),
+		SPA_FORMAT_VIDEO_framerate, SPA_POD_CHOICE_RANGE_Fraction(
+			&SPA_FRACTION(30, 1), &SPA_FRACTION(0, 1), &SPA_FRACTION(1000, 1)));
+}
+
+int main(int argc, char **argv)
+{
+	struct sink sink = { 0 };
+	uint8_t storage[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
+	const struct spa_pod *params[1];
+	int res;
+
+	res = parse_options(argc, argv, &sink.opt);
+	if (res >= 0)
+		return res;
+
+	sink.latency_ns = calloc(sink.opt.frames, sizeof(*sink.latency_ns));
+	if (sink.latency_ns == NULL) {
+		fprintf(stderr, "sink: out of memory\n");
+		return 1;
+	}
+	if (sink.opt.verify && !cr_verify_init(&sink.verify, sink.opt.src_width,
+					       sink.opt.src_height,
+					       sink.opt.have_crop ? sink.opt.crop : NULL,
+					       sink.opt.tolerance)) {
+		free(sink.latency_ns);
+		return 1;
+	}
+
+	pw_init(&argc, &argv);
+
+	sink.loop = pw_main_loop_new(NULL);
+	if (sink.loop == NULL) {
+		fprintf(stderr, "sink: cannot create a main loop: %m\n");
+		sink.exit_status = 1;
+		goto out_deinit;
+	}
+	struct pw_loop *loop = pw_main_loop_get_loop(sink.loop);
+	pw_loop_add_signal(loop, SIGINT, on_signal, &sink);
+	pw_loop_add_signal(loop, SIGTERM, on_signal, &sink);
+	sink.timer = pw_loop_add_timer(loop, on_timeout, &sink);
+	if (sink.timer == NULL) {
+		fprintf(stderr, "sink: cannot create a timer: %m\n");
+		sink.exit_status = 1;
+		goto out_loop;
+	}
+	pw_loop_update_timer(loop, sink.timer,
+			     &(struct timespec){ .tv_sec = sink.opt.timeout_s }, NULL, false);
+
+	sink.context = pw_context_new(loop, NULL, 0);
+	if (sink.context == NULL) {
+		fprintf(stderr, "sink: cannot create a PipeWire context: %m\n");
+		sink.exit_status = 1;
+		goto out_timer;
+	}
+	sink.core = pw_context_connect(sink.context,
+		sink.opt.remote ? pw_properties_new(PW_KEY_REMOTE_NAME, sink.opt.remote, NULL) :
+				  NULL, 0);
+	if (sink.core == NULL) {
+		fprintf(stderr, "sink: cannot connect to PipeWire%s%s: %m\n",
+			sink.opt.remote ? " remote " : "", sink.opt.remote ? sink.opt.remote : "");
+		sink.exit_status = 1;
+		goto out_context;
+	}
+	pw_core_add_listener(sink.core, &sink.core_listener, &core_events, &sink);
+
+	/*
+	 * WirePlumber honours target.object only for streams with media.type; dont-fallback
+	 * keeps it from linking another source when the target is missing, dont-move keeps it
+	 * from re-targeting us to the default source later (see DESIGN.md).
+	 */
+	sink.stream = pw_stream_new(sink.core, "castrelay-sink", pw_properties_new(
+		PW_KEY_MEDIA_TYPE, "Video",
+		PW_KEY_MEDIA_CATEGORY, "Capture",
+		PW_KEY_MEDIA_ROLE, "Screen",
+		PW_KEY_TARGET_OBJECT, sink.opt.target,
+		"node.dont-fallback", "true", /* WirePlumber keys: no PW_KEY_ macros */
+		"node.dont-move", "true",
+		NULL));
+	if (sink.stream == NULL) {
+		fprintf(stderr, "sink: cannot create a stream: %m\n");
+		sink.exit_status = 1;
+		goto out_core;
+	}
+	pw_stream_add_listener(sink.stream, &sink.stream_listener, &stream_events, &sink);
+
+	params[0] = build_enum_format(&b);
+	res = pw_stream_connect(sink.stream, PW_DIRECTION_INPUT, PW_ID_ANY,
+				PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS, params, 1);
+	if (res < 0) {
+		fprintf(stderr, "sink: cannot connect the stream: %s\n", spa_strerror(res));
+		sink.exit_status = 1;
+		goto out_stream;
+	}
+
+	pw_main_loop_run(sink.loop);
+
+	print_results(&sink);
+	if (sink.frames < sink.opt.frames || sink.png_failed ||
+	    (sink.opt.verify && (sink.verify.mismatched_frames > 0 || sink.verify.stale > 0)))
+		sink.exit_status = 1;
+
+out_stream:
+	pw_stream_destroy(sink.stream);
+out_core:
+	spa_hook_remove(&sink.core_listener);
+	pw_core_disconnect(sink.core);
+out_context:
+	pw_context_destroy(sink.context);
+out_timer:
+	pw_loop_destroy_source(loop, sink.timer);
+out_loop:
+	pw_main_loop_destroy(sink.loop);
+out_deinit:
+	pw_deinit();
+	if (sink.opt.verify)
+		cr_verify_finish(&sink.verify);
+	free(sink.rgb);
+	free(sink.latency_ns);
+	return sink.exit_status;
+}

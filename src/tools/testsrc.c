@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * castrelay-testsrc: a PipeWire Video/Source that drives its graph from a timer and fills
+ * frame n with the castrelay test pattern (pattern.h). It allocates its own buffer memory
+ * (memfd), and with --memfd-dmabuf offers a LINEAR modifier first and hands the memfds out as
+ * SPA_DATA_DmaBuf, which lets the DMA-BUF import path of a consumer run on machines without a
+ * DRM device. Negotiation follows PipeWire's src/examples/video-src-fixate.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <spa/param/video/format-utils.h>
+#include <spa/pod/builder.h>
+#include <spa/utils/result.h>
+#include <pipewire/pipewire.h>
+
+#include "cli.h"
+#include "cr-params.h"
+#include "pattern.h"
+
+#define PROG "castrelay-testsrc"
+#define BUFFERS_DEFAULT 4
+#define BUFFERS_MAX 16
+#define FLUSH_CYCLES 2
+
+struct options {
+	const char *name;
+	const char *remote;
+	uint32_t width;
+	uint32_t height;
+	uint32_t layout;
+	uint32_t fps;
+	uint32_t frames;
+	uint32_t stride_pad;
+	bool memfd_dmabuf;
+};
+
+/* Our allocation behind one pw_buffer, kept in pw_buffer->user_data. */
+struct allocation {
+	int fd;
+	void *map;
+	size_t size;
+};
+
+enum modifier_mode {
+	MODIFIER_NONE,   /* SHM: no modifier property */
+	MODIFIER_CHOICE, /* { LINEAR }, MANDATORY | DONT_FIXATE: asks the peer to intersect */
+	MODIFIER_FIXED,  /* LINEAR, MANDATORY: the fixated format we announce first */
+};
+
+struct testsrc {
+	struct options opt;
+	struct pw_main_loop *loop;
+	struct pw_context *context;
+	struct pw_core *core;
+	struct spa_hook core_listener;
+	struct pw_stream *stream;
+	struct spa_hook stream_listener;
+	struct spa_source *timer;
+	uint32_t stride;
+	bool have_format;
+	bool dmabuf;
+	uint64_t frame;       /* number of the next frame to fill */
+	uint32_t out_of_buffers;
+	uint32_t flush_cycles;
+	int exit_status;
+};
+
+static uint32_t layout_to_spa(uint32_t layout)
+{
+	switch (layout) {
+	case CR_LAYOUT_RGBX:
+		return SPA_VIDEO_FORMAT_RGBx;
+	case CR_LAYOUT_BGRA:
+		return SPA_VIDEO_FORMAT_BGRA;
+	case CR_LAYOUT_RGBA:
+		return SPA_VIDEO_FORMAT_RGBA;
+	default:
+		return SPA_VIDEO_FORMAT_BGRx;
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SPA_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void quit(struct testsrc *src, int status)
+{
+	if (status > src->exit_status)
+		src->exit_status = status;
+	pw_main_loop_quit(src->loop);
+}
+
+static const struct spa_pod *build_format(struct testsrc *src, struct spa_pod_builder *b,
+					  enum modifier_mode mode)
+{
+	struct spa_pod_frame f[2];
+
+	spa_pod_builder_push_object(b, &f[0], SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat);
+	spa_pod_builder_add(b,
+		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
+		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
+		SPA_FORMAT_VIDEO_format, SPA_POD_Id(layout_to_spa(src->opt.layout)),
+		0);
+	if (mode == MODIFIER_CHOICE) {
+		spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_modifier,
+				     SPA_POD_PROP_FLAG_MANDATORY | SPA_POD_PROP_FLAG_DONT_FIXATE);
+		/* An enum choice lists its default first, then the alternatives. */
+		spa_pod_builder_push_choice(b, &f[1], SPA_CHOICE_Enum, 0);
+		spa_pod_builder_long(b, DRM_FORMAT_MOD_LINEAR);
+		spa_pod_builder_long(b, DRM_FORMAT_MOD_LINEAR);
+		spa_pod_builder_pop(b, &f[1]);
+	} else if (mode == MODIFIER_FIXED) {
+		spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_modifier, SPA_POD_PROP_FLAG_MANDATORY);
+		spa_pod_builder_long(b, DRM_FORMAT_MOD_LINEAR);
+	}
+	spa_pod_builder_add(b,
+		SPA_FORMAT_VIDEO_size, SPA_POD_Rectangle(
+			&SPA_RECTANGLE(src->opt.width, src->opt.height)),
+		SPA_FORMAT_VIDEO_framerate, SPA_POD_Fraction(&SPA_FRACTION(src->opt.fps, 1)),
+		0);
+	return spa_pod_builder_pop(b, &f[0]);
+}
+
+/* The EnumFormats we announce: with --memfd-dmabuf the modifier variant first. */
+static uint32_t build_enum_formats(struct testsrc *src, struct spa_pod_builder *b,
+				   const struct spa_pod **params)
+{
+	uint32_t n = 0;
+
+	if (src->opt.memfd_dmabuf)
+		params[n++] = build_format(src, b, MODIFIER_CHOICE);
+	params[n++] = build_format(src, b, MODIFIER_NONE);
+	return n;
+}
+
+/* True when the DONT_FIXATE modifier choice offered by the peer contains LINEAR. */
+static bool choice_has_linear(const struct spa_pod_prop *prop)
+{
+	uint32_t n_values, choice;
+	const struct spa_pod *values = spa_pod_get_values(&prop->value, &n_values, &choice);
+
+	if (values->type != SPA_TYPE_Long || values->size != sizeof(int64_t))
+		return false;
+	const int64_t *mods = SPA_POD_BODY_CONST(values);
+	for (uint32_t i = 0; i < n_values; i++) {
+		if ((uint64_t)mods[i] == DRM_FORMAT_MOD_LINEAR)
+			return true;
+	}
+	return false;
+}
+
+static void on_format(struct testsrc *src, const struct spa_pod *param)
+{
+	uint8_t storage[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
+	const struct spa_pod *params[4];
+	uint32_t n_params = 0;
+	struct spa_video_info_raw info = { 0 };
+
+	src->have_format = false;
+	if (param == NULL)
+		return;
+
+	if (spa_format_video_raw_parse(param, &info) < 0 ||
+	    info.format != layout_to_spa(src->opt.layout) ||
+	    info.size.width != src->opt.width || info.size.height != src->opt.height) {
+		pw_stream_set_error(src->stream, -EINVAL, "unexpected format");
+		return;
+	}
+
+	const struct spa_pod_prop *mod = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier);
+	if (mod != NULL && !src->opt.memfd_dmabuf) {
+		pw_stream_set_error(src->stream, -EINVAL, "modifier without --memfd-dmabuf");
+		return;
+	}
+	if (mod != NULL && (mod->flags & SPA_POD_PROP_FLAG_DONT_FIXATE)) {
+		/*
+		 * The peer kept the modifiers it can take; a real producer would test-allocate
+		 * with them. Ours can only make LINEAR: announce it fixated in front of the
+		 * EnumFormats; PipeWire then renegotiates and sends the fixed Format.
+		 */
+		if (!choice_has_linear(mod)) {
+			pw_stream_set_error(src->stream, -EINVAL, "peer does not accept LINEAR");
+			return;
+		}
+		params[n_params++] = build_format(src, &b, MODIFIER_FIXED);
+		n_params += build_enum_formats(src, &b, params + n_params);
+		pw_stream_update_params(src->stream, params, n_params);
+		return;
+	}
+	if (mod != NULL && info.modifier != DRM_FORMAT_MOD_LINEAR) {
+		pw_stream_set_error(src->stream, -EINVAL, "modifier is not LINEAR");
+		return;
+	}
+
+	src->dmabuf = mod != NULL;
+	src->have_format = true;
+	fprintf(stderr, "testsrc: transport %s\n",
+		src->dmabuf ? "dmabuf (memfd, LINEAR)" : "shm");
+
+	uint32_t data_types = src->dmabuf ? 1u << SPA_DATA_DmaBuf :
+				(1u << SPA_DATA_MemFd) | (1u << SPA_DATA_MemPtr);
+	params[n_params++] = spa_pod_builder_add_object(&b,
+		SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
+		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(BUFFERS_DEFAULT, 2,
+								   BUFFERS_MAX),
+		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
+		SPA_PARAM_BUFFERS_size, SPA_POD_Int(src->stride * src->opt.height),
+		SPA_PARAM_BUFFERS_stride, SPA_POD_Int(src->stride),
+		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(data_types));
+	params[n_params++] = spa_pod_builder_add_object(&b,
+		SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
+		SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_header)));
+	pw_stream_update_params(src->stream, params, n_params);
+}
+
+static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
+{
+	struct testsrc *src = data;
+
+	if (id == SPA_PARAM_Format)
+		on_format(src, param);
+}
+
+static void on_add_buffer(void *data, struct pw_buffer *buffer)
+{
+	struct testsrc *src = data;
+	struct spa_buffer *buf = buffer->buffer;
+	struct spa_data *d = &buf->datas[0];
+	struct allocation *alloc;
+	size_t size = (size_t)src->stride * src->opt.height;
+	bool as_dmabuf = src->dmabuf && (d->type & (1u << SPA_DATA_DmaBuf));
+	const char *what;
+	int res;
+
+	if (buf->n_datas < 1 || (!as_dmabuf && !(d->type & (1u << SPA_DATA_MemFd)))) {
+		pw_stream_set_error(src->stream, -ENOTSUP, "no usable data type (0x%x)",
+				    buf->n_datas ? d->type : 0);
+		return;
+	}
+
+	alloc = calloc(1, sizeof(*alloc));
+	if (alloc == NULL) {
+		res = -errno;
+		what = "calloc";
+		goto fail;
+	}
+	alloc->fd = memfd_create("castrelay-testsrc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (alloc->fd < 0) {
+		res = -errno;
+		what = "memfd_create";
+		goto fail_alloc;
+	}
+	if (ftruncate(alloc->fd, (off_t)size) < 0) {
+		res = -errno;
+		what = "ftruncate";
+		goto fail_fd;
+	}
+	/* Consumers may rely on the size never changing under their mapping. */
+	if (fcntl(alloc->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		pw_log_warn("testsrc: cannot seal memfd: %m");
+	alloc->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, alloc->fd, 0);
+	if (alloc->map == MAP_FAILED) {
+		res = -errno;
+		what = "mmap";
+		goto fail_fd;
+	}
+	alloc->size = size;
+
+	if (as_dmabuf) {
+		d->type = SPA_DATA_DmaBuf;
+		d->flags = SPA_DATA_FLAG_READABLE;
+	} else {
+		d->type = SPA_DATA_MemFd;
+		d->flags = SPA_DATA_FLAG_READWRITE | SPA_DATA_FLAG_MAPPABLE;
+	}
+	d->fd = alloc->fd;
+	d->mapoffset = 0;
+	d->maxsize = (uint32_t)size;
+	d->data = alloc->map;
+	buffer->user_data = alloc;
+	return;
+
+fail_fd:
+	close(alloc->fd);
+fail_alloc:
+	free(alloc);
+fail:
+	pw_stream_set_error(src->stream, res, "%s: %s", what, spa_strerror(res));
+}
+
+static void on_remove_buffer(void *data, struct pw_buffer *buffer)
+{
+	struct allocation *alloc = buffer->user_data;
+	struct spa_data *d = &buffer->buffer->datas[0];
+
+	if (alloc == NULL)
+		return;
+	d->data = NULL;
+	d->fd = -1;
+	munmap(alloc->map, alloc->size);
+	close(alloc->fd);
+	free(alloc);
+	buffer->user_data = NULL;
+}
+
+static void fill_frame(struct testsrc *src, uint8_t *dst, uint64_t frame)
+{
+	uint32_t row_bytes = src->opt.width * 4;
+	int off[4];
+
+	/* Same byte placement as CR_LAYOUT_*: BGR layouts swap R and B, alpha/X is byte 3. */
+	bool bgr = src->opt.layout == CR_LAYOUT_BGRX || src->opt.layout == CR_LAYOUT_BGRA;
+	off[0] = bgr ? 2 : 0;
+	off[1] = 1;
+	off[2] = bgr ? 0 : 2;
+	off[3] = 3;
+
+	for (uint32_t y = 0; y < src->opt.height; y++) {
+		uint8_t *row = dst + (size_t)y * src->stride;
+		for (uint32_t x = 0; x < src->opt.width; x++) {
+			uint8_t rgba[4];
+			cr_pattern_rgba(x, y, frame, rgba);
+			for (int c = 0; c < 4; c++)
+				row[x * 4 + off[c]] = rgba[c];
+		}
+		/* Recognisable padding: a consumer that ignores the stride shows it. */
+		memset(row + row_bytes, 0x5a, src->stride - row_bytes);
+	}
+}
+
+static void on_process(void *data)
+{
+	struct testsrc *src = data;
+	struct pw_buffer *b;
+
+	if (!src->have_format || (src->opt.frames > 0 && src->frame >= src->opt.frames))
+		return;
+
+	b = pw_stream_dequeue_buffer(src->stream);
+	if (b == NULL) {
+		/* Consumer too slow: this tick produces nothing. */
+		if (src->out_of_buffers++ == 0)
+			fprintf(stderr, "testsrc: out of buffers, skipping ticks\n");
+		return;
+	}
+
+	struct spa_buffer *buf = b->buffer;
+	struct spa_data *d = &buf->datas[0];
+	uint32_t size = src->stride * src->opt.height;
+
+	if (d->data == NULL || d->maxsize < size) {
+		d->chunk->offset = 0;
+		d->chunk->size = 0;
+		d->chunk->stride = 0;
+		d->chunk->flags = SPA_CHUNK_FLAG_CORRUPTED;
+		pw_stream_queue_buffer(src->stream, b);
+		return;
+	}
+
+	fill_frame(src, d->data, src->frame);
+
+	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
+	if (h != NULL) {
+		h->pts = (int64_t)now_ns();
+		h->flags = 0;
+		h->seq = src->frame;
+		h->dts_offset = 0;
+	}
+	d->chunk->offset = 0;
+	d->chunk->size = size;
+	d->chunk->stride = (int32_t)src->stride;
+	d->chunk->flags = SPA_CHUNK_FLAG_NONE;
+	pw_stream_queue_buffer(src->stream, b);
+	src->frame++;
+}
+
+static void on_timeout(void *data, uint64_t expirations)
+{
+	struct testsrc *src = data;
+
+	/*
+	 * After the last frame keep the graph running for FLUSH_CYCLES more cycles before
+	 * quitting: a consumer that is not driven by its own data (node.async, the default for
+	 * non-RT streams) takes a buffer in a later cycle, and would otherwise miss the last one.
+	 */
+	if (src->opt.frames > 0 && src->frame >= src->opt.frames &&
+	    src->flush_cycles++ >= FLUSH_CYCLES) {
+		quit(src, 0);
+		return;
+	}
+	pw_stream_trigger_process(src->stream);
+}
+
+static void set_timer(struct testsrc *src, bool run)
+{
+	struct timespec value = { 0, 1 };
+	struct timespec interval = {
+		.tv_sec = 0,
+		.tv_nsec = (long)(SPA_NSEC_PER_SEC / src->opt.fps),
+	};
+
+	if (src->opt.fps == 1)
+		interval = (struct timespec){ .tv_sec = 1 };
+	pw_loop_update_timer(pw_main_loop_get_loop(src->loop), src->timer,
+			     run ? &value : NULL, run ? &interval : NULL, false);
+}
+
+static void on_state_changed(void *data, enum pw_stream_state old, enum pw_stream_state state,
+			     const char *error)
+{
+	struct testsrc *src = data;
+
+	switch (state) {
+	case PW_STREAM_STATE_ERROR:
+		fprintf(stderr, "testsrc: stream error: %s\n", error ? error : "unknown");
+		quit(src, 1);
+		break;
+	case PW_STREAM_STATE_PAUSED:
+		set_timer(src, false);
+		/* The consumer left after the last frame: no more cycles will come. */
+		if (src->opt.frames > 0 && src->frame >= src->opt.frames)
+			quit(src, 0);
+		break;
+	case PW_STREAM_STATE_STREAMING:
+		printf("testsrc: streaming %s %ux%u %s\n", src->opt.name, src->opt.width,
+		       src->opt.height, cr_cli_layout_name(src->opt.layout));
+		fflush(stdout);
+		/* When another node drives the graph, process() comes on its cycles. */
+		if (pw_stream_is_driving(src->stream))
+			set_timer(src, true);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct pw_stream_events stream_events = {
+	PW_VERSION_STREAM_EVENTS,
+	.state_changed = on_state_changed,
+	.param_changed = on_param_changed,
+	.add_buffer = on_add_buffer,
+	.remove_buffer = on_remove_buffer,
+	.process = on_process,
+};
+
+static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
+{
+	struct testsrc *src = data;
+
+	fprintf(stderr, "testsrc: PipeWire error on object %u: %s (%s)\n", id,
+		message ? message : "", spa_strerror(res));
+	if (id == PW_ID_CORE)
+		quit(src, 1);
+}
+
+static const struct pw_core_events core_events = {
+	PW_VERSION_CORE_EVENTS,
+	.error = on_core_error,
+};
+
+static void on_signal(void *data, int signal_number)
+{
+	quit(data, 0);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " PROG " [OPTION]...\n"
+		"A PipeWire Video/Source producing the castrelay test pattern.\n"
+		"\n"
+		"  --name NAME        node.name (default castrelay-testsrc)\n"
+		"  --size WxH         frame size (default 640x480)\n"
+		"  --format FMT       BGRx, RGBx, BGRA or RGBA (default BGRx)\n"
+		"  --fps N            frame rate, 1 to 1000 (default 30)\n"
+		"  --frames N         stop after N frames, 0 = run until a signal (default 0)\n"
+		"  --stride-pad N     extra bytes at the end of each row, 0 to 4096 (default 0)\n"
+		"  --memfd-dmabuf     offer a LINEAR DMA-BUF first and hand out memfds as DmaBuf\n"
+		"  --remote NAME      PipeWire remote to connect to (default: the usual one)\n"
+		"  -h, --help         show this help\n"
+		"\n"
+		"Prints 'testsrc: streaming NAME WxH FORMAT' on stdout when a consumer is linked,\n"
+		"and the negotiated transport on stderr.\n");
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_DMABUF,
+	       OPT_REMOTE };
+	static const struct option long_options[] = {
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "fps", required_argument, NULL, OPT_FPS },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
+		{ "stride-pad", required_argument, NULL, OPT_PAD },
+		{ "memfd-dmabuf", no_argument, NULL, OPT_DMABUF },
+		{ "remote", required_argument, NULL, OPT_REMOTE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	bool ok = true;
+
+	*opt = (struct options){
+		.name = "castrelay-testsrc",
+		.width = 640,
+		.height = 480,
+		.layout = CR_LAYOUT_BGRX,
+		.fps = 30,
+	};
+	while (ok && (c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_NAME:
+			opt->name = optarg;
+			if (optarg[0] == '\0') {
+				fprintf(stderr, PROG ": invalid --name value '': expected a "
+					"non-empty node name\n");
+				ok = false;
+			}
+			break;
+		case OPT_SIZE:
+			ok = cr_cli_parse_size(PROG, "--size", optarg, &opt->width, &opt->height);
+			break;
+		case OPT_FORMAT:
+			ok = cr_cli_parse_layout(PROG, "--format", optarg, &opt->layout);
+			break;
+		case OPT_FPS:
+			ok = cr_cli_parse_u32(PROG, "--fps", optarg, 1, 1000, &opt->fps);
+			break;
+		case OPT_FRAMES:
+			ok = cr_cli_parse_u32(PROG, "--frames", optarg, 0, UINT32_MAX,
+					      &opt->frames);
+			break;
+		case OPT_PAD:
+			ok = cr_cli_parse_u32(PROG, "--stride-pad", optarg, 0, 4096,
+					      &opt->stride_pad);
+			break;
+		case OPT_DMABUF:
+			opt->memfd_dmabuf = true;
+			break;
+		case OPT_REMOTE:
+			opt->remote = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try '" PROG " --help'.\n");
+			return 2;
+		}
+	}
+	if (!ok)
+		return 2;
+	if (optind < argc) {
+		fprintf(stderr, PROG ": unexpected argument '%s'; try '" PROG " --help'.\n",
+			argv[optind]);
+		return 2;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct testsrc src = { 0 };
+	uint8_t storage[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
+	const struct spa_pod *params[2];
+	uint32_t n_params;
+	char description[256];
+	int res;
+
+	res = parse_options(argc, argv, &src.opt);
+	if (res >= 0)
+		return res;
+	src.stride = src.opt.width * 4 + src.opt.stride_pad;
+	if ((uint64_t)src.stride * src.opt.height > INT32_MAX) {
+		fprintf(stderr, PROG ": a %ux%u frame with --stride-pad %u is too large\n",
+			src.opt.width, src.opt.height, src.opt.stride_pad);
+		return 2;
+	}
+	src.exit_status = 0;
+
+	pw_init(&argc, &argv);
+
+	src.loop = pw_main_loop_new(NULL);
+	if (src.loop == NULL) {
+		fprintf(stderr, "testsrc: cannot create a main loop: %m\n");
+		src.exit_status = 1;
+		goto out_deinit;
+	}
+	struct pw_loop *loop = pw_main_loop_get_loop(src.loop);
+	pw_loop_add_signal(loop, SIGINT, on_signal, &src);
+	pw_loop_add_signal(loop, SIGTERM, on_signal, &src);
+	src.timer = pw_loop_add_timer(loop, on_timeout, &src);
+	if (src.timer == NULL) {
+		fprintf(stderr, "testsrc: cannot create a timer: %m\n");
+		src.exit_status = 1;
+		goto out_loop;
+	}
+
+	src.context = pw_context_new(loop, NULL, 0);
+	if (src.context == NULL) {
+		fprintf(stderr, "testsrc: cannot create a PipeWire context: %m\n");
+		src.exit_status = 1;
+		goto out_timer;
+	}
+	src.core = pw_context_connect(src.context,
+		src.opt.remote ? pw_properties_new(PW_KEY_REMOTE_NAME, src.opt.remote, NULL) :
+				 NULL, 0);
+	if (src.core == NULL) {
+		fprintf(stderr, "testsrc: cannot connect to PipeWire%s%s: %m\n",
+			src.opt.remote ? " remote " : "", src.opt.remote ? src.opt.remote : "");
+		src.exit_status = 1;
+		goto out_context;
+	}
+	pw_core_add_listener(src.core, &src.core_listener, &core_events, &src);
+
+	snprintf(description, sizeof(description), "castrelay test source %ux%u %s",
+		 src.opt.width, src.opt.height, cr_cli_layout_name(src.opt.layout));
+	src.stream = pw_stream_new(src.core, "castrelay-testsrc", pw_properties_new(
+		PW_KEY_MEDIA_CLASS, "Video/Source",
+		PW_KEY_MEDIA_TYPE, "Video",
+		PW_KEY_MEDIA_CATEGORY, "Capture",
+		PW_KEY_MEDIA_ROLE, "Screen",
+		PW_KEY_NODE_NAME, src.opt.name,
+		PW_KEY_NODE_DESCRIPTION, description,
+		NULL));
+	if (src.stream == NULL) {
+		fprintf(stderr, "testsrc: cannot create a stream: %m\n");
+		src.exit_status = 1;
+		goto out_core;
+	}
+	pw_stream_add_listener(src.stream, &src.stream_listener, &stream_events, &src);
+
+	n_params = build_enum_formats(&src, &b, params);
+	res = pw_stream_connect(src.stream, PW_DIRECTION_OUTPUT, PW_ID_ANY,
+				PW_STREAM_FLAG_DRIVER | PW_STREAM_FLAG_ALLOC_BUFFERS |
+				PW_STREAM_FLAG_MAP_BUFFERS, params, n_params);
+	if (res < 0) {
+		fprintf(stderr, "testsrc: cannot connect the stream: %s\n", spa_strerror(res));
+		src.exit_status = 1;
+		goto out_stream;
+	}
+
+	pw_main_loop_run(src.loop);
+
+out_stream:
+	/* Destroying the stream emits state changes that still use the timer. */
+	pw_stream_destroy(src.stream);
+out_core:
+	spa_hook_remove(&src.core_listener);
+	pw_core_disconnect(src.core);
+out_context:
+	pw_context_destroy(src.context);
+out_timer:
+	pw_loop_destroy_source(loop, src.timer);
+out_loop:
+	pw_main_loop_destroy(src.loop);
+out_deinit:
+	pw_deinit();
+	return src.exit_status;
+}

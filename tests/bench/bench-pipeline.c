@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-frame cost of the crop+scale+convert pass through the real pipeline (SHM input: the
+ * staging copy is included, as in the daemon), with the CPU reference measured in the same
+ * run as the baseline. Prints one line per scenario; asserts nothing about speed.
+ *
+ * Usage: bench-pipeline [FRAMES]   (CR_TEST_VK_DEVICE selects the device)
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include <drm_fourcc.h>
+
+#include "log.h"
+#include "reference.h"
+#include "run-sync.h"
+#include "test.h"
+#include "vk-device.h"
+
+struct scenario {
+	const char *name;
+	uint32_t src_w, src_h;
+	struct cr_rect crop;
+	uint32_t dst_w, dst_h;
+};
+
+static const struct scenario scenarios[] = {
+	{ "1080p identity", 1920, 1080, { 0 }, 1920, 1080 },
+	{ "1080p -> 720p", 1920, 1080, { 0 }, 1280, 720 },
+	{ "4K -> 1080p", 3840, 2160, { 0 }, 1920, 1080 },
+	{ "4K crop 1280x720 -> 640x360", 3840, 2160, { 1000, 500, 1280, 720 }, 640, 360 },
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(uint64_t *v, unsigned n, double p)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return (double)v[(unsigned)(p * (n - 1))] / 1000.0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned frames = argc > 1 ? (unsigned)atoi(argv[1]) : 200;
+	if (frames < 2)
+		frames = 2;
+	struct cr_vk_device *dev = cr_vk_device_create(getenv("CR_TEST_VK_DEVICE"));
+	if (!dev)
+		return CR_TEST_SKIP;
+	struct cr_pipeline *pipe = cr_pipeline_create(dev, run_sync_done, NULL);
+	if (!pipe)
+		return CR_TEST_BROKEN;
+	printf("device: %s\n", cr_vk_device_name(dev));
+	printf("%-30s %10s %10s %10s %10s %12s\n", "scenario (SHM in, BGRx)", "gpu p50",
+	       "gpu p99", "frame p50", "frame p99", "cpu ref");
+	const struct cr_format_info *bgrx = cr_format_info_from_fourcc(DRM_FORMAT_XRGB8888);
+	uint64_t *gpu = calloc(frames, sizeof(uint64_t)), *wall = calloc(frames, sizeof(uint64_t));
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		const struct scenario *s = &scenarios[i];
+		size_t src_bytes = (size_t)s->src_w * s->src_h * 4;
+		uint32_t *src = malloc(src_bytes);
+		uint32_t *dst = malloc((size_t)s->dst_w * s->dst_h * 4);
+		for (size_t k = 0; k < src_bytes / 4; k++)
+			src[k] = (uint32_t)k * 2654435761u;
+		struct cr_pipeline_frame in = {
+			.format = bgrx, .width = s->src_w, .height = s->src_h,
+			.stride = s->src_w * 4, .data = src, .size = src_bytes, .crop = s->crop,
+		};
+		struct cr_pipeline_target out = { bgrx, s->dst_w, s->dst_h };
+		struct run_sync_result r = { .pixels = dst };
+		run_sync(pipe, &in, &out, &r); /* warm-up: allocations, pipeline caches */
+		unsigned ok = 0;
+		for (unsigned f = 0; f < frames; f++) {
+			uint64_t t0 = now_ns();
+			if (!run_sync(pipe, &in, &out, &r))
+				break;
+			wall[ok] = now_ns() - t0;
+			gpu[ok++] = r.gpu_ns;
+		}
+		/* Baseline: the same work on the CPU (single-threaded reference). */
+		struct cr_rect c = s->crop.w ? s->crop : (struct cr_rect){ 0, 0, s->src_w, s->src_h };
+		struct cr_scale_params p = {
+			.src_stride = s->src_w, .src_width = s->src_w, .src_height = s->src_h,
+			.src_layout = bgrx->layout, .crop_x = c.x, .crop_y = c.y, .crop_w = c.w,
+			.crop_h = c.h, .dst_stride = s->dst_w, .dst_width = s->dst_w,
+			.dst_height = s->dst_h, .dst_layout = bgrx->layout,
+		};
+		unsigned cpu_runs = 3;
+		uint64_t t0 = now_ns();
+		for (unsigned k = 0; k < cpu_runs; k++)
+			cr_reference_scale(&p, src, dst);
+		double cpu_us = (double)(now_ns() - t0) / cpu_runs / 1000.0;
+		if (ok < 2)
+			printf("%-30s failed after %u frames\n", s->name, ok);
+		else
+			printf("%-30s %8.0fus %8.0fus %8.0fus %8.0fus %10.0fus\n", s->name,
+			       pct(gpu, ok, 0.5), pct(gpu, ok, 0.99), pct(wall, ok, 0.5),
+			       pct(wall, ok, 0.99), cpu_us);
+		free(src);
+		free(dst);
+	}
+	printf("gpu = submit to fence seen by the waiter thread; frame = staging copy + submit + "
+	       "completion + readback copy, as the daemon does; cpu ref = src/core/reference.c, "
+	       "one thread, %u runs\n", 3u);
+	free(gpu);
+	free(wall);
+	cr_pipeline_destroy(pipe);
+	cr_vk_device_destroy(dev);
+	return 0;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# (i) A real third-party consumer: GStreamer's pipewiresrc records 10 frames of the relay
+# (scaled to 160x120, so that a consumer wrongly linked to the source itself could not pass),
+# and the recorded pixels are checked against the CPU reference.
+. "${CR_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/castrelay.sh" || exit 99
+need_castrelay daemon testsrc
+need_prog gst-launch-1.0 gst-inspect-1.0 python3
+gst-inspect-1.0 pipewiresrc >/dev/null 2>&1 ||
+	cr_skip "GStreamer's pipewiresrc is missing (package gstreamer1.0-pipewire)"
+pw_env_start
+
+start_testsrc castrelay-testsrc --size 320x240 --format BGRx --fps 30
+start_daemon t1 --source castrelay-testsrc --name t1 --crop 0,0,320,240 --scale 160x120
+raw=$CR_TEST_DIR/frames.raw
+# node.dont-fallback: a missing target must fail, not silently link another source.
+run_fg gst 60 gst-launch-1.0 -e \
+	pipewiresrc target-object=castrelay.t1 num-buffers=10 \
+	'stream-properties=props,node.dont-fallback=(string)true' \
+	! video/x-raw,format=BGRx,width=160,height=120 \
+	! filesink location="$raw"
+check_eq "gst-launch-1.0 exit status" "$CR_RC" 0
+check_eq "bytes recorded (10 frames of 160x120 BGRx)" "$(stat -c %s "$raw" 2>/dev/null)" \
+	$((10 * 160 * 120 * 4))
+run_fg check-raw 60 python3 "$CR_SOURCE_ROOT/tests/lib/check-raw-frames.py" \
+	"$raw" 160x120 BGRx 320x240 0,0,320,240 10
+check_eq "recorded pixels match the reference and advance" "$CR_RC" 0
+stop_daemon t1
+cr_finish

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* The pod builders and the parser: what castrelay offers is what it then accepts, the
+ * DMA-BUF variant carries a MANDATORY|DONT_FIXATE LINEAR modifier, the SHM variant none. */
+#include <drm_fourcc.h>
+#include <spa/param/video/format-utils.h>
+#include <spa/buffer/buffer.h>
+#include <spa/pod/iter.h>
+
+#include "pw-format.h"
+#include "test.h"
+
+static void test_enum_dmabuf(void)
+{
+	uint8_t buffer[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+	const struct cr_format_info *info = cr_format_info_from_name("BGRx");
+	uint64_t linear = DRM_FORMAT_MOD_LINEAR;
+	struct spa_pod *pod = cr_pw_format_build_enum(&b, info, &linear, 1);
+	if (!CHECK(pod != NULL))
+		return;
+	const struct spa_pod_prop *prop =
+		spa_pod_find_prop(pod, NULL, SPA_FORMAT_VIDEO_modifier);
+	if (!CHECK(prop != NULL))
+		return;
+	CHECK_EQ_HEX(prop->flags & (SPA_POD_PROP_FLAG_MANDATORY | SPA_POD_PROP_FLAG_DONT_FIXATE),
+		     SPA_POD_PROP_FLAG_MANDATORY | SPA_POD_PROP_FLAG_DONT_FIXATE);
+	uint32_t n_vals, choice;
+	const struct spa_pod *vals = spa_pod_get_values(&prop->value, &n_vals, &choice);
+	CHECK_EQ_INT(choice, SPA_CHOICE_Enum);
+	CHECK_EQ_INT(n_vals, 2); /* default + one alternative */
+	CHECK_EQ_INT(((const int64_t *)SPA_POD_BODY_CONST(vals))[0], 0);
+	CHECK(spa_pod_find_prop(pod, NULL, SPA_FORMAT_VIDEO_format) != NULL);
+
+	struct spa_pod *shm = cr_pw_format_build_enum(&b, info, NULL, 0);
+	CHECK(shm != NULL && spa_pod_find_prop(shm, NULL, SPA_FORMAT_VIDEO_modifier) == NULL);
+}
+
+static void test_fixed_roundtrip(void)
+{
+	uint8_t buffer[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+	const char *names[] = { "BGRx", "RGBx", "BGRA", "RGBA" };
+	for (int i = 0; i < 4; i++) {
+		const struct cr_format_info *info = cr_format_info_from_name(names[i]);
+		struct spa_pod *pod = cr_pw_format_build_fixed(&b, SPA_PARAM_Format, info, 640,
+							       360, 60);
+		struct cr_video_format f;
+		char why[128];
+		CHECK_MSG(cr_pw_format_parse(pod, &f, why, sizeof(why)), "%s: %s", names[i], why);
+		CHECK(f.info == info);
+		CHECK_EQ_INT(f.width, 640);
+		CHECK_EQ_INT(f.height, 360);
+		CHECK(!f.has_modifier);
+	}
+}
+
+static void test_parse_rejects(void)
+{
+	uint8_t buffer[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+	struct spa_pod *pod = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_Format,
+		SPA_PARAM_Format,
+		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
+		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
+		SPA_FORMAT_VIDEO_format, SPA_POD_Id(SPA_VIDEO_FORMAT_YUY2),
+		SPA_FORMAT_VIDEO_size, SPA_POD_Rectangle(&SPA_RECTANGLE(320, 240)));
+	struct cr_video_format f;
+	char why[128];
+	CHECK(!cr_pw_format_parse(pod, &f, why, sizeof(why)));
+	CHECK_MSG(strstr(why, "unsupported video format") != NULL, "%s", why);
+
+	pod = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_Format, SPA_PARAM_Format,
+		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_audio),
+		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw));
+	CHECK(!cr_pw_format_parse(pod, &f, why, sizeof(why)));
+	CHECK_MSG(strstr(why, "not raw video") != NULL, "%s", why);
+}
+
+static void test_buffers(void)
+{
+	uint8_t buffer[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+	struct spa_pod *dmabuf = cr_pw_format_build_buffers(&b, true, 1, 4, 0, 0);
+	int32_t blocks = 0, data_type = 0;
+	CHECK(spa_pod_parse_object(dmabuf, SPA_TYPE_OBJECT_ParamBuffers, NULL,
+				   SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(&blocks)) >= 0);
+	CHECK_EQ_INT(blocks, 1);
+	const struct spa_pod_prop *p = spa_pod_find_prop(dmabuf, NULL, SPA_PARAM_BUFFERS_dataType);
+	if (CHECK(p != NULL)) {
+		uint32_t n, choice;
+		const struct spa_pod *v = spa_pod_get_values(&p->value, &n, &choice);
+		data_type = *(const int32_t *)SPA_POD_BODY_CONST(v);
+		CHECK_EQ_HEX(data_type, 1 << SPA_DATA_DmaBuf);
+	}
+	/* A consumer leaves size and stride to the producer. */
+	struct spa_pod *shm = cr_pw_format_build_buffers(&b, false, 1, 4, 0, 0);
+	CHECK(spa_pod_find_prop(shm, NULL, SPA_PARAM_BUFFERS_stride) == NULL);
+	struct spa_pod *out = cr_pw_format_build_buffers(&b, false, 1, 4, 4096, 64);
+	int32_t stride = 0;
+	CHECK(spa_pod_parse_object(out, SPA_TYPE_OBJECT_ParamBuffers, NULL,
+				   SPA_PARAM_BUFFERS_stride, SPA_POD_Int(&stride)) >= 0);
+	CHECK_EQ_INT(stride, 64);
+}
+
+int main(void)
+{
+	test_enum_dmabuf();
+	test_fixed_roundtrip();
+	test_parse_rejects();
+	test_buffers();
+	return cr_test_result();
+}

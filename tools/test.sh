@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds castrelay with --werror in ./build and runs the default test suites: unit, integration
+# and, where tests/vm exists, vm. (gpu and bench are run explicitly: meson test -C build
+# --suite gpu, meson test -C build --benchmark.) This is what CI runs (.ci/run).
+#
+# Usage: tools/test.sh [MESON-TEST-ARGS...]   e.g. tools/test.sh --timeout-multiplier 3
+# (CR_BUILD_DIR=dir uses another build directory than ./build.)
+#
+# A skipped test (exit 77) fails the run unless CR_ALLOW_SKIP names it: a space- or
+# comma-separated list of test names or glob patterns, matched against the full name
+# ("castrelay:integration / gstreamer") and the short one ("gstreamer").
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build=${CR_BUILD_DIR:-build}
+
+bash tools/deps.sh --vm
+
+if [ -d "$build/meson-private" ]; then
+	meson setup --reconfigure --werror "$build"
+else
+	meson setup --werror "$build"
+fi
+ninja -C "$build"
+
+suites=(--suite unit --suite integration)
+[ -f tests/vm/meson.build ] && suites+=(--suite vm)
+rm -f "$build/meson-logs/testlog.json"
+status=0
+meson test -C "$build" --print-errorlogs "${suites[@]}" "$@" || status=$?
+
+log=$build/meson-logs/testlog.json
+if [ ! -s "$log" ]; then
+	echo "test.sh: meson wrote no $log" >&2
+	exit 1
+fi
+
+allowed() {
+	local name=$1 short=${1##* / } pattern patterns
+	IFS=', ' read -r -a patterns <<<"${CR_ALLOW_SKIP:-}"
+	for pattern in "${patterns[@]}"; do
+		# shellcheck disable=SC2053 # glob patterns are the point
+		[[ $name == $pattern || $short == $pattern ]] && return 0
+	done
+	return 1
+}
+
+unexpected=0
+while IFS= read -r name; do
+	reason=$(jq -r --arg n "$name" 'select(.name == $n) | .stdout // ""' "$log" |
+		sed -n 's/^SKIP: //p' | head -n 1) || true
+	if allowed "$name"; then
+		echo "test.sh: skipped (allowed by CR_ALLOW_SKIP): $name${reason:+: $reason}"
+	else
+		echo "test.sh: UNEXPECTED SKIP: $name${reason:+: $reason}" >&2
+		unexpected=$((unexpected + 1))
+	fi
+done < <(jq -r 'select(.result == "SKIP") | .name' "$log")
+
+if [ "$unexpected" -gt 0 ]; then
+	echo "test.sh: $unexpected unexpected skip(s); list them in CR_ALLOW_SKIP to accept them" >&2
+	[ "$status" -ne 0 ] || status=1
+fi
+if [ "$status" -eq 0 ]; then
+	echo "test.sh: all tests passed"
+else
+	echo "test.sh: FAILED (meson test status and skips above)" >&2
+fi
+exit "$status"
