@@ -1,18 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Push constants of the compute kernels, shared by C (src/core/pipeline.c, src/core/reference.c)
- * and GLSL (the kernels in shaders/). Plain 32-bit scalars only, so that std430/std140 and C agree.
+ * The parameter block of the processing kernel (a uniform buffer, std140), shared by C
+ * (src/core/pipeline.c, src/core/reference.c) and GLSL (the kernels in shaders/). Only 32-bit
+ * scalars and 4-component arrays, laid out so that std140 and C agree byte for byte.
  */
 #ifndef CR_PARAMS_H
 #define CR_PARAMS_H
 
 #ifdef VULKAN
 #define CR_U32 uint
+#define CR_I32 int
 #define CR_F32 float
+#define CR_UVEC4 uvec4
+#define CR_VEC4 vec4
+#define CR_ARRAY4
 #else
 #include <stdint.h>
 #define CR_U32 uint32_t
+#define CR_I32 int32_t
 #define CR_F32 float
+#define CR_UVEC4 uint32_t
+#define CR_VEC4 float
+#define CR_ARRAY4 [4]
 #endif
 
 /* Memory layouts of a 32-bit packed pixel (byte order in memory). */
@@ -21,25 +30,90 @@
 #define CR_LAYOUT_BGRA 2u /* B G R A */
 #define CR_LAYOUT_RGBA 3u /* R G B A */
 
-#define CR_WORKGROUP_SIZE 16
+/* Output kinds. */
+#define CR_OUT_PACKED 0u /* one plane of 32-bit pixels in dst_layout */
+#define CR_OUT_NV12 1u   /* Y plane, then interleaved U V at half resolution */
+#define CR_OUT_I420 2u   /* Y plane, U plane, V plane; chroma at half resolution */
 
-struct cr_scale_params {
-	/* source: packed 32-bit pixels, stride in pixels (bytes / 4), offset in pixels */
+/* Filters. */
+#define CR_FILTER_BILINEAR 0u
+#define CR_FILTER_BOX 1u /* area average: used for downscales by more than 2 */
+
+/* Redaction modes. */
+#define CR_REDACT_FILL 0u
+#define CR_REDACT_PIXELATE 1u
+
+/* VideoTransform (values of enum spa_meta_videotransform_value, Wayland's wl_output
+ * transform: rotations counter-clockwise, FLIPPED = mirrored around the vertical axis). */
+#define CR_TRANSFORM_NONE 0u
+#define CR_TRANSFORM_90 1u
+#define CR_TRANSFORM_180 2u
+#define CR_TRANSFORM_270 3u
+#define CR_TRANSFORM_FLIPPED 4u
+#define CR_TRANSFORM_FLIPPED_90 5u
+#define CR_TRANSFORM_FLIPPED_180 6u
+#define CR_TRANSFORM_FLIPPED_270 7u
+
+#define CR_MAX_REDACT 16
+#define CR_WORKGROUP_SIZE 16
+/* Planar outputs: one invocation writes a block of 8x2 pixels (whole 32-bit words). */
+#define CR_PLANAR_BLOCK_W 8u
+#define CR_PLANAR_BLOCK_H 2u
+
+#ifdef VULKAN
+#define CR_PARAMS_BLOCK(name) layout(std140, set = 0, binding = 3) uniform Params
+#else
+#define CR_PARAMS_BLOCK(name) struct name
+#endif
+
+CR_PARAMS_BLOCK(cr_process_params) {
+	/* source: packed 32-bit pixels; offset and stride in pixels */
 	CR_U32 src_offset;
 	CR_U32 src_stride;
 	CR_U32 src_width;
 	CR_U32 src_height;
+
 	CR_U32 src_layout;
-	/* crop rectangle inside the source, in source pixels */
-	CR_U32 crop_x;
+	CR_U32 crop_x; /* crop rectangle in source pixels */
 	CR_U32 crop_y;
 	CR_U32 crop_w;
+
 	CR_U32 crop_h;
-	/* destination: packed 32-bit pixels */
-	CR_U32 dst_stride;
+	CR_U32 transform; /* CR_TRANSFORM_* applied to the cropped picture */
+	CR_U32 filter_mode; /* CR_FILTER_* */
+	CR_U32 out_kind;  /* CR_OUT_* */
+
 	CR_U32 dst_width;
 	CR_U32 dst_height;
-	CR_U32 dst_layout;
+	CR_U32 dst_layout; /* packed outputs */
+	CR_U32 dst_stride; /* packed: pixels; planar: bytes of the Y plane */
+
+	CR_U32 dst_offset1; /* planar: byte offsets (multiples of 4) and strides of planes 1, 2 */
+	CR_U32 dst_stride1;
+	CR_U32 dst_offset2;
+	CR_U32 dst_stride2;
+
+	CR_U32 n_redact;
+	CR_U32 redact_mode;  /* CR_REDACT_* */
+	CR_U32 redact_block; /* pixelate block size in source pixels */
+	CR_U32 redact_color; /* RGBA, R in the low byte */
+
+	CR_U32 cursor_enabled;
+	CR_I32 cursor_x; /* top-left of the bitmap in source pixels (position - hotspot) */
+	CR_I32 cursor_y;
+	CR_U32 cursor_w;
+
+	CR_U32 cursor_h;
+	CR_U32 cursor_stride; /* pixels */
+	CR_U32 cursor_layout; /* CR_LAYOUT_* with alpha: BGRA or RGBA */
+	CR_U32 pad0;
+
+	/* RGB (0..255) to Y, U, V (0..255 codes): code = dot(row.xyz, rgb) + row.w */
+	CR_VEC4 yuv_y CR_ARRAY4;
+	CR_VEC4 yuv_u CR_ARRAY4;
+	CR_VEC4 yuv_v CR_ARRAY4;
+
+	CR_UVEC4 redact[CR_MAX_REDACT] CR_ARRAY4; /* x, y, w, h in source pixels */
 };
 
 #endif

@@ -86,18 +86,171 @@ static bool set_string(char *dst, size_t size, const char *value, const char *wh
 	return true;
 }
 
-/* ---- castrelay.conf ------------------------------------------------------------------ */
-
-static bool json_u32(struct spa_json *it, const char *key, uint32_t *v, const char *origin,
-		     FILE *err)
+const char *cr_config_cursor_name(enum cr_cursor_mode mode)
 {
-	int x;
-	if (spa_json_get_int(it, &x) <= 0 || x < 0 || x > MAX_DIMENSION) {
-		fprintf(err, "castrelayd: %s: '%s' must be an integer 0..%d\n", origin, key,
-			MAX_DIMENSION);
+	return mode == CR_CURSOR_HIDE ? "hide" : (mode == CR_CURSOR_META ? "meta" : "embed");
+}
+
+bool cr_config_parse_cursor(const char *s, enum cr_cursor_mode *mode)
+{
+	if (strcmp(s, "embed") == 0)
+		*mode = CR_CURSOR_EMBED;
+	else if (strcmp(s, "hide") == 0)
+		*mode = CR_CURSOR_HIDE;
+	else if (strcmp(s, "meta") == 0)
+		*mode = CR_CURSOR_META;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_matrix(const char *s, enum cr_color_matrix *m)
+{
+	if (strcmp(s, "bt709") == 0)
+		*m = CR_COLOR_BT709;
+	else if (strcmp(s, "bt601") == 0)
+		*m = CR_COLOR_BT601;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_range(const char *s, bool *full)
+{
+	if (strcmp(s, "limited") == 0)
+		*full = false;
+	else if (strcmp(s, "full") == 0)
+		*full = true;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_bounded(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	char *end;
+	return parse_u32(s, &end, v) && *end == '\0' && *v >= lo && *v <= hi;
+}
+
+static bool parse_redact_list(const char *s, struct cr_relay_settings *out)
+{
+	uint32_t n = 0;
+	char buf[1024];
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	for (char *save = NULL, *tok = strtok_r(buf, "; ", &save); tok;
+	     tok = strtok_r(NULL, "; ", &save)) {
+		if (n == CR_PIPELINE_MAX_REDACT || !cr_config_parse_rect(tok, &out->redact[n]))
+			return false;
+		n++;
+	}
+	out->n_redact = n;
+	return true;
+}
+
+void cr_config_format_redact(const struct cr_relay_settings *s, char *buf, size_t len)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < s->n_redact && at < len; i++) {
+		const struct cr_rect *r = &s->redact[i];
+		int n = snprintf(buf + at, len - at, "%s%u,%u,%u,%u", i ? ";" : "", r->x, r->y, r->w,
+				 r->h);
+		at += n > 0 ? (size_t)n : 0;
+	}
+}
+
+bool cr_config_apply_key(struct cr_relay_settings *s, const char *key, const char *value,
+			 char *why, size_t why_len)
+{
+	struct cr_relay_settings t = *s;
+	uint32_t v = 0;
+	bool ok = true;
+	const char *expect = "";
+	if (strncmp(key, "crop.", 5) == 0 || strncmp(key, "scale.", 6) == 0) {
+		ok = parse_bounded(value, 0, MAX_DIMENSION, &v);
+		expect = "an integer 0..16384";
+		if (!ok) {
+		} else if (strcmp(key, "crop.x") == 0) {
+			t.crop.x = v;
+		} else if (strcmp(key, "crop.y") == 0) {
+			t.crop.y = v;
+		} else if (strcmp(key, "crop.width") == 0) {
+			t.crop.w = v;
+		} else if (strcmp(key, "crop.height") == 0) {
+			t.crop.h = v;
+		} else if (strcmp(key, "scale.width") == 0) {
+			t.scale_w = v;
+		} else if (strcmp(key, "scale.height") == 0) {
+			t.scale_h = v;
+		} else {
+			snprintf(why, why_len, "%s: unknown key", key);
+			return false;
+		}
+		t.has_crop = t.crop.w > 0 && t.crop.h > 0;
+		if (ok && (t.scale_w == 0) != (t.scale_h == 0) && strncmp(key, "scale.", 6) == 0 &&
+		    s->scale_w && s->scale_h) {
+			/* Setting one of a pair to 0 clears both: follow the input. */
+			t.scale_w = t.scale_h = 0;
+		}
+	} else if (strcmp(key, "redact") == 0) {
+		ok = parse_redact_list(value, &t);
+		expect = "X,Y,W,H;X,Y,W,H... (at most 16, W and H >= 1), or empty";
+	} else if (strcmp(key, "pixelate") == 0) {
+		ok = parse_bounded(value, 0, 256, &v);
+		expect = "a block size 0..256 (0: fill black)";
+		t.pixelate = v;
+	} else if (strcmp(key, "cursor") == 0) {
+		ok = cr_config_parse_cursor(value, &t.cursor);
+		expect = "embed, hide or meta";
+	} else if (strcmp(key, "fps") == 0) {
+		ok = parse_bounded(value, 0, 1000, &v);
+		expect = "an integer 0..1000 (0: no cap)";
+		t.fps = v;
+	} else {
+		snprintf(why, why_len, "%s: unknown key (crop.x, crop.y, crop.width, crop.height, "
+				       "scale.width, scale.height, redact, pixelate, cursor, fps)", key);
 		return false;
 	}
-	*v = (uint32_t)x;
+	if (!ok) {
+		snprintf(why, why_len, "%s: invalid value '%s', expected %s", key, value, expect);
+		return false;
+	}
+	*s = t;
+	return true;
+}
+
+/* ---- castrelay.conf ------------------------------------------------------------------ */
+
+/* { x = .. y = .. width = .. height = .. } (only width and height unless @with_origin). */
+static bool parse_rect_object(struct spa_json *sub, const char *what, bool with_origin,
+			      uint32_t v[4], const char *origin, FILE *err)
+{
+	static const char *const names[] = { "x", "y", "width", "height" };
+	char k2[64];
+	const char *v2;
+	int l2;
+	while ((l2 = spa_json_object_next(sub, k2, sizeof(k2), &v2)) > 0) {
+		int idx = -1, x;
+		for (int i = with_origin ? 0 : 2; i < 4; i++)
+			if (strcmp(k2, names[i]) == 0)
+				idx = i;
+		if (idx < 0) {
+			fprintf(err, "castrelayd: %s: %s.%s is not known\n", origin, what, k2);
+			return false;
+		}
+		if (spa_json_parse_int(v2, l2, &x) <= 0 || x < 0 || x > MAX_DIMENSION) {
+			fprintf(err, "castrelayd: %s: %s.%s must be an integer 0..%d\n", origin, what,
+				k2, MAX_DIMENSION);
+			return false;
+		}
+		v[idx] = (uint32_t)x;
+	}
+	if (v[2] == 0 || v[3] == 0) {
+		fprintf(err, "castrelayd: %s: %s needs width and height > 0\n", origin, what);
+		return false;
+	}
 	return true;
 }
 
@@ -109,7 +262,56 @@ static bool parse_relay_object(struct spa_json *obj, struct cr_relay_config *r, 
 	int len;
 	while ((len = spa_json_object_next(obj, key, sizeof(key), &val)) > 0) {
 		struct spa_json sub;
-		if (strcmp(key, "name") == 0 || strcmp(key, "format") == 0) {
+		if (strcmp(key, "cursor") == 0 || strcmp(key, "color.matrix") == 0 ||
+		    strcmp(key, "color.range") == 0) {
+			bool ok = spa_json_parse_stringn(val, len, str, sizeof(str)) > 0;
+			if (ok && key[0] == 'c' && key[1] == 'u')
+				ok = cr_config_parse_cursor(str, &r->settings.cursor);
+			else if (ok && strcmp(key, "color.matrix") == 0)
+				ok = parse_matrix(str, &r->matrix);
+			else if (ok)
+				ok = parse_range(str, &r->full_range);
+			if (!ok) {
+				fprintf(err, "castrelayd: %s: %s must be one of %s\n", origin, key,
+					key[1] == 'u' ? "\"embed\", \"hide\", \"meta\""
+						      : (strcmp(key, "color.matrix") == 0
+								 ? "\"bt601\", \"bt709\""
+								 : "\"limited\", \"full\""));
+				return false;
+			}
+		} else if (strcmp(key, "fps") == 0 || strcmp(key, "pixelate") == 0) {
+			int x;
+			int max = key[0] == 'f' ? 1000 : 256;
+			if (spa_json_parse_int(val, len, &x) <= 0 || x < 0 || x > max) {
+				fprintf(err, "castrelayd: %s: %s must be an integer 0..%d\n", origin,
+					key, max);
+				return false;
+			}
+			if (key[0] == 'f')
+				r->settings.fps = (uint32_t)x;
+			else
+				r->settings.pixelate = (uint32_t)x;
+		} else if (strcmp(key, "camera") == 0) {
+			if (spa_json_parse_bool(val, len, &r->camera) <= 0) {
+				fprintf(err, "castrelayd: %s: camera must be true or false\n", origin);
+				return false;
+			}
+		} else if (strcmp(key, "redact") == 0 && spa_json_is_array(val, len)) {
+			struct spa_json arr, one;
+			spa_json_enter(obj, &arr);
+			while (spa_json_enter_object(&arr, &one) > 0) {
+				if (r->settings.n_redact == CR_PIPELINE_MAX_REDACT) {
+					fprintf(err, "castrelayd: %s: more than %d redact rectangles\n",
+						origin, CR_PIPELINE_MAX_REDACT);
+					return false;
+				}
+				uint32_t v[4] = { 0 };
+				if (!parse_rect_object(&one, "redact", true, v, origin, err))
+					return false;
+				r->settings.redact[r->settings.n_redact++] =
+					(struct cr_rect){ v[0], v[1], v[2], v[3] };
+			}
+		} else if (strcmp(key, "name") == 0 || strcmp(key, "format") == 0) {
 			if (spa_json_parse_stringn(val, len, str, sizeof(str)) <= 0) {
 				fprintf(err, "castrelayd: %s: '%s' must be a string\n", origin, key);
 				return false;
@@ -144,40 +346,21 @@ static bool parse_relay_object(struct spa_json *obj, struct cr_relay_config *r, 
 			bool crop = key[0] == 'c';
 			uint32_t v[4] = { 0 };
 			spa_json_enter(obj, &sub);
-			char k2[64];
-			const char *v2;
-			while (spa_json_object_next(&sub, k2, sizeof(k2), &v2) > 0) {
-				static const char *const names[] = { "x", "y", "width", "height" };
-				int idx = -1;
-				for (int i = crop ? 0 : 2; i < 4; i++)
-					if (strcmp(k2, names[i]) == 0)
-						idx = i;
-				if (idx < 0) {
-					fprintf(err, "castrelayd: %s: %s.%s is not known\n", origin,
-						key, k2);
-					return false;
-				}
-				struct spa_json one;
-				spa_json_init(&one, v2, strlen(v2));
-				if (!json_u32(&one, k2, &v[idx], origin, err))
-					return false;
-			}
-			if (v[2] == 0 || v[3] == 0) {
-				fprintf(err, "castrelayd: %s: %s needs width and height > 0\n",
-					origin, key);
+			if (!parse_rect_object(&sub, key, crop, v, origin, err))
 				return false;
-			}
 			if (crop) {
-				r->has_crop = true;
-				r->crop = (struct cr_rect){ v[0], v[1], v[2], v[3] };
+				r->settings.has_crop = true;
+				r->settings.crop = (struct cr_rect){ v[0], v[1], v[2], v[3] };
 			} else {
-				r->scale_w = v[2];
-				r->scale_h = v[3];
+				r->settings.scale_w = v[2];
+				r->settings.scale_h = v[3];
 			}
 		} else {
 			fprintf(err, "castrelayd: %s: relay key '%s' is not known or has the wrong "
 				     "type (name, source = { target }, crop = { x y width height }, "
-				     "scale = { width height }, format)\n", origin, key);
+				     "scale = { width height }, format, color.matrix, color.range, "
+				     "redact = [ { x y width height } ], pixelate, cursor, fps, "
+				     "camera)\n", origin, key);
 			return false;
 		}
 	}
@@ -220,6 +403,7 @@ bool cr_config_parse_text(struct cr_config *cfg, const char *text, const char *o
 			struct cr_relay_config *r = &cfg->relays[cfg->n_relays];
 			memset(r, 0, sizeof(*r));
 			r->format = cr_format_info_from_name("BGRx");
+			r->matrix = CR_COLOR_BT709;
 			if (!parse_relay_object(&obj, r, origin, err) ||
 			    !cr_config_check_relay(r, origin, err))
 				return false;
@@ -285,6 +469,13 @@ static void usage(FILE *out)
 		"      --crop X,Y,W,H      crop rectangle in source pixels\n"
 		"      --scale WxH         output size (1..16384; default: the cropped size)\n"
 		"      --format FMT        output format: %s (default BGRx)\n"
+		"      --color-matrix M    YUV outputs: bt709 (default) or bt601\n"
+		"      --color-range R     YUV outputs: limited (default) or full\n"
+		"      --redact X,Y,W,H    black out a rectangle in source pixels (repeatable, 16)\n"
+		"      --pixelate N        pixelate redactions in N-pixel blocks instead\n"
+		"      --cursor MODE       embed (default), hide or meta (SPA_META_Cursor)\n"
+		"      --fps N             output frame-rate cap (default: none)\n"
+		"      --camera            publish as a camera (media.role=Camera)\n"
 		"      --vulkan-device DEV Vulkan device index or part of its name\n"
 		"      --no-dmabuf         accept shared-memory input only\n",
 		cr_format_names());
@@ -293,7 +484,10 @@ static void usage(FILE *out)
 enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char **argv,
 					   FILE *out, FILE *err)
 {
-	enum { OPT_CHECK = 256, OPT_CROP, OPT_SCALE, OPT_FORMAT, OPT_VKDEV, OPT_NO_DMABUF };
+	enum {
+		OPT_CHECK = 256, OPT_CROP, OPT_SCALE, OPT_FORMAT, OPT_VKDEV, OPT_NO_DMABUF,
+		OPT_MATRIX, OPT_RANGE, OPT_REDACT, OPT_PIXELATE, OPT_CURSOR, OPT_FPS, OPT_CAMERA,
+	};
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
@@ -307,9 +501,19 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "vulkan-device", required_argument, NULL, OPT_VKDEV },
 		{ "no-dmabuf", no_argument, NULL, OPT_NO_DMABUF },
+		{ "color-matrix", required_argument, NULL, OPT_MATRIX },
+		{ "color-range", required_argument, NULL, OPT_RANGE },
+		{ "redact", required_argument, NULL, OPT_REDACT },
+		{ "pixelate", required_argument, NULL, OPT_PIXELATE },
+		{ "cursor", required_argument, NULL, OPT_CURSOR },
+		{ "fps", required_argument, NULL, OPT_FPS },
+		{ "camera", no_argument, NULL, OPT_CAMERA },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cr_relay_config cli = { .format = cr_format_info_from_name("BGRx") };
+	struct cr_relay_config cli = {
+		.format = cr_format_info_from_name("BGRx"),
+		.matrix = CR_COLOR_BT709,
+	};
 	strcpy(cli.name, "relay");
 	bool have_cli = false, dmabuf = true;
 	const char *config_file = NULL;
@@ -344,16 +548,17 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 			have_cli = true;
 			break;
 		case OPT_CROP:
-			if (!cr_config_parse_rect(optarg, &cli.crop)) {
+			if (!cr_config_parse_rect(optarg, &cli.settings.crop)) {
 				fprintf(err, "castrelayd: --crop '%s': expected X,Y,W,H with W and H "
 					     "in 1..%d\n", optarg, MAX_DIMENSION);
 				return CR_CONFIG_USAGE;
 			}
-			cli.has_crop = true;
+			cli.settings.has_crop = true;
 			have_cli = true;
 			break;
 		case OPT_SCALE:
-			if (!cr_config_parse_size(optarg, &cli.scale_w, &cli.scale_h)) {
+			if (!cr_config_parse_size(optarg, &cli.settings.scale_w,
+						  &cli.settings.scale_h)) {
 				fprintf(err, "castrelayd: --scale '%s': expected WxH with W and H in "
 					     "1..%d\n", optarg, MAX_DIMENSION);
 				return CR_CONFIG_USAGE;
@@ -375,6 +580,62 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 			break;
 		case OPT_NO_DMABUF:
 			dmabuf = false;
+			break;
+		case OPT_MATRIX:
+			if (!parse_matrix(optarg, &cli.matrix)) {
+				fprintf(err, "castrelayd: --color-matrix '%s': expected bt709 or "
+					     "bt601\n", optarg);
+				return CR_CONFIG_USAGE;
+			}
+			have_cli = true;
+			break;
+		case OPT_RANGE:
+			if (!parse_range(optarg, &cli.full_range)) {
+				fprintf(err, "castrelayd: --color-range '%s': expected limited or "
+					     "full\n", optarg);
+				return CR_CONFIG_USAGE;
+			}
+			have_cli = true;
+			break;
+		case OPT_REDACT:
+			if (cli.settings.n_redact == CR_PIPELINE_MAX_REDACT ||
+			    !cr_config_parse_rect(optarg,
+						  &cli.settings.redact[cli.settings.n_redact])) {
+				fprintf(err, "castrelayd: --redact '%s': expected X,Y,W,H with W and "
+					     "H in 1..%d, at most %d times\n", optarg, MAX_DIMENSION,
+					CR_PIPELINE_MAX_REDACT);
+				return CR_CONFIG_USAGE;
+			}
+			cli.settings.n_redact++;
+			have_cli = true;
+			break;
+		case OPT_PIXELATE:
+			if (!parse_bounded(optarg, 1, 256, &cli.settings.pixelate)) {
+				fprintf(err, "castrelayd: --pixelate '%s': expected a block size "
+					     "1..256\n", optarg);
+				return CR_CONFIG_USAGE;
+			}
+			have_cli = true;
+			break;
+		case OPT_CURSOR:
+			if (!cr_config_parse_cursor(optarg, &cli.settings.cursor)) {
+				fprintf(err, "castrelayd: --cursor '%s': expected embed, hide or "
+					     "meta\n", optarg);
+				return CR_CONFIG_USAGE;
+			}
+			have_cli = true;
+			break;
+		case OPT_FPS:
+			if (!parse_bounded(optarg, 1, 1000, &cli.settings.fps)) {
+				fprintf(err, "castrelayd: --fps '%s': expected an integer 1..1000\n",
+					optarg);
+				return CR_CONFIG_USAGE;
+			}
+			have_cli = true;
+			break;
+		case OPT_CAMERA:
+			cli.camera = true;
+			have_cli = true;
 			break;
 		case ':':
 			fprintf(err, "castrelayd: option '%s' needs a value\n", argv[optind - 1]);

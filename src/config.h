@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/color.h"
 #include "core/dmabuf.h"
 #include "core/pipeline.h"
 
@@ -16,14 +17,33 @@
 #define CR_CONFIG_NAME_MAX 64
 #define CR_CONFIG_TARGET_MAX 256
 
+enum cr_cursor_mode {
+	CR_CURSOR_EMBED, /**< composite the SPA_META_Cursor bitmap into the picture */
+	CR_CURSOR_HIDE,  /**< drop it */
+	CR_CURSOR_META,  /**< pass it on as metadata, coordinates mapped to the output */
+};
+
+/** What can change while running (live control through Props); the rest is fixed. */
+struct cr_relay_settings {
+	bool has_crop;
+	struct cr_rect crop;       /**< source pixels */
+	uint32_t scale_w, scale_h; /**< 0: the (cropped) input size */
+	struct cr_rect redact[CR_PIPELINE_MAX_REDACT]; /**< source pixels */
+	uint32_t n_redact;
+	uint32_t pixelate; /**< 0: fill redactions with black; else the block size */
+	enum cr_cursor_mode cursor;
+	uint32_t fps; /**< output frame-rate cap; 0: none */
+};
+
 struct cr_relay_config {
 	char name[CR_CONFIG_NAME_MAX];     /**< output node is castrelay.<name> */
 	char source[CR_CONFIG_TARGET_MAX]; /**< node.name or object.serial */
-	bool has_crop;
-	struct cr_rect crop;     /**< source pixels */
-	uint32_t scale_w, scale_h; /**< 0: the (cropped) input size */
 	const struct cr_format_info *format;
+	enum cr_color_matrix matrix; /**< YUV outputs (default BT.709) */
+	bool full_range;             /**< YUV outputs (default limited) */
+	bool camera;                 /**< media.role=Camera */
 	bool dmabuf; /**< offer DMA-BUF input (default true; --no-dmabuf) */
+	struct cr_relay_settings settings;
 };
 
 struct cr_config {
@@ -64,3 +84,22 @@ bool cr_config_parse_size(const char *s, uint32_t *w, uint32_t *h);
 
 /** Validates a relay (name characters, crop/scale ranges); writes the reason to @err. */
 bool cr_config_check_relay(const struct cr_relay_config *r, const char *origin, FILE *err);
+
+/** "embed" / "hide" / "meta". */
+const char *cr_config_cursor_name(enum cr_cursor_mode mode);
+
+/** Parses "embed|hide|meta". */
+bool cr_config_parse_cursor(const char *s, enum cr_cursor_mode *mode);
+
+/**
+ * Applies one live-control key (crop.x, crop.y, crop.width, crop.height, scale.width,
+ * scale.height, redact, pixelate, cursor, fps) given as text to @s. Returns false and writes
+ * "key: why" into @why when the key is unknown or the value invalid; @s is then unchanged.
+ * "redact" takes "X,Y,W,H;X,Y,W,H…" (empty: none); crop.width 0 removes the crop; scale 0
+ * follows the input.
+ */
+bool cr_config_apply_key(struct cr_relay_settings *s, const char *key, const char *value,
+			 char *why, size_t why_len);
+
+/** Formats the redaction list as "X,Y,W,H;…" (the syntax cr_config_apply_key accepts). */
+void cr_config_format_redact(const struct cr_relay_settings *s, char *buf, size_t len);

@@ -10,12 +10,26 @@ static void print_config(const struct cr_config *cfg)
 	printf("vulkan.device = \"%s\"\n", cfg->vulkan_device);
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
 		const struct cr_relay_config *r = &cfg->relays[i];
+		const struct cr_relay_settings *st = &r->settings;
 		printf("relay %s: source=%s format=%s", r->name, r->source, r->format->name);
-		if (r->has_crop)
-			printf(" crop=%u,%u,%u,%u", r->crop.x, r->crop.y, r->crop.w, r->crop.h);
-		if (r->scale_w)
-			printf(" scale=%ux%u", r->scale_w, r->scale_h);
-		printf(" dmabuf=%s\n", r->dmabuf ? "yes" : "no");
+		if (r->format->is_yuv)
+			printf(" color=%s/%s", cr_color_matrix_name(r->matrix),
+			       r->full_range ? "full" : "limited");
+		if (st->has_crop)
+			printf(" crop=%u,%u,%u,%u", st->crop.x, st->crop.y, st->crop.w, st->crop.h);
+		if (st->scale_w)
+			printf(" scale=%ux%u", st->scale_w, st->scale_h);
+		if (st->n_redact) {
+			char redact[512];
+			cr_config_format_redact(st, redact, sizeof(redact));
+			printf(" redact=%s", redact);
+			if (st->pixelate)
+				printf(" pixelate=%u", st->pixelate);
+		}
+		printf(" cursor=%s", cr_config_cursor_name(st->cursor));
+		if (st->fps)
+			printf(" fps=%u", st->fps);
+		printf(" camera=%s dmabuf=%s\n", r->camera ? "yes" : "no", r->dmabuf ? "yes" : "no");
 	}
 }
 

@@ -21,6 +21,8 @@ static const struct {
 	{ DRM_FORMAT_XBGR8888, SPA_VIDEO_FORMAT_RGBx },
 	{ DRM_FORMAT_ARGB8888, SPA_VIDEO_FORMAT_BGRA },
 	{ DRM_FORMAT_ABGR8888, SPA_VIDEO_FORMAT_RGBA },
+	{ DRM_FORMAT_NV12, SPA_VIDEO_FORMAT_NV12 },
+	{ DRM_FORMAT_YUV420, SPA_VIDEO_FORMAT_I420 },
 };
 
 enum spa_video_format cr_pw_format_to_spa(const struct cr_format_info *info)
@@ -69,16 +71,28 @@ struct spa_pod *cr_pw_format_build_enum(struct spa_pod_builder *b, const struct 
 
 struct spa_pod *cr_pw_format_build_fixed(struct spa_pod_builder *b, uint32_t id,
 					 const struct cr_format_info *info, uint32_t width,
-					 uint32_t height, uint32_t max_fps)
+					 uint32_t height, uint32_t max_fps,
+					 enum cr_color_matrix matrix, bool full_range)
 {
-	return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_Format, id,
+	struct spa_pod_frame f;
+	spa_pod_builder_push_object(b, &f, SPA_TYPE_OBJECT_Format, id);
+	spa_pod_builder_add(b,
 		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
 		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
 		SPA_FORMAT_VIDEO_format, SPA_POD_Id(cr_pw_format_to_spa(info)),
 		SPA_FORMAT_VIDEO_size, SPA_POD_Rectangle(&SPA_RECTANGLE(width, height)),
 		SPA_FORMAT_VIDEO_framerate, SPA_POD_Fraction(&SPA_FRACTION(0, 1)),
 		SPA_FORMAT_VIDEO_maxFramerate, SPA_POD_CHOICE_RANGE_Fraction(
-			&SPA_FRACTION(max_fps, 1), &SPA_FRACTION(1, 1), &SPA_FRACTION(max_fps, 1)));
+			&SPA_FRACTION(max_fps, 1), &SPA_FRACTION(1, 1), &SPA_FRACTION(max_fps, 1)),
+		0);
+	if (info->is_yuv)
+		spa_pod_builder_add(b,
+			SPA_FORMAT_VIDEO_colorMatrix, SPA_POD_Id(matrix == CR_COLOR_BT709
+				? SPA_VIDEO_COLOR_MATRIX_BT709 : SPA_VIDEO_COLOR_MATRIX_BT601),
+			SPA_FORMAT_VIDEO_colorRange, SPA_POD_Id(full_range
+				? SPA_VIDEO_COLOR_RANGE_0_255 : SPA_VIDEO_COLOR_RANGE_16_235),
+			0);
+	return spa_pod_builder_pop(b, &f);
 }
 
 bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out, char *why,
@@ -112,6 +126,10 @@ bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out
 	out->modifier = raw.modifier;
 	out->framerate_num = raw.framerate.num;
 	out->framerate_denom = raw.framerate.denom ? raw.framerate.denom : 1;
+	out->has_color = raw.color_matrix != SPA_VIDEO_COLOR_MATRIX_UNKNOWN;
+	out->matrix = raw.color_matrix == SPA_VIDEO_COLOR_MATRIX_BT709 ? CR_COLOR_BT709
+								       : CR_COLOR_BT601;
+	out->full_range = raw.color_range == SPA_VIDEO_COLOR_RANGE_0_255;
 	return true;
 }
 
@@ -146,4 +164,12 @@ struct spa_pod *cr_pw_format_build_meta(struct spa_pod_builder *b, uint32_t type
 	return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(type),
 		SPA_PARAM_META_size, SPA_POD_Int(size));
+}
+
+struct spa_pod *cr_pw_format_build_meta_range(struct spa_pod_builder *b, uint32_t type,
+					      uint32_t def, uint32_t min, uint32_t max)
+{
+	return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+		SPA_PARAM_META_type, SPA_POD_Id(type),
+		SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(def, min, max));
 }

@@ -12,6 +12,7 @@
 #include <spa/pod/builder.h>
 #include <spa/pod/pod.h>
 
+#include "core/color.h"
 #include "core/dmabuf.h"
 
 struct cr_video_format {
@@ -20,6 +21,9 @@ struct cr_video_format {
 	bool has_modifier;
 	uint64_t modifier;
 	uint32_t framerate_num, framerate_denom; /**< 0/1 when variable or unknown */
+	bool has_color;                          /**< colour matrix/range were given */
+	enum cr_color_matrix matrix;
+	bool full_range;
 };
 
 /** The SPA video format of @info. */
@@ -38,11 +42,13 @@ struct spa_pod *cr_pw_format_build_enum(struct spa_pod_builder *b, const struct 
 
 /**
  * Builds a fixed Format / EnumFormat for the producer side: @info at @width x @height, frame
- * rate 0/1 (variable, driven by the input) with max @max_fps. Returns NULL on overflow.
+ * rate 0/1 (variable, driven by the input) with max @max_fps; for YUV formats also the colour
+ * matrix and range that the kernel used. Returns NULL on overflow.
  */
 struct spa_pod *cr_pw_format_build_fixed(struct spa_pod_builder *b, uint32_t id,
 					 const struct cr_format_info *info, uint32_t width,
-					 uint32_t height, uint32_t max_fps);
+					 uint32_t height, uint32_t max_fps,
+					 enum cr_color_matrix matrix, bool full_range);
 
 /**
  * Parses a negotiated Format param. Returns false and writes a reason into @why when it is not
@@ -62,3 +68,11 @@ struct spa_pod *cr_pw_format_build_buffers(struct spa_pod_builder *b, bool dmabu
 
 /** Builds a Meta param for @type (SPA_META_*) of @size bytes. */
 struct spa_pod *cr_pw_format_build_meta(struct spa_pod_builder *b, uint32_t type, uint32_t size);
+
+/**
+ * Builds a Meta param for @type accepting any size in @min..@max (default @def). PipeWire keeps
+ * a meta only when both sides' sizes intersect, and producers fix theirs (a cursor meta sized
+ * for 32x32, 64x64 or 384x384 bitmaps), so a consumer offers a range.
+ */
+struct spa_pod *cr_pw_format_build_meta_range(struct spa_pod_builder *b, uint32_t type,
+					      uint32_t def, uint32_t min, uint32_t max);

@@ -15,6 +15,8 @@
 
 #define TOPIC "pw-input"
 #define N_FORMATS 4
+#define CURSOR_META_SIZE(w, h) \
+	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
 
 static const uint32_t offered[N_FORMATS] = {
 	DRM_FORMAT_XRGB8888, DRM_FORMAT_XBGR8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_ABGR8888,
@@ -143,13 +145,20 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const struct spa_pod *params[3];
+	const struct spa_pod *params[5];
 	params[0] = cr_pw_format_build_buffers(&b, in->format.has_modifier,
 					       in->format.info->n_planes, 4, 0, 0);
 	params[1] = cr_pw_format_build_meta(&b, SPA_META_Header, sizeof(struct spa_meta_header));
 	params[2] = cr_pw_format_build_meta(&b, SPA_META_VideoCrop,
 					    sizeof(struct spa_meta_region));
-	pw_stream_update_params(in->stream, params, 3);
+	params[3] = cr_pw_format_build_meta(&b, SPA_META_VideoTransform,
+					    sizeof(struct spa_meta_videotransform));
+	/* Producers fix their cursor meta size (mutter: 384x384 bitmaps, others 64x64 or less):
+	 * accept anything from position-only to a 512x512 bitmap. */
+	params[4] = cr_pw_format_build_meta_range(&b, SPA_META_Cursor, CURSOR_META_SIZE(64, 64),
+						  sizeof(struct spa_meta_cursor),
+						  CURSOR_META_SIZE(512, 512));
+	pw_stream_update_params(in->stream, params, 5);
 	in->events->format(in->data, &in->format);
 }
 
@@ -236,6 +245,15 @@ static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
 				   f->offset, f->stride, f->size, why, sizeof(why))) {
 		cr_log_warn(TOPIC, "skipping a buffer with an invalid layout: %s", why);
 		return false;
+	}
+	struct spa_meta_videotransform *vt =
+		spa_buffer_find_meta_data(buf, SPA_META_VideoTransform, sizeof(*vt));
+	if (vt && vt->transform <= SPA_META_TRANSFORMATION_Flipped270)
+		f->transform = vt->transform;
+	struct spa_meta *cm = spa_buffer_find_meta(buf, SPA_META_Cursor);
+	if (cm && cm->size >= sizeof(struct spa_meta_cursor)) {
+		f->cursor = cm->data;
+		f->cursor_size = cm->size;
 	}
 	struct spa_meta_region *crop = spa_buffer_find_meta_data(buf, SPA_META_VideoCrop,
 								 sizeof(*crop));

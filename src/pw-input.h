@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <pipewire/pipewire.h>
+#include <spa/buffer/meta.h>
 
 #include "core/pipeline.h"
 #include "pw-format.h"
@@ -26,6 +27,10 @@ struct cr_pw_input_frame {
 	uint64_t seq;
 	bool has_crop;
 	struct cr_rect crop; /**< from SPA_META_VideoCrop, clamped to the frame */
+	uint32_t transform;  /**< SPA_META_VideoTransform value, 0 when absent */
+	/** SPA_META_Cursor as the producer wrote it (NULL: none); valid during the callback. */
+	const struct spa_meta_cursor *cursor;
+	uint32_t cursor_size; /**< bytes of the cursor meta, for bounds checks */
 };
 
 struct cr_pw_input_stats {

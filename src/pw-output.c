@@ -3,27 +3,40 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <spa/param/props.h>
 #include <spa/param/video/format-utils.h>
+#include <spa/pod/iter.h>
 #include <spa/utils/result.h>
 
 #include "core/log.h"
 #include "pw-format.h"
 
 #define TOPIC "pw-output"
+/* Largest cursor bitmap passed on as metadata (as PipeWire's own examples size it). */
+#define CURSOR_MAX 256
+#define CURSOR_META_SIZE(w, h) \
+	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
 
 struct cr_pw_output {
 	struct pw_stream *stream;
 	struct spa_hook listener;
+	const struct cr_pw_output_events *events;
+	void *data;
 	bool connected;
 	bool streaming;
+	bool cursor_meta;
 	const struct cr_format_info *info;
 	uint32_t width, height, max_fps;
-	uint32_t stride;
+	enum cr_color_matrix matrix;
+	bool full_range;
+	struct cr_plane_layout layout;
 	uint64_t seq;
 };
 
@@ -36,19 +49,72 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		    error ? ": " : "", error ? error : "");
 }
 
+/* Props { params = [ key value ... ] }: PipeWire's filter-chain convention. */
+static void handle_props(struct cr_pw_output *out, const struct spa_pod *param)
+{
+	const struct spa_pod_prop *prop = spa_pod_find_prop(param, NULL, SPA_PROP_params);
+	if (!prop || !spa_pod_is_struct(&prop->value)) {
+		cr_log_warn(TOPIC, "Props without a params struct ignored");
+		return;
+	}
+	struct spa_pod_parser prs;
+	struct spa_pod_frame f;
+	spa_pod_parser_pod(&prs, &prop->value);
+	if (spa_pod_parser_push_struct(&prs, &f) < 0)
+		return;
+	for (;;) {
+		const char *key;
+		struct spa_pod *pod;
+		char value[512];
+		if (spa_pod_parser_get_string(&prs, &key) < 0 ||
+		    spa_pod_parser_get_pod(&prs, &pod) < 0)
+			break;
+		int32_t i;
+		int64_t l;
+		float fl;
+		double d;
+		bool b;
+		const char *str;
+		if (spa_pod_get_int(pod, &i) == 0)
+			snprintf(value, sizeof(value), "%" PRId32, i);
+		else if (spa_pod_get_long(pod, &l) == 0)
+			snprintf(value, sizeof(value), "%" PRId64, l);
+		else if (spa_pod_get_float(pod, &fl) == 0)
+			snprintf(value, sizeof(value), "%g", (double)fl);
+		else if (spa_pod_get_double(pod, &d) == 0)
+			snprintf(value, sizeof(value), "%g", d);
+		else if (spa_pod_get_bool(pod, &b) == 0)
+			snprintf(value, sizeof(value), "%s", b ? "1" : "0");
+		else if (spa_pod_get_string(pod, &str) == 0)
+			snprintf(value, sizeof(value), "%s", str);
+		else
+			snprintf(value, sizeof(value), "(unsupported type %u)", SPA_POD_TYPE(pod));
+		out->events->control(out->data, key, value);
+	}
+	out->events->control_done(out->data);
+}
+
 static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
 {
 	struct cr_pw_output *out = data;
+	if (id == SPA_PARAM_Props && param) {
+		handle_props(out, param);
+		return;
+	}
 	if (id != SPA_PARAM_Format || param == NULL)
 		return;
-	out->stride = SPA_ROUND_UP_N(out->width * out->info->bytes_per_pixel, 4);
+	cr_format_plane_layout(out->info, out->width, out->height, &out->layout);
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const struct spa_pod *params[2];
-	params[0] = cr_pw_format_build_buffers(&b, false, 1, 4, out->stride * out->height,
-					       out->stride);
-	params[1] = cr_pw_format_build_meta(&b, SPA_META_Header, sizeof(struct spa_meta_header));
-	pw_stream_update_params(out->stream, params, 2);
+	const struct spa_pod *params[3];
+	uint32_t n = 0;
+	params[n++] = cr_pw_format_build_buffers(&b, false, 1, 4, (uint32_t)out->layout.size,
+						 out->layout.stride[0]);
+	params[n++] = cr_pw_format_build_meta(&b, SPA_META_Header, sizeof(struct spa_meta_header));
+	if (out->cursor_meta)
+		params[n++] = cr_pw_format_build_meta(&b, SPA_META_Cursor,
+						      CURSOR_META_SIZE(CURSOR_MAX, CURSOR_MAX));
+	pw_stream_update_params(out->stream, params, n);
 }
 
 /* We allocate (ALLOC_BUFFERS) so that every buffer is a sealed memfd any consumer can map. */
@@ -61,7 +127,7 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 			     d->type);
 		return;
 	}
-	d->maxsize = out->stride * out->height;
+	d->maxsize = (uint32_t)out->layout.size;
 	int fd = memfd_create("castrelay-output", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
 		cr_log_error(TOPIC, "memfd_create: %s", strerror(errno));
@@ -105,13 +171,18 @@ static const struct pw_stream_events stream_events = {
 	.remove_buffer = on_remove_buffer,
 };
 
-struct cr_pw_output *cr_pw_output_create(struct pw_core *core, struct pw_properties *props)
+struct cr_pw_output *cr_pw_output_create(struct pw_core *core, struct pw_properties *props,
+					 bool cursor_meta,
+					 const struct cr_pw_output_events *events, void *data)
 {
 	struct cr_pw_output *out = calloc(1, sizeof(*out));
 	if (!out) {
 		pw_properties_free(props);
 		return NULL;
 	}
+	out->events = events;
+	out->data = data;
+	out->cursor_meta = cursor_meta;
 	const char *name = pw_properties_get(props, PW_KEY_NODE_NAME);
 	out->stream = pw_stream_new(core, name ? name : "castrelay", props);
 	if (!out->stream) {
@@ -132,19 +203,23 @@ void cr_pw_output_destroy(struct cr_pw_output *out)
 }
 
 bool cr_pw_output_set_format(struct cr_pw_output *out, const struct cr_format_info *info,
-			     uint32_t width, uint32_t height, uint32_t max_fps)
+			     uint32_t width, uint32_t height, uint32_t max_fps,
+			     enum cr_color_matrix matrix, bool full_range)
 {
-	if (out->connected && out->info == info && out->width == width && out->height == height)
+	if (out->connected && out->info == info && out->width == width &&
+	    out->height == height && out->max_fps == max_fps)
 		return true;
 	out->info = info;
 	out->width = width;
 	out->height = height;
 	out->max_fps = max_fps;
+	out->matrix = matrix;
+	out->full_range = full_range;
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[1];
 	params[0] = cr_pw_format_build_fixed(&b, SPA_PARAM_EnumFormat, info, width, height,
-					     max_fps);
+					     max_fps, matrix, full_range);
 	if (out->connected) {
 		cr_log_info(TOPIC, "output format now %s %ux%u; renegotiating", info->name, width,
 			    height);
@@ -165,25 +240,56 @@ bool cr_pw_output_streaming(const struct cr_pw_output *out)
 	return out->streaming;
 }
 
-bool cr_pw_output_push(struct cr_pw_output *out, const void *pixels, uint32_t stride,
-		       uint32_t height, uint64_t pts_ns)
+static void write_cursor(struct spa_buffer *buf, const struct cr_pw_output_cursor *c)
 {
+	struct spa_meta *m = spa_buffer_find_meta(buf, SPA_META_Cursor);
+	if (!m || m->size < sizeof(struct spa_meta_cursor))
+		return;
+	struct spa_meta_cursor *mc = m->data;
+	if (!c || !c->visible) {
+		mc->id = 0; /* no cursor */
+		return;
+	}
+	mc->id = 1;
+	mc->flags = 0;
+	mc->position.x = c->x;
+	mc->position.y = c->y;
+	mc->hotspot.x = c->hotspot_x;
+	mc->hotspot.y = c->hotspot_y;
+	mc->bitmap_offset = 0;
+	if (!c->pixels || c->width > CURSOR_MAX || c->height > CURSOR_MAX ||
+	    m->size < CURSOR_META_SIZE(c->width, c->height))
+		return;
+	mc->bitmap_offset = sizeof(struct spa_meta_cursor);
+	struct spa_meta_bitmap *bm = SPA_PTROFF(mc, mc->bitmap_offset, struct spa_meta_bitmap);
+	bm->format = c->spa_format;
+	bm->size.width = c->width;
+	bm->size.height = c->height;
+	bm->stride = (int32_t)(c->width * 4);
+	bm->offset = sizeof(struct spa_meta_bitmap);
+	for (uint32_t y = 0; y < c->height; y++)
+		memcpy(SPA_PTROFF(bm, bm->offset + y * c->width * 4, void),
+		       (const uint8_t *)c->pixels + (size_t)y * c->stride, c->width * 4);
+}
+
+bool cr_pw_output_push(struct cr_pw_output *out, const void *frame, uint64_t size,
+		       uint64_t pts_ns, const struct cr_pw_output_cursor *cursor)
+{
+	if (size != out->layout.size)
+		return false; /* produced for a format that is being renegotiated */
 	struct pw_buffer *b = pw_stream_dequeue_buffer(out->stream);
 	if (!b)
 		return false;
 	struct spa_buffer *buf = b->buffer;
 	struct spa_data *d = &buf->datas[0];
-	uint32_t row = out->width * out->info->bytes_per_pixel;
-	if (!d->data || height != out->height || (uint64_t)out->stride * height > d->maxsize) {
+	if (!d->data || size > d->maxsize) {
 		pw_stream_queue_buffer(out->stream, b);
 		return false;
 	}
-	for (uint32_t y = 0; y < height; y++)
-		memcpy((uint8_t *)d->data + (size_t)y * out->stride,
-		       (const uint8_t *)pixels + (size_t)y * stride, row);
+	memcpy(d->data, frame, size);
 	d->chunk->offset = 0;
-	d->chunk->stride = (int32_t)out->stride;
-	d->chunk->size = out->stride * height;
+	d->chunk->stride = (int32_t)out->layout.stride[0];
+	d->chunk->size = (uint32_t)size;
 	d->chunk->flags = 0;
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
 	if (h) {
@@ -193,6 +299,8 @@ bool cr_pw_output_push(struct cr_pw_output *out, const void *pixels, uint32_t st
 		h->dts_offset = 0;
 		h->seq = out->seq;
 	}
+	if (out->cursor_meta)
+		write_cursor(buf, cursor);
 	out->seq++;
 	pw_stream_queue_buffer(out->stream, b);
 	pw_stream_trigger_process(out->stream);
@@ -202,9 +310,4 @@ bool cr_pw_output_push(struct cr_pw_output *out, const void *pixels, uint32_t st
 void cr_pw_output_update_props(struct cr_pw_output *out, const struct spa_dict *dict)
 {
 	pw_stream_update_properties(out->stream, dict);
-}
-
-uint32_t cr_pw_output_node_id(const struct cr_pw_output *out)
-{
-	return pw_stream_get_node_id(out->stream);
 }

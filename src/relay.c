@@ -7,23 +7,39 @@
 #include <string.h>
 #include <time.h>
 
+#include <spa/param/video/raw.h>
+
 #include "core/log.h"
 #include "core/pipeline.h"
 #include "pw-input.h"
 #include "pw-output.h"
 
 #define TOPIC "relay"
-#define STATS_INTERVAL_NS (1000ull * 1000 * 1000)
+/* Largest cursor bitmap accepted from a producer. */
+#define CURSOR_MAX 512
 
 struct job {
 	bool in_use;
 	void *token; /**< input buffer held while the GPU reads it (DMA-BUF), or NULL */
 	uint64_t pts_ns;
 	bool has_pts;
+	struct cr_pw_output_cursor cursor; /**< for cursor=meta, in output coordinates */
+};
+
+/* The producer's cursor: SPA_META_Cursor sends the bitmap only when it changes. */
+struct cursor_state {
+	bool visible;
+	int32_t x, y, hotspot_x, hotspot_y;
+	uint32_t width, height, spa_format;
+	const struct cr_format_info *format;
+	uint32_t *pixels; /**< CURSOR_MAX^2, allocated on first use */
 };
 
 struct cr_relay {
 	const struct cr_relay_config *cfg;
+	struct cr_relay_settings settings; /**< live: changed through Props */
+	struct cr_relay_settings pending;  /**< collects one set-param's keys */
+	bool pending_error;
 	struct pw_loop *loop;
 	struct cr_pipeline *pipe;
 	struct spa_source *pipe_source;
@@ -38,11 +54,15 @@ struct cr_relay {
 	struct cr_video_format in_format;
 	uint32_t out_w, out_h;
 	bool crop_warned;
+	bool swap_axes; /**< the source's VideoTransform rotates by 90 or 270 degrees */
+	struct cursor_state cursor;
+	uint64_t last_out_pts;
+	bool have_last_out;
 
 	uint64_t frames_out;
 	uint64_t dropped; /**< also frames that arrived while no consumer was linked */
+	uint64_t rate_limited;
 	uint64_t latency_sum_ns, latency_count, last_latency_us;
-	uint64_t gpu_sum_ns;
 };
 
 static uint64_t now_ns(void)
@@ -55,17 +75,30 @@ static uint64_t now_ns(void)
 static void publish_props(struct cr_relay *r)
 {
 	const struct cr_pw_input_stats *st = cr_pw_input_get_stats(r->in);
-	char in_fmt[64] = "none", out_size[32] = "none", counters[4][24], lat[24];
+	const struct cr_relay_settings *s = &r->settings;
+	char in_fmt[64] = "none", out_size[32] = "none", counters[5][24], lat[24];
+	char crop[64] = "none", scale[32] = "input", redact[512], fps[16] = "0", color[32] = "";
 	if (r->have_format)
 		snprintf(in_fmt, sizeof(in_fmt), "%s %ux%u", r->in_format.info->name,
 			 r->in_format.width, r->in_format.height);
 	if (r->out_w)
 		snprintf(out_size, sizeof(out_size), "%ux%u", r->out_w, r->out_h);
+	if (s->has_crop)
+		snprintf(crop, sizeof(crop), "%u,%u,%u,%u", s->crop.x, s->crop.y, s->crop.w,
+			 s->crop.h);
+	if (s->scale_w)
+		snprintf(scale, sizeof(scale), "%ux%u", s->scale_w, s->scale_h);
+	cr_config_format_redact(s, redact, sizeof(redact));
+	snprintf(fps, sizeof(fps), "%u", s->fps);
+	if (r->cfg->format->is_yuv)
+		snprintf(color, sizeof(color), "%s %s", cr_color_matrix_name(r->cfg->matrix),
+			 r->cfg->full_range ? "full" : "limited");
 	/* in = out + dropped + corrupt (+ at most CR_PIPELINE_SLOTS in flight). */
 	snprintf(counters[0], sizeof(counters[0]), "%" PRIu64, st->received);
 	snprintf(counters[1], sizeof(counters[1]), "%" PRIu64, r->frames_out);
 	snprintf(counters[2], sizeof(counters[2]), "%" PRIu64, r->dropped + st->skipped);
 	snprintf(counters[3], sizeof(counters[3]), "%" PRIu64, st->corrupt);
+	snprintf(counters[4], sizeof(counters[4]), "%" PRIu64, r->rate_limited);
 	if (r->latency_count) {
 		r->last_latency_us = r->latency_sum_ns / r->latency_count / 1000;
 		r->latency_sum_ns = r->latency_count = 0;
@@ -78,11 +111,18 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.output.transport", "shm"),
 		SPA_DICT_ITEM_INIT("castrelay.output.format", r->cfg->format->name),
 		SPA_DICT_ITEM_INIT("castrelay.output.size", out_size),
+		SPA_DICT_ITEM_INIT("castrelay.output.color", color),
 		SPA_DICT_ITEM_INIT("castrelay.sync", "none"),
+		SPA_DICT_ITEM_INIT("castrelay.crop", crop),
+		SPA_DICT_ITEM_INIT("castrelay.scale", scale),
+		SPA_DICT_ITEM_INIT("castrelay.redact", redact),
+		SPA_DICT_ITEM_INIT("castrelay.cursor", cr_config_cursor_name(s->cursor)),
+		SPA_DICT_ITEM_INIT("castrelay.fps", fps),
 		SPA_DICT_ITEM_INIT("castrelay.frames.in", counters[0]),
 		SPA_DICT_ITEM_INIT("castrelay.frames.out", counters[1]),
 		SPA_DICT_ITEM_INIT("castrelay.frames.dropped", counters[2]),
 		SPA_DICT_ITEM_INIT("castrelay.frames.corrupt", counters[3]),
+		SPA_DICT_ITEM_INIT("castrelay.frames.rate-limited", counters[4]),
 		SPA_DICT_ITEM_INIT("castrelay.latency.us", lat),
 	};
 	cr_pw_output_update_props(r->out, &SPA_DICT_INIT_ARRAY(items));
@@ -93,15 +133,39 @@ static void on_stats_timer(void *data, uint64_t expirations)
 	publish_props(data);
 }
 
-/* Output size: --scale, else the crop, else the input. Fixed per input format so that a
- * changing VideoCrop meta is scaled into a stable output instead of renegotiating. */
+/* The crop in effect: the configured one clipped to the source, else the source's VideoCrop
+ * meta (@meta may be NULL), else the whole frame. False when the crop misses the source. */
+static bool effective_crop(struct cr_relay *r, const struct cr_rect *meta, struct cr_rect *crop)
+{
+	uint32_t w = r->in_format.width, h = r->in_format.height;
+	if (!r->settings.has_crop) {
+		*crop = meta ? *meta : (struct cr_rect){ 0, 0, w, h };
+		return true;
+	}
+	struct cr_rect c = r->settings.crop;
+	if (c.x >= w || c.y >= h) {
+		if (!r->crop_warned)
+			cr_log_warn(TOPIC, "%s: crop %u,%u %ux%u lies outside the %ux%u source; "
+					   "dropping frames", r->cfg->name, c.x, c.y, c.w, c.h, w, h);
+		r->crop_warned = true;
+		return false;
+	}
+	c.w = c.x + c.w > w ? w - c.x : c.w;
+	c.h = c.y + c.h > h ? h - c.y : c.h;
+	*crop = c;
+	return true;
+}
+
+/* Output size: the configured scale, else the crop, else the input. Fixed per input format
+ * and settings, so that a changing VideoCrop meta is scaled into a stable output instead of
+ * renegotiating every frame. */
 static void update_output_size(struct cr_relay *r)
 {
-	const struct cr_relay_config *c = r->cfg;
-	uint32_t w = c->scale_w, h = c->scale_h;
-	if (!w && c->has_crop) {
-		w = c->crop.w;
-		h = c->crop.h;
+	const struct cr_relay_settings *s = &r->settings;
+	uint32_t w = s->scale_w, h = s->scale_h;
+	if (!w && s->has_crop) {
+		w = s->crop.w;
+		h = s->crop.h;
 	}
 	if (!w && r->have_format) {
 		w = r->in_format.width;
@@ -109,9 +173,16 @@ static void update_output_size(struct cr_relay *r)
 	}
 	if (!w)
 		return;
+	/* A rotated picture keeps its shape unless a size was asked for. */
+	if (!s->scale_w && r->swap_axes) {
+		uint32_t t = w;
+		w = h;
+		h = t;
+	}
 	r->out_w = w;
 	r->out_h = h;
-	cr_pw_output_set_format(r->out, c->format, w, h, 1000);
+	cr_pw_output_set_format(r->out, r->cfg->format, w, h, s->fps ? s->fps : 1000,
+				r->cfg->matrix, r->cfg->full_range);
 }
 
 static void on_input_error(void *data, const char *message)
@@ -142,28 +213,6 @@ static void on_input_release_import(void *data, void *handle)
 	cr_pipeline_source_destroy(r->pipe, handle);
 }
 
-static bool choose_crop(struct cr_relay *r, const struct cr_pw_input_frame *f, struct cr_rect *crop)
-{
-	uint32_t w = f->format->width, h = f->format->height;
-	if (!r->cfg->has_crop) {
-		*crop = f->has_crop ? f->crop : (struct cr_rect){ 0, 0, w, h };
-		return true;
-	}
-	/* The configured crop is in source pixels; clip it to what the source sends now. */
-	struct cr_rect c = r->cfg->crop;
-	if (c.x >= w || c.y >= h) {
-		if (!r->crop_warned)
-			cr_log_warn(TOPIC, "%s: crop %u,%u %ux%u lies outside the %ux%u source; "
-					   "dropping frames", r->cfg->name, c.x, c.y, c.w, c.h, w, h);
-		r->crop_warned = true;
-		return false;
-	}
-	c.w = c.x + c.w > w ? w - c.x : c.w;
-	c.h = c.y + c.h > h ? h - c.y : c.h;
-	*crop = c;
-	return true;
-}
-
 static struct job *take_job(struct cr_relay *r)
 {
 	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
@@ -172,20 +221,113 @@ static struct job *take_job(struct cr_relay *r)
 	return NULL;
 }
 
+/* Follows SPA_META_Cursor: position every frame, bitmap only when bitmap_offset is set.
+ * Everything is bounds-checked against the meta size: it is the producer's memory. */
+static void update_cursor(struct cr_relay *r, const struct cr_pw_input_frame *f)
+{
+	const struct spa_meta_cursor *mc = f->cursor;
+	struct cursor_state *c = &r->cursor;
+	if (!mc)
+		return;
+	c->visible = mc->id != 0;
+	if (!c->visible)
+		return;
+	c->x = mc->position.x;
+	c->y = mc->position.y;
+	c->hotspot_x = mc->hotspot.x;
+	c->hotspot_y = mc->hotspot.y;
+	if (mc->bitmap_offset < sizeof(*mc) ||
+	    (uint64_t)mc->bitmap_offset + sizeof(struct spa_meta_bitmap) > f->cursor_size)
+		return;
+	const struct spa_meta_bitmap *bm = SPA_PTROFF(mc, mc->bitmap_offset,
+						      const struct spa_meta_bitmap);
+	const struct cr_format_info *format = cr_pw_format_from_spa(bm->format);
+	if (!format || !format->has_alpha)
+		return; /* keep the last bitmap rather than guess */
+	uint32_t w = bm->size.width, h = bm->size.height;
+	uint64_t stride = bm->stride > 0 ? (uint64_t)bm->stride : (uint64_t)w * 4;
+	uint64_t end = (uint64_t)mc->bitmap_offset + bm->offset + stride * (h ? h - 1 : 0) +
+		       (uint64_t)w * 4;
+	if (w == 0 || h == 0 || w > CURSOR_MAX || h > CURSOR_MAX || stride < (uint64_t)w * 4 ||
+	    end > f->cursor_size)
+		return;
+	if (!c->pixels && !(c->pixels = malloc((size_t)CURSOR_MAX * CURSOR_MAX * 4)))
+		return;
+	const uint8_t *px = SPA_PTROFF(bm, bm->offset, const uint8_t);
+	for (uint32_t y = 0; y < h; y++)
+		memcpy(c->pixels + (size_t)y * w, px + y * stride, (size_t)w * 4);
+	c->width = w;
+	c->height = h;
+	c->format = format;
+	c->spa_format = bm->format;
+}
+
+/* Cursor position mapped into the output for cursor=meta (no transform applied). */
+static void output_cursor(struct cr_relay *r, const struct cr_rect *crop,
+			  struct cr_pw_output_cursor *out)
+{
+	const struct cursor_state *c = &r->cursor;
+	*out = (struct cr_pw_output_cursor){ .visible = c->visible && c->width };
+	if (!out->visible)
+		return;
+	out->x = (int32_t)(((int64_t)c->x - crop->x) * r->out_w / crop->w);
+	out->y = (int32_t)(((int64_t)c->y - crop->y) * r->out_h / crop->h);
+	out->hotspot_x = c->hotspot_x;
+	out->hotspot_y = c->hotspot_y;
+	out->pixels = c->pixels;
+	out->width = c->width;
+	out->height = c->height;
+	out->stride = c->width * 4;
+	out->spa_format = c->spa_format;
+}
+
+/* The frame-rate cap: a frame is due when its pts is at least 90% of a period after the last
+ * published one (the slack absorbs producer jitter). Never more frames out than in. */
+static bool due(struct cr_relay *r, uint64_t pts)
+{
+	if (!r->settings.fps || !r->have_last_out)
+		return true;
+	uint64_t period = 1000000000ull / r->settings.fps;
+	return pts >= r->last_out_pts + period * 9 / 10 || pts < r->last_out_pts;
+}
+
 static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *token)
 {
 	struct cr_relay *r = data;
 	struct cr_rect crop;
 	struct job *job;
+	update_cursor(r, f);
+	if (r->swap_axes != (bool)(f->transform & 1u)) {
+		r->swap_axes = f->transform & 1u;
+		update_output_size(r);
+	}
 	/* Lazy: nobody watches the output, so no GPU work at all. */
 	if (!cr_pw_output_streaming(r->out)) {
 		r->dropped++;
 		goto release;
 	}
-	if (!cr_pipeline_can_submit(r->pipe) || !(job = take_job(r)) || !choose_crop(r, f, &crop)) {
+	uint64_t pts = f->has_header ? f->pts_ns : now_ns();
+	if (!due(r, pts)) {
+		r->rate_limited++;
 		r->dropped++;
 		goto release;
 	}
+	if (!cr_pipeline_can_submit(r->pipe) || !(job = take_job(r)) ||
+	    !effective_crop(r, f->has_crop ? &f->crop : NULL, &crop)) {
+		r->dropped++;
+		goto release;
+	}
+	const struct cr_relay_settings *s = &r->settings;
+	struct cr_pipeline_cursor cursor = {
+		.pixels = r->cursor.pixels,
+		.width = r->cursor.width,
+		.height = r->cursor.height,
+		.stride = r->cursor.width * 4,
+		.format = r->cursor.format,
+		.x = r->cursor.x - r->cursor.hotspot_x,
+		.y = r->cursor.y - r->cursor.hotspot_y,
+	};
+	bool embed = s->cursor == CR_CURSOR_EMBED && r->cursor.visible && r->cursor.width;
 	struct cr_pipeline_frame in = {
 		.format = f->format->info,
 		.width = f->format->width,
@@ -196,14 +338,28 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		.data = f->data,
 		.size = f->size,
 		.crop = crop,
+		.transform = f->transform,
+		.cursor = embed ? &cursor : NULL,
 	};
-	struct cr_pipeline_target out = { r->cfg->format, r->out_w, r->out_h };
+	struct cr_pipeline_target out = {
+		.format = r->cfg->format,
+		.width = r->out_w,
+		.height = r->out_h,
+		.matrix = r->cfg->matrix,
+		.full_range = r->cfg->full_range,
+		.n_redact = s->n_redact,
+		.pixelate = s->pixelate > 0,
+		.pixelate_block = s->pixelate,
+	};
+	memcpy(out.redact, s->redact, sizeof(out.redact));
 	*job = (struct job){
 		.in_use = true,
 		.token = f->import ? token : NULL,
-		.pts_ns = f->pts_ns,
+		.pts_ns = pts,
 		.has_pts = f->has_header,
 	};
+	if (s->cursor == CR_CURSOR_META)
+		output_cursor(r, &crop, &job->cursor);
 	if (!cr_pipeline_submit(r->pipe, &in, &out, job)) {
 		job->in_use = false;
 		r->dropped++;
@@ -211,6 +367,8 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 			r->fatal(r->fatal_data, r->cfg->name, "the Vulkan device was lost");
 		goto release;
 	}
+	r->last_out_pts = pts;
+	r->have_last_out = true;
 	/* SHM pixels were copied at submit; only an imported DMA-BUF is held until done. */
 	if (job->token)
 		return;
@@ -229,9 +387,9 @@ static void on_pipeline_done(void *job_data, const struct cr_pipeline_result *re
 		r->dropped++;
 		return;
 	}
-	r->gpu_sum_ns += res->gpu_ns;
-	uint64_t pts = job->has_pts ? job->pts_ns : now_ns();
-	if (!cr_pw_output_push(r->out, res->pixels, res->stride, r->out_h, pts)) {
+	bool meta = r->settings.cursor == CR_CURSOR_META;
+	if (!cr_pw_output_push(r->out, res->pixels, res->layout.size, job->pts_ns,
+			       meta ? &job->cursor : NULL)) {
 		r->dropped++;
 		return;
 	}
@@ -249,12 +407,44 @@ static void on_pipeline_fd(void *data, int fd, uint32_t mask)
 	cr_pipeline_dispatch(r->pipe);
 }
 
+/* Live control: keys are validated one by one into a copy; one bad key rejects the whole
+ * set-param and the old settings stay. */
+static void on_control(void *data, const char *key, const char *value)
+{
+	struct cr_relay *r = data;
+	char why[256];
+	if (!cr_config_apply_key(&r->pending, key, value, why, sizeof(why))) {
+		cr_log_warn(TOPIC, "%s: rejected control %s", r->cfg->name, why);
+		r->pending_error = true;
+	}
+}
+
+static void on_control_done(void *data)
+{
+	struct cr_relay *r = data;
+	if (!r->pending_error) {
+		r->settings = r->pending;
+		r->crop_warned = false;
+		r->have_last_out = false;
+		cr_log_info(TOPIC, "%s: controls applied", r->cfg->name);
+		update_output_size(r);
+		publish_props(r);
+	}
+	r->pending = r->settings;
+	r->pending_error = false;
+}
+
 static const struct cr_pw_input_events input_events = {
 	.error = on_input_error,
 	.format = on_input_format,
 	.import = on_input_import,
 	.release_import = on_input_release_import,
 	.frame = on_input_frame,
+};
+
+static const struct cr_pw_output_events output_events = {
+	.control = on_control,
+	.control_done = on_control_done,
 };
 
 struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_core,
@@ -265,6 +455,7 @@ struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_co
 	if (!r)
 		return NULL;
 	r->cfg = cfg;
+	r->settings = r->pending = cfg->settings;
 	r->fatal = fatal;
 	r->fatal_data = data;
 	r->loop = pw_context_get_main_loop(pw_core_get_context(in_core));
@@ -283,9 +474,12 @@ struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_co
 		PW_KEY_NODE_NAME, node_name,
 		"castrelay.source", cfg->source,
 		NULL);
+	/* The Camera portal and browsers list nodes with media.role=Camera as webcams. */
+	if (cfg->camera)
+		pw_properties_set(props, PW_KEY_MEDIA_ROLE, "Camera");
 	pw_properties_setf(props, PW_KEY_NODE_DESCRIPTION, "castrelay %s (from %s)", cfg->name,
 			   cfg->source);
-	r->out = cr_pw_output_create(out_core, props);
+	r->out = cr_pw_output_create(out_core, props, true, &output_events, r);
 	if (!r->out)
 		goto err_pipe;
 
@@ -326,5 +520,6 @@ void cr_relay_destroy(struct cr_relay *r)
 	cr_pw_output_destroy(r->out);
 	pw_loop_destroy_source(r->loop, r->pipe_source);
 	cr_pipeline_destroy(r->pipe);
+	free(r->cursor.pixels);
 	free(r);
 }

@@ -11,10 +11,12 @@
 /* Little-endian DRM names the bits of a 32-bit word, SPA names the bytes in memory:
  * SPA BGRx == DRM XRGB8888. */
 static const struct cr_format_info formats[] = {
-	{ DRM_FORMAT_XRGB8888, "BGRx", CR_LAYOUT_BGRX, 1, 4, false },
-	{ DRM_FORMAT_XBGR8888, "RGBx", CR_LAYOUT_RGBX, 1, 4, false },
-	{ DRM_FORMAT_ARGB8888, "BGRA", CR_LAYOUT_BGRA, 1, 4, true },
-	{ DRM_FORMAT_ABGR8888, "RGBA", CR_LAYOUT_RGBA, 1, 4, true },
+	{ DRM_FORMAT_XRGB8888, "BGRx", CR_LAYOUT_BGRX, 1, 4, false, CR_OUT_PACKED, false },
+	{ DRM_FORMAT_XBGR8888, "RGBx", CR_LAYOUT_RGBX, 1, 4, false, CR_OUT_PACKED, false },
+	{ DRM_FORMAT_ARGB8888, "BGRA", CR_LAYOUT_BGRA, 1, 4, true, CR_OUT_PACKED, false },
+	{ DRM_FORMAT_ABGR8888, "RGBA", CR_LAYOUT_RGBA, 1, 4, true, CR_OUT_PACKED, false },
+	{ DRM_FORMAT_NV12, "NV12", 0, 2, 1, false, CR_OUT_NV12, true },
+	{ DRM_FORMAT_YUV420, "I420", 0, 3, 1, false, CR_OUT_I420, true },
 };
 
 const struct cr_format_info *cr_format_info_from_fourcc(uint32_t fourcc)
@@ -35,7 +37,30 @@ const struct cr_format_info *cr_format_info_from_name(const char *name)
 
 const char *cr_format_names(void)
 {
-	return "BGRx|RGBx|BGRA|RGBA";
+	return "BGRx|RGBx|BGRA|RGBA|NV12|I420";
+}
+
+#define ROUND_UP(x, n) (((x) + (n) - 1) / (n) * (n))
+
+void cr_format_plane_layout(const struct cr_format_info *fmt, uint32_t width, uint32_t height,
+			    struct cr_plane_layout *l)
+{
+	*l = (struct cr_plane_layout){ .n_planes = fmt->n_planes };
+	l->stride[0] = ROUND_UP(width * fmt->bytes_per_pixel, 4);
+	if (fmt->out_kind == CR_OUT_PACKED) {
+		l->size = (uint64_t)l->stride[0] * height;
+		return;
+	}
+	uint32_t luma_h = ROUND_UP(height, 2), chroma_h = luma_h / 2;
+	l->offset[1] = l->stride[0] * luma_h;
+	if (fmt->out_kind == CR_OUT_NV12) {
+		l->stride[1] = l->stride[0];
+		l->size = (uint64_t)l->offset[1] + (uint64_t)l->stride[1] * chroma_h;
+		return;
+	}
+	l->stride[1] = l->stride[2] = ROUND_UP(ROUND_UP(width, 2) / 2, 4);
+	l->offset[2] = l->offset[1] + l->stride[1] * chroma_h;
+	l->size = (uint64_t)l->offset[2] + (uint64_t)l->stride[2] * chroma_h;
 }
 
 static bool check_plane(const struct cr_format_info *fmt, uint32_t width, uint32_t height,

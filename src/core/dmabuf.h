@@ -34,7 +34,25 @@ struct cr_format_info {
 	uint32_t n_planes;
 	uint32_t bytes_per_pixel; /**< of plane 0 */
 	bool has_alpha;
+	uint32_t out_kind; /**< CR_OUT_* */
+	bool is_yuv;
 };
+
+/** Where the planes of a frame lie in one buffer. */
+struct cr_plane_layout {
+	uint32_t n_planes;
+	uint32_t offset[3]; /**< bytes */
+	uint32_t stride[3]; /**< bytes */
+	uint64_t size;      /**< bytes of the whole frame */
+};
+
+/**
+ * The layout castrelay produces for @fmt at @width x @height: GStreamer's default layout
+ * (rows padded to 4 bytes; chroma planes after a luma plane of even height), which is what
+ * single-block PipeWire consumers assume for planar formats.
+ */
+void cr_format_plane_layout(const struct cr_format_info *fmt, uint32_t width, uint32_t height,
+			    struct cr_plane_layout *layout);
 
 /** The format with DRM fourcc @fourcc, or NULL when castrelay does not handle it. */
 const struct cr_format_info *cr_format_info_from_fourcc(uint32_t fourcc);
@@ -42,7 +60,7 @@ const struct cr_format_info *cr_format_info_from_fourcc(uint32_t fourcc);
 /** The format named @name ("BGRx", case-sensitive as in SPA), or NULL. */
 const struct cr_format_info *cr_format_info_from_name(const char *name);
 
-/** "BGRx|RGBx|BGRA|RGBA": the names accepted by cr_format_info_from_name(), for messages. */
+/** "BGRx|RGBx|BGRA|RGBA|NV12|I420": the names accepted by cr_format_info_from_name(). */
 const char *cr_format_names(void);
 
 /**

@@ -11,7 +11,8 @@
 
 #include "cr-params.h"
 #include "log.h"
-#include "scale.spv.h"
+#include "process.spv.h"
+#include "reference.h"
 #include "vk-buffer.h"
 #include "vk-device.h"
 
@@ -36,10 +37,11 @@ struct slot {
 	VkDescriptorSet set;
 	struct cr_vk_buffer *staging; /**< SHM input copy, grown on demand */
 	struct cr_vk_buffer *out;     /**< output readback, grown on demand */
+	struct cr_vk_buffer *params;  /**< the kernel's uniform block */
+	struct cr_vk_buffer *cursor;  /**< cursor bitmap, grown on demand */
 	struct cr_pipeline_source *source;
 	void *job_data;
-	uint32_t out_stride;
-	uint64_t out_size;
+	struct cr_plane_layout layout;
 	uint64_t submit_ns, done_ns;
 };
 
@@ -111,36 +113,32 @@ static void *waiter_main(void *arg)
 static bool create_kernel(struct cr_pipeline *pipe)
 {
 	VkDevice d = pipe->dev->dev;
-	VkDescriptorSetLayoutBinding bindings[2] = {
+	VkDescriptorSetLayoutBinding bindings[4] = {
 		{ 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
 		{ 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+		{ 2, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+		{ 3, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
 	};
 	VkDescriptorSetLayoutCreateInfo dslci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-		.bindingCount = 2,
+		.bindingCount = 4,
 		.pBindings = bindings,
 	};
 	if (!cr_vk_check(pipe->dev, vkCreateDescriptorSetLayout(d, &dslci, NULL, &pipe->set_layout),
 			 "vkCreateDescriptorSetLayout"))
 		return false;
-	VkPushConstantRange range = {
-		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-		.size = sizeof(struct cr_scale_params),
-	};
 	VkPipelineLayoutCreateInfo plci = {
 		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
 		.setLayoutCount = 1,
 		.pSetLayouts = &pipe->set_layout,
-		.pushConstantRangeCount = 1,
-		.pPushConstantRanges = &range,
 	};
 	if (!cr_vk_check(pipe->dev, vkCreatePipelineLayout(d, &plci, NULL, &pipe->layout),
 			 "vkCreatePipelineLayout"))
 		return false;
 	VkShaderModuleCreateInfo smci = {
 		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-		.codeSize = sizeof(cr_scale_spv),
-		.pCode = cr_scale_spv,
+		.codeSize = sizeof(cr_process_spv),
+		.pCode = cr_process_spv,
 	};
 	if (!cr_vk_check(pipe->dev, vkCreateShaderModule(d, &smci, NULL, &pipe->module),
 			 "vkCreateShaderModule"))
@@ -159,14 +157,15 @@ static bool create_kernel(struct cr_pipeline *pipe)
 							     &pipe->pipeline),
 			 "vkCreateComputePipelines"))
 		return false;
-	VkDescriptorPoolSize pool_size = {
-		VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 * CR_PIPELINE_SLOTS,
+	VkDescriptorPoolSize pool_sizes[2] = {
+		{ VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 3 * CR_PIPELINE_SLOTS },
+		{ VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, CR_PIPELINE_SLOTS },
 	};
 	VkDescriptorPoolCreateInfo dpci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
 		.maxSets = CR_PIPELINE_SLOTS,
-		.poolSizeCount = 1,
-		.pPoolSizes = &pool_size,
+		.poolSizeCount = 2,
+		.pPoolSizes = pool_sizes,
 	};
 	return cr_vk_check(pipe->dev, vkCreateDescriptorPool(d, &dpci, NULL, &pipe->pool),
 			   "vkCreateDescriptorPool");
@@ -206,6 +205,12 @@ static bool create_slots(struct cr_pipeline *pipe)
 		};
 		if (!cr_vk_check(pipe->dev, vkAllocateDescriptorSets(d, &dsai, &s->set),
 				 "vkAllocateDescriptorSets"))
+			return false;
+		s->params = cr_vk_buffer_create_host(pipe->dev, sizeof(struct cr_process_params),
+						     VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
+		s->cursor = cr_vk_buffer_create_host(pipe->dev, 64,
+						     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
+		if (!s->params || !s->cursor)
 			return false;
 	}
 	return true;
@@ -256,8 +261,7 @@ static void finish_slot(struct cr_pipeline *pipe, struct slot *s, bool ok)
 	struct cr_pipeline_result res = {
 		.ok = ok && s->result == VK_SUCCESS,
 		.pixels = s->out ? s->out->map : NULL,
-		.stride = s->out_stride,
-		.size = s->out_size,
+		.layout = s->layout,
 		.gpu_ns = s->done_ns > s->submit_ns ? s->done_ns - s->submit_ns : 0,
 	};
 	struct cr_pipeline_source *src = s->source;
@@ -327,6 +331,8 @@ void cr_pipeline_destroy(struct cr_pipeline *pipe)
 			vkDestroyFence(d, s->fence, NULL);
 		cr_vk_buffer_destroy(pipe->dev, s->staging);
 		cr_vk_buffer_destroy(pipe->dev, s->out);
+		cr_vk_buffer_destroy(pipe->dev, s->params);
+		cr_vk_buffer_destroy(pipe->dev, s->cursor);
 	}
 	if (pipe->cmd_pool)
 		vkDestroyCommandPool(d, pipe->cmd_pool, NULL);
@@ -377,7 +383,7 @@ static bool ensure_host_buffer(struct cr_pipeline *pipe, struct cr_vk_buffer **b
 	return *buf != NULL;
 }
 
-static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_scale_params *p)
+static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_process_params *p)
 {
 	VkCommandBufferBeginInfo begin = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
@@ -388,9 +394,13 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_sca
 	vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->pipeline);
 	vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->layout, 0, 1, &s->set,
 				0, NULL);
-	vkCmdPushConstants(s->cmd, pipe->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(*p), p);
-	vkCmdDispatch(s->cmd, (p->dst_width + CR_WORKGROUP_SIZE - 1) / CR_WORKGROUP_SIZE,
-		      (p->dst_height + CR_WORKGROUP_SIZE - 1) / CR_WORKGROUP_SIZE, 1);
+	uint32_t w = p->dst_width, h = p->dst_height;
+	if (p->out_kind != CR_OUT_PACKED) {
+		w = (w + CR_PLANAR_BLOCK_W - 1) / CR_PLANAR_BLOCK_W;
+		h = (h + CR_PLANAR_BLOCK_H - 1) / CR_PLANAR_BLOCK_H;
+	}
+	vkCmdDispatch(s->cmd, (w + CR_WORKGROUP_SIZE - 1) / CR_WORKGROUP_SIZE,
+		      (h + CR_WORKGROUP_SIZE - 1) / CR_WORKGROUP_SIZE, 1);
 	/* Make the kernel's writes visible to the CPU that reads them after the fence. */
 	VkMemoryBarrier barrier = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
@@ -405,9 +415,8 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_sca
 static bool check_frame(const struct cr_pipeline_frame *in, const struct cr_pipeline_target *out)
 {
 	const struct cr_rect *c = &in->crop;
-	if (!in->format || !out->format || in->format->n_planes != 1 ||
-	    out->format->n_planes != 1) {
-		cr_log_error(TOPIC, "only packed 32-bit formats are supported");
+	if (!in->format || !out->format || in->format->out_kind != CR_OUT_PACKED) {
+		cr_log_error(TOPIC, "input must be a packed 32-bit format");
 		return false;
 	}
 	if (out->width == 0 || out->height == 0 || in->width == 0 || in->height == 0) {
@@ -426,7 +435,68 @@ static bool check_frame(const struct cr_pipeline_frame *in, const struct cr_pipe
 			     in->offset);
 		return false;
 	}
+	if (out->n_redact > CR_PIPELINE_MAX_REDACT) {
+		cr_log_error(TOPIC, "%u redaction rectangles, at most %d", out->n_redact,
+			     CR_PIPELINE_MAX_REDACT);
+		return false;
+	}
+	const struct cr_pipeline_cursor *k = in->cursor;
+	if (k && (k->stride % 4 || k->stride < k->width * 4 || k->width > 1024 ||
+		  k->height > 1024 || !k->pixels || !k->format || !k->format->has_alpha)) {
+		cr_log_error(TOPIC, "cursor bitmap %ux%u with stride %u rejected", k->width,
+			     k->height, k->stride);
+		return false;
+	}
 	return true;
+}
+
+static void fill_params(struct cr_process_params *p, const struct cr_pipeline_frame *in,
+			const struct cr_pipeline_target *out, const struct cr_plane_layout *l)
+{
+	struct cr_rect crop = in->crop.w ? in->crop
+					 : (struct cr_rect){ 0, 0, in->width, in->height };
+	*p = (struct cr_process_params){
+		.src_stride = in->stride / 4,
+		.src_width = in->width,
+		.src_height = in->height,
+		.src_layout = in->format->layout,
+		.crop_x = crop.x,
+		.crop_y = crop.y,
+		.crop_w = crop.w,
+		.crop_h = crop.h,
+		.transform = in->transform & 7u,
+		.out_kind = out->format->out_kind,
+		.dst_width = out->width,
+		.dst_height = out->height,
+		.dst_layout = out->format->layout,
+		.dst_stride = out->format->out_kind == CR_OUT_PACKED ? l->stride[0] / 4 : l->stride[0],
+		.dst_offset1 = l->offset[1],
+		.dst_stride1 = l->stride[1],
+		.dst_offset2 = l->offset[2],
+		.dst_stride2 = l->stride[2],
+		.n_redact = out->n_redact,
+		.redact_mode = out->pixelate ? CR_REDACT_PIXELATE : CR_REDACT_FILL,
+		.redact_block = out->pixelate_block,
+		.redact_color = 0xff000000u,
+	};
+	p->filter_mode = cr_reference_choose_filter(p);
+	for (uint32_t i = 0; i < out->n_redact; i++) {
+		const struct cr_rect *r = &out->redact[i];
+		p->redact[i][0] = r->x;
+		p->redact[i][1] = r->y;
+		p->redact[i][2] = r->w;
+		p->redact[i][3] = r->h;
+	}
+	if (in->cursor) {
+		p->cursor_enabled = 1;
+		p->cursor_x = in->cursor->x;
+		p->cursor_y = in->cursor->y;
+		p->cursor_w = in->cursor->width;
+		p->cursor_h = in->cursor->height;
+		p->cursor_stride = in->cursor->width;
+		p->cursor_layout = in->cursor->format->layout;
+	}
+	cr_color_yuv_rows(out->matrix, out->full_range, p->yuv_y, p->yuv_u, p->yuv_v);
 }
 
 bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
@@ -439,31 +509,21 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 		if (pipe->slots[i].state == SLOT_FREE)
 			s = &pipe->slots[i];
 
-	struct cr_rect crop = in->crop.w ? in->crop
-					 : (struct cr_rect){ 0, 0, in->width, in->height };
-	struct cr_scale_params p = {
-		.src_stride = in->stride / 4,
-		.src_width = in->width,
-		.src_height = in->height,
-		.src_layout = in->format->layout,
-		.crop_x = crop.x,
-		.crop_y = crop.y,
-		.crop_w = crop.w,
-		.crop_h = crop.h,
-		.dst_stride = out->width,
-		.dst_width = out->width,
-		.dst_height = out->height,
-		.dst_layout = out->format->layout,
-	};
+	cr_format_plane_layout(out->format, out->width, out->height, &s->layout);
+	struct cr_process_params *p = s->params->map;
+	fill_params(p, in, out, &s->layout);
 
 	VkBuffer src_buffer;
 	if (in->source) {
 		src_buffer = in->source->buffer->buffer;
-		p.src_offset = in->offset / 4;
+		p->src_offset = in->offset / 4;
 	} else {
-		/* Only the rows the crop touches are copied. */
-		uint64_t first = (uint64_t)in->offset + (uint64_t)crop.y * in->stride;
-		uint64_t bytes = (uint64_t)(crop.h - 1) * in->stride + (uint64_t)in->width * 4;
+		/* Only the rows the crop touches are copied; pixelation reads block origins that
+		 * may lie above the crop, so then the copy starts at row 0. */
+		uint32_t top = p->n_redact && out->pixelate ? 0 : p->crop_y;
+		uint64_t first = (uint64_t)in->offset + (uint64_t)top * in->stride;
+		uint32_t rows = p->crop_y + p->crop_h - top;
+		uint64_t bytes = (uint64_t)(rows - 1) * in->stride + (uint64_t)in->width * 4;
 		if (first + bytes > in->size) {
 			cr_log_error(TOPIC, "frame of %llu bytes too small for %ux%u stride %u",
 				     (unsigned long long)in->size, in->width, in->height,
@@ -475,32 +535,50 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 			return false;
 		memcpy(s->staging->map, (const uint8_t *)in->data + first, bytes);
 		src_buffer = s->staging->buffer;
-		p.src_offset = 0;
-		p.crop_y = 0;
-		p.src_height = crop.h;
+		/* Move everything given in source rows into the copied window. */
+		for (uint32_t i = 0; i < p->n_redact; i++) {
+			uint32_t y = p->redact[i][1], h = p->redact[i][3];
+			uint32_t cut = y < top ? top - y : 0;
+			p->redact[i][1] = y > top ? y - top : 0;
+			p->redact[i][3] = h > cut ? h - cut : 0;
+		}
+		p->cursor_y -= (int32_t)top;
+		p->src_offset = 0;
+		p->src_height = rows;
+		p->crop_y -= top;
 	}
-
-	s->out_stride = out->width * 4;
-	s->out_size = (uint64_t)s->out_stride * out->height;
-	if (!ensure_host_buffer(pipe, &s->out, s->out_size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
+	if (in->cursor) {
+		const struct cr_pipeline_cursor *k = in->cursor;
+		if (!ensure_host_buffer(pipe, &s->cursor, (uint64_t)k->width * k->height * 4,
+					VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
+			return false;
+		for (uint32_t y = 0; y < k->height; y++)
+			memcpy((uint8_t *)s->cursor->map + (size_t)y * k->width * 4,
+			       (const uint8_t *)k->pixels + (size_t)y * k->stride,
+			       (size_t)k->width * 4);
+	}
+	if (!ensure_host_buffer(pipe, &s->out, s->layout.size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
 		return false;
 
-	VkDescriptorBufferInfo infos[2] = {
+	VkDescriptorBufferInfo infos[4] = {
 		{ src_buffer, 0, VK_WHOLE_SIZE },
 		{ s->out->buffer, 0, VK_WHOLE_SIZE },
+		{ s->cursor->buffer, 0, VK_WHOLE_SIZE },
+		{ s->params->buffer, 0, VK_WHOLE_SIZE },
 	};
-	VkWriteDescriptorSet writes[2];
-	for (int i = 0; i < 2; i++)
+	VkWriteDescriptorSet writes[4];
+	for (int i = 0; i < 4; i++)
 		writes[i] = (VkWriteDescriptorSet){
 			.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
 			.dstSet = s->set,
 			.dstBinding = (uint32_t)i,
 			.descriptorCount = 1,
-			.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+			.descriptorType = i == 3 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER
+						 : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
 			.pBufferInfo = &infos[i],
 		};
-	vkUpdateDescriptorSets(pipe->dev->dev, 2, writes, 0, NULL);
-	if (!record(pipe, s, &p))
+	vkUpdateDescriptorSets(pipe->dev->dev, 4, writes, 0, NULL);
+	if (!record(pipe, s, p))
 		return false;
 
 	VkSubmitInfo si = {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "color.h"
 #include "dmabuf.h"
 
 struct cr_vk_device;
@@ -19,6 +20,14 @@ struct cr_pipeline_source;
 
 struct cr_rect {
 	uint32_t x, y, w, h;
+};
+
+/** A cursor bitmap to composite, in source coordinates (SPA_META_Cursor). */
+struct cr_pipeline_cursor {
+	const void *pixels; /**< copied at submit */
+	uint32_t width, height, stride; /**< stride in bytes, a multiple of 4 */
+	const struct cr_format_info *format; /**< BGRA or RGBA */
+	int32_t x, y;    /**< top-left of the bitmap: position - hotspot */
 };
 
 struct cr_pipeline_frame {
@@ -31,18 +40,28 @@ struct cr_pipeline_frame {
 	uint64_t size;
 	/** Inside width x height (the caller clamps); w == 0 means the whole frame. */
 	struct cr_rect crop;
+	uint32_t transform; /**< CR_TRANSFORM_* (SPA_META_VideoTransform) */
+	const struct cr_pipeline_cursor *cursor; /**< NULL: none */
 };
+
+#define CR_PIPELINE_MAX_REDACT 16
 
 struct cr_pipeline_target {
 	const struct cr_format_info *format;
 	uint32_t width, height;
+	enum cr_color_matrix matrix; /**< YUV outputs */
+	bool full_range;             /**< YUV outputs: 0-255 instead of 16-235/240 */
+	/** Rectangles in source pixels, filled with black or pixelated. */
+	struct cr_rect redact[CR_PIPELINE_MAX_REDACT];
+	uint32_t n_redact;
+	bool pixelate;
+	uint32_t pixelate_block;
 };
 
 struct cr_pipeline_result {
 	bool ok;            /**< false: the job failed or was cancelled at teardown */
-	const void *pixels; /**< tightly packed output; valid during the callback only */
-	uint32_t stride;    /**< bytes */
-	uint64_t size;      /**< bytes */
+	const void *pixels; /**< the output frame; valid during the callback only */
+	struct cr_plane_layout layout; /**< cr_format_plane_layout() of the target */
 	uint64_t gpu_ns;    /**< from submit to completion seen by the waiter */
 };
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 /**
- * CPU reference of the compute kernels. The GPU results are checked against it in tests, the
- * test consumer verifies relayed frames with it, and the benchmarks use it as their baseline.
- * It implements exactly the arithmetic of shaders/scale.comp (same sample positions, same
- * rounding), so differences come from float precision only.
+ * CPU reference of the processing kernel (shaders/process.comp). The GPU results are checked
+ * against it in tests, the test consumer verifies relayed frames with it, and the benchmarks
+ * use it as their baseline. It implements the kernel's arithmetic step by step (same sample
+ * positions, filters, blending, conversion and rounding), so differences come from float
+ * precision only. Pure functions.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,18 +19,31 @@ void cr_reference_layout_offsets(uint32_t layout, int offsets[4]);
 bool cr_reference_layout_has_alpha(uint32_t layout);
 
 /**
- * Computes one destination pixel of the crop + bilinear scale kernel as R, G, B, A bytes.
- * @src: the whole source buffer (read from @p->src_offset, in pixels). Pure function.
+ * The filter the pipeline uses for @p: CR_FILTER_BOX when both axes shrink and one of them by
+ * more than 2 (bilinear would skip source pixels and make text unreadable), else
+ * CR_FILTER_BILINEAR. Transforms by 90/270 swap the output axes first.
  */
-void cr_reference_scale_pixel(const struct cr_scale_params *p, const uint32_t *src,
-			      uint32_t dx, uint32_t dy, uint8_t rgba[4]);
-
-/** Runs the kernel over the whole destination (@dst: dst_stride * dst_height pixels). */
-void cr_reference_scale(const struct cr_scale_params *p, const uint32_t *src, uint32_t *dst);
+uint32_t cr_reference_choose_filter(const struct cr_process_params *p);
 
 /**
- * Source coordinate sampled for destination coordinate @d along one axis: the centre of the
- * destination pixel mapped into the crop window, clamped to its edge texels. Exposed so that
- * tests that know the pattern analytically can use the same mapping.
+ * The processed colour (R, G, B, A as 0..255 floats, not yet rounded) of output pixel
+ * (@dx, @dy): crop, transform, filter, redaction and cursor applied. @src is the whole source
+ * buffer (read from p->src_offset), @cursor the cursor bitmap (may be NULL when disabled).
+ */
+void cr_reference_rgba(const struct cr_process_params *p, const uint32_t *src,
+		       const uint32_t *cursor, uint32_t dx, uint32_t dy, float rgba[4]);
+
+/**
+ * Source coordinate sampled by the bilinear filter for destination coordinate @d along one
+ * axis without transform: the centre of the destination pixel mapped into the crop window,
+ * clamped to its edge texels. For tests that know their input analytically.
  */
 float cr_reference_sample_pos(uint32_t d, uint32_t crop_origin, uint32_t crop_len, uint32_t dst_len);
+
+/**
+ * Runs the whole kernel: writes the output frame into @dst laid out as the parameters say
+ * (packed: dst_stride pixels per row; planar: Y at 0 with dst_stride bytes per row, chroma
+ * planes at dst_offset1/2 with dst_stride1/2).
+ */
+void cr_reference_process(const struct cr_process_params *p, const uint32_t *src,
+			  const uint32_t *cursor, uint8_t *dst);

@@ -3,7 +3,8 @@
  * castrelay-sink: a PipeWire video consumer for tests and benchmarks. It links to one named
  * node, counts frames, measures latency from the producer's header pts, optionally saves PNGs
  * and verifies every frame of the castrelay test pattern against the CPU reference of the
- * crop + scale kernel. The last lines on stdout are meant to be grepped by scripts.
+ * processing kernel (crop, transform, scale, redaction, cursor, conversion to packed RGB or
+ * NV12/I420). The last lines on stdout are meant to be grepped by scripts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +20,10 @@
 #include <pipewire/pipewire.h>
 
 #include "cli.h"
+#include "color.h"
 #include "cr-params.h"
+#include "dmabuf.h"
+#include "frame.h"
 #include "png.h"
 #include "verify.h"
 
@@ -35,11 +39,10 @@ struct options {
 	const char *png_dir;
 	uint32_t png_every;
 	bool verify;
-	uint32_t src_width;
-	uint32_t src_height;
 	bool have_crop;
-	uint32_t crop[4];
-	uint32_t tolerance;
+	bool have_transform;
+	struct cr_verify_options expect; /* with --verify */
+	const struct cr_format_info *format; /* --format, NULL for any */
 	bool print_format;
 };
 
@@ -54,10 +57,8 @@ struct sink {
 	struct spa_source *timer;
 
 	bool have_format;    /* a format is set now */
-	bool negotiated;     /* a format was set at some point: format and layout are valid */
-	struct spa_video_info_raw format;
-	uint32_t layout;
-	int offsets[4];      /* byte of R, G, B, A in a received pixel */
+	bool negotiated;     /* a format was set at some point: frame is valid */
+	struct cr_frame frame; /* format, size and colour; planes and data per buffer */
 
 	struct cr_verify verify;
 	uint8_t *rgb;        /* PNG scratch, width * height * 3 */
@@ -72,20 +73,70 @@ struct sink {
 	int exit_status;
 };
 
-static bool layout_from_spa(uint32_t format, uint32_t *layout)
+/* The formats we take, in order of preference: packed first, then planar YUV. */
+static const struct {
+	uint32_t spa;
+	const char *name; /* of cr_format_info_from_name() */
+} formats[] = {
+	{ SPA_VIDEO_FORMAT_BGRx, "BGRx" },
+	{ SPA_VIDEO_FORMAT_RGBx, "RGBx" },
+	{ SPA_VIDEO_FORMAT_BGRA, "BGRA" },
+	{ SPA_VIDEO_FORMAT_RGBA, "RGBA" },
+	{ SPA_VIDEO_FORMAT_NV12, "NV12" },
+	{ SPA_VIDEO_FORMAT_I420, "I420" },
+};
+
+static const struct cr_format_info *format_from_spa(uint32_t spa_format)
 {
-	switch (format) {
-	case SPA_VIDEO_FORMAT_BGRx:
-		*layout = CR_LAYOUT_BGRX;
+	for (size_t i = 0; i < SPA_N_ELEMENTS(formats); i++) {
+		if (formats[i].spa == spa_format)
+			return cr_format_info_from_name(formats[i].name);
+	}
+	return NULL;
+}
+
+static uint32_t format_to_spa(const struct cr_format_info *fmt)
+{
+	for (size_t i = 0; i < SPA_N_ELEMENTS(formats); i++) {
+		if (strcmp(formats[i].name, fmt->name) == 0)
+			return formats[i].spa;
+	}
+	return SPA_VIDEO_FORMAT_UNKNOWN;
+}
+
+/* "BGRx 320x240" or "NV12 320x240 bt709 limited" (matrix and range "unknown" when absent). */
+static void describe_format(const struct cr_frame *f, char *text, size_t len)
+{
+	int n = snprintf(text, len, "%s %ux%u", f->fmt->name, f->width, f->height);
+	if (!f->fmt->is_yuv || n < 0 || (size_t)n >= len)
+		return;
+	if (f->color_known)
+		snprintf(text + n, len - (size_t)n, " %s %s", cr_color_matrix_name(f->matrix),
+			 f->full_range ? "full" : "limited");
+	else
+		snprintf(text + n, len - (size_t)n, " unknown unknown");
+}
+
+/* The colour description of a YUV format; false when it announced none we know. */
+static bool color_from_spa(const struct spa_video_info_raw *info,
+			   enum cr_color_matrix *matrix, bool *full_range)
+{
+	switch (info->color_matrix) {
+	case SPA_VIDEO_COLOR_MATRIX_BT601:
+		*matrix = CR_COLOR_BT601;
+		break;
+	case SPA_VIDEO_COLOR_MATRIX_BT709:
+		*matrix = CR_COLOR_BT709;
+		break;
+	default:
+		return false;
+	}
+	switch (info->color_range) {
+	case SPA_VIDEO_COLOR_RANGE_16_235:
+		*full_range = false;
 		return true;
-	case SPA_VIDEO_FORMAT_RGBx:
-		*layout = CR_LAYOUT_RGBX;
-		return true;
-	case SPA_VIDEO_FORMAT_BGRA:
-		*layout = CR_LAYOUT_BGRA;
-		return true;
-	case SPA_VIDEO_FORMAT_RGBA:
-		*layout = CR_LAYOUT_RGBA;
+	case SPA_VIDEO_COLOR_RANGE_0_255:
+		*full_range = true;
 		return true;
 	default:
 		return false;
@@ -112,7 +163,12 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
 	const struct spa_pod *params[2];
 	struct spa_video_info_raw info = { 0 };
-	uint32_t media_type, media_subtype, layout;
+	uint32_t media_type, media_subtype;
+	const struct cr_format_info *fmt = NULL;
+	struct cr_frame frame = { 0 };
+	enum cr_color_matrix matrix = CR_COLOR_BT601;
+	bool full_range = false, color_known = false;
+	char text[128];
 
 	sink->have_format = false;
 	if (param == NULL)
@@ -121,12 +177,19 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 	if (spa_format_parse(param, &media_type, &media_subtype) < 0 ||
 	    media_type != SPA_MEDIA_TYPE_video || media_subtype != SPA_MEDIA_SUBTYPE_raw ||
 	    spa_format_video_raw_parse(param, &info) < 0 ||
-	    !layout_from_spa(info.format, &layout) || info.size.width == 0 ||
+	    (fmt = format_from_spa(info.format)) == NULL ||
+	    (sink->opt.format != NULL && fmt != sink->opt.format) || info.size.width == 0 ||
 	    info.size.height == 0 || info.size.width > CR_CLI_MAX_DIMENSION ||
 	    info.size.height > CR_CLI_MAX_DIMENSION) {
 		pw_stream_set_error(sink->stream, -EINVAL, "unsupported format");
 		return;
 	}
+	if (fmt->is_yuv)
+		color_known = color_from_spa(&info, &matrix, &full_range);
+	frame.fmt = fmt;
+	frame.width = info.size.width;
+	frame.height = info.size.height;
+	cr_frame_set_color(&frame, color_known, matrix, full_range);
 
 	if (sink->opt.png_dir != NULL) {
 		uint8_t *rgb = realloc(sink->rgb, (size_t)info.size.width * info.size.height * 3);
@@ -136,23 +199,18 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 		}
 		sink->rgb = rgb;
 	}
-	if (sink->opt.verify)
-		cr_verify_set_destination(&sink->verify, info.size.width, info.size.height,
-					  layout);
+	if (sink->opt.verify && !cr_verify_set_destination(&sink->verify, &frame)) {
+		pw_stream_set_error(sink->stream, -ENOMEM, "no memory for verification");
+		return;
+	}
 
-	sink->format = info;
-	sink->layout = layout;
-	bool bgr = layout == CR_LAYOUT_BGRX || layout == CR_LAYOUT_BGRA;
-	sink->offsets[0] = bgr ? 2 : 0;
-	sink->offsets[1] = 1;
-	sink->offsets[2] = bgr ? 0 : 2;
-	sink->offsets[3] = 3;
+	sink->frame = frame;
 	sink->have_format = true;
 	sink->negotiated = true;
 
 	if (sink->opt.print_format) {
-		printf("negotiated: %s %ux%u framerate %u/%u\n", cr_cli_layout_name(layout),
-		       info.size.width, info.size.height, info.framerate.num,
+		describe_format(&frame, text, sizeof(text));
+		printf("negotiated: %s framerate %u/%u\n", text, info.framerate.num,
 		       info.framerate.denom);
 		fflush(stdout);
 	}
@@ -181,19 +239,12 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 		on_format(sink, param);
 }
 
-static void save_png(struct sink *sink, const uint8_t *pixels, uint32_t stride, uint32_t index)
+static void save_png(struct sink *sink, const struct cr_frame *frame, uint32_t index)
 {
-	uint32_t width = sink->format.size.width, height = sink->format.size.height;
+	uint32_t width = frame->width, height = frame->height;
 	char path[4096];
 
-	for (uint32_t y = 0; y < height; y++) {
-		const uint8_t *row = pixels + (size_t)y * stride;
-		uint8_t *out = sink->rgb + (size_t)y * width * 3;
-		for (uint32_t x = 0; x < width; x++) {
-			for (int c = 0; c < 3; c++)
-				out[x * 3 + c] = row[x * 4 + sink->offsets[c]];
-		}
-	}
+	cr_frame_to_rgb(frame, sink->rgb);
 	if (snprintf(path, sizeof(path), "%s/frame-%04u.png", sink->opt.png_dir, index) >=
 	    (int)sizeof(path)) {
 		fprintf(stderr, "sink: --png-dir path too long\n");
@@ -206,39 +257,43 @@ static void save_png(struct sink *sink, const uint8_t *pixels, uint32_t stride, 
 	}
 }
 
-/* Returns the pixels of a usable buffer, or NULL (with *why) for one to skip. */
-static const uint8_t *frame_pixels(struct sink *sink, struct spa_buffer *buf, uint32_t *stride,
-				   const char **why)
+/*
+ * Fills the planes and data of @frame from a usable buffer; false (with *why) for one to skip.
+ * Planar frames come in one block whose chunk stride is the Y stride (what castrelayd and
+ * GStreamer do); the chroma planes lie where GStreamer's default layout puts them.
+ */
+static bool frame_planes(struct spa_buffer *buf, struct cr_frame *frame, const char **why)
 {
-	uint32_t width = sink->format.size.width, height = sink->format.size.height;
+	uint32_t width = frame->width, height = frame->height;
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
 
 	if (buf->n_datas < 1 || buf->datas[0].data == NULL) {
 		*why = "unmapped buffer";
-		return NULL;
+		return false;
 	}
 	struct spa_data *d = &buf->datas[0];
 	if ((h != NULL && (h->flags & SPA_META_HEADER_FLAG_CORRUPTED)) ||
 	    (d->chunk->flags & SPA_CHUNK_FLAG_CORRUPTED)) {
 		*why = "corrupted";
-		return NULL;
+		return false;
 	}
 	if (d->chunk->size == 0) {
 		*why = "empty chunk";
-		return NULL;
+		return false;
 	}
 	uint32_t offset = SPA_MIN(d->chunk->offset, d->maxsize);
 	uint32_t size = SPA_MIN(d->chunk->size, d->maxsize - offset);
 	int32_t s = d->chunk->stride;
-	if (s == 0)
-		s = (int32_t)(width * 4);
-	if (s < 0 || (uint32_t)s < width * 4 ||
-	    (uint64_t)(height - 1) * (uint32_t)s + width * 4 > size) {
-		*why = "chunk too small for the format";
-		return NULL;
+	if (s < 0 || !cr_frame_layout(frame->fmt, width, height, (uint32_t)s, &frame->planes)) {
+		*why = "chunk stride shorter than a row";
+		return false;
 	}
-	*stride = (uint32_t)s;
-	return (const uint8_t *)d->data + offset;
+	if (cr_frame_extent(frame->fmt, width, height, &frame->planes) > size) {
+		*why = "chunk too small for the format";
+		return false;
+	}
+	frame->data = (const uint8_t *)d->data + offset;
+	return true;
 }
 
 static void handle_buffer(struct sink *sink, struct pw_buffer *b)
@@ -246,12 +301,12 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 	uint64_t now = now_ns();
 	struct spa_buffer *buf = b->buffer;
 	const char *why = NULL;
-	uint32_t stride = 0;
+	struct cr_frame frame;
 
 	if (!sink->have_format)
 		return;
-	const uint8_t *pixels = frame_pixels(sink, buf, &stride, &why);
-	if (pixels == NULL) {
+	frame = sink->frame;
+	if (!frame_planes(buf, &frame, &why)) {
 		if (sink->skipped++ < 5)
 			fprintf(stderr, "sink: skipping a buffer: %s\n", why);
 		return;
@@ -267,9 +322,9 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 		sink->latency_ns[sink->n_latency++] = now - (uint64_t)h->pts;
 
 	if (sink->opt.verify && index >= sink->opt.skip)
-		cr_verify_frame(&sink->verify, pixels, stride);
+		cr_verify_frame(&sink->verify, &frame);
 	if (sink->opt.png_dir != NULL && !sink->png_failed && index % sink->opt.png_every == 0)
-		save_png(sink, pixels, stride, index);
+		save_png(sink, &frame, index);
 
 	if (sink->frames >= sink->opt.frames)
 		quit(sink, 0);
@@ -372,11 +427,13 @@ static void print_results(struct sink *sink)
 	} else {
 		printf("latency_us: n/a\n");
 	}
-	if (sink->negotiated)
-		printf("format: %s %ux%u\n", cr_cli_layout_name(sink->layout),
-		       sink->format.size.width, sink->format.size.height);
-	else
+	if (sink->negotiated) {
+		char text[128];
+		describe_format(&sink->frame, text, sizeof(text));
+		printf("format: %s\n", text);
+	} else {
 		printf("format: none\n");
+	}
 	if (sink->opt.verify)
 		printf("verify: checked=%u mismatched_frames=%u max_error=%u stale=%u\n",
 		       sink->verify.checked, sink->verify.mismatched_frames,
@@ -399,24 +456,42 @@ static void usage(FILE *out)
 		"  --skip N            do not verify the first N frames (default 0)\n"
 		"  --png-dir DIR       save frames as DIR/frame-NNNN.png (RGB, uncompressed)\n"
 		"  --png-every K       with --png-dir: save every K-th frame (default 1)\n"
+		"  --format FMT        accept only FMT: BGRx, RGBx, BGRA, RGBA, NV12 or I420\n"
+		"                      (default: any of them, packed ones preferred)\n"
 		"  --verify SRC_WxH    check frames against the test pattern of a WxH source\n"
 		"  --crop X,Y,W,H      with --verify: the source crop (default: whole source)\n"
-		"  --tolerance T       with --verify: largest channel error allowed (default 2)\n"
+		"  --transform T       with --verify: the VideoTransform the source announces\n"
+		"                      (0..7, as castrelay-testsrc --transform T), applied after\n"
+		"                      the crop (default 0)\n"
+		"  --redact X,Y,W,H    with --verify: a source rectangle filled with black;\n"
+		"                      repeatable, up to 16\n"
+		"  --cursor            with --verify: castrelay-testsrc --cursor's cursor is\n"
+		"                      embedded in the frames\n"
+		"  --tolerance T       with --verify: largest channel or code error allowed\n"
+		"                      (default 2)\n"
 		"  --print-format      print the negotiated format when it is set\n"
 		"  --remote NAME       PipeWire remote to connect to\n"
 		"  -h, --help          show this help\n"
 		"\n"
-		"Prints at the end: frames, fps, latency_us (p50, p99), format and, with\n"
-		"--verify, 'verify: checked=N mismatched_frames=M max_error=E stale=S'.\n"
+		"Prints at the end: frames, fps, latency_us (p50, p99), format ('NV12 320x240\n"
+		"bt709 limited' for YUV: the announced matrix and range, which verification\n"
+		"uses) and, with --verify, 'verify: checked=N mismatched_frames=M max_error=E\n"
+		"stale=S'.\n"
 		"Exit status: 0 when all frames arrived (verified and fresh with --verify),\n"
 		"1 otherwise, 2 for bad usage.\n");
+}
+
+static bool rect_inside(const uint32_t r[4], const struct cr_verify_options *expect)
+{
+	return r[0] + r[2] <= expect->src_width && r[1] + r[3] <= expect->src_height;
 }
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_TARGET = 256, OPT_FRAMES, OPT_TIMEOUT, OPT_SKIP, OPT_PNG_DIR, OPT_PNG_EVERY,
-	       OPT_VERIFY, OPT_CROP, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE };
+	       OPT_FORMAT, OPT_VERIFY, OPT_CROP, OPT_TRANSFORM, OPT_REDACT, OPT_CURSOR,
+	       OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE };
 	static const struct option long_options[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
@@ -424,14 +499,19 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "skip", required_argument, NULL, OPT_SKIP },
 		{ "png-dir", required_argument, NULL, OPT_PNG_DIR },
 		{ "png-every", required_argument, NULL, OPT_PNG_EVERY },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "crop", required_argument, NULL, OPT_CROP },
+		{ "transform", required_argument, NULL, OPT_TRANSFORM },
+		{ "redact", required_argument, NULL, OPT_REDACT },
+		{ "cursor", no_argument, NULL, OPT_CURSOR },
 		{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
 		{ "print-format", no_argument, NULL, OPT_PRINT_FORMAT },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cr_verify_options *expect = &opt->expect;
 	bool ok = true, have_every = false;
 	int c;
 
@@ -439,7 +519,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		.frames = 30,
 		.timeout_s = 20,
 		.png_every = 1,
-		.tolerance = 2,
+		.expect.tolerance = 2,
 	};
 	while (ok && (c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
@@ -465,18 +545,46 @@ static int parse_options(int argc, char **argv, struct options *opt)
 					      &opt->png_every);
 			have_every = true;
 			break;
+		case OPT_FORMAT:
+			opt->format = cr_format_info_from_name(optarg);
+			if (opt->format == NULL || format_to_spa(opt->format) ==
+						       SPA_VIDEO_FORMAT_UNKNOWN) {
+				fprintf(stderr, PROG ": invalid --format value '%s': expected one "
+					"of BGRx, RGBx, BGRA, RGBA, NV12, I420\n", optarg);
+				ok = false;
+			}
+			break;
 		case OPT_VERIFY:
-			ok = cr_cli_parse_size(PROG, "--verify", optarg, &opt->src_width,
-					       &opt->src_height);
+			ok = cr_cli_parse_size(PROG, "--verify", optarg, &expect->src_width,
+					       &expect->src_height);
 			opt->verify = true;
 			break;
 		case OPT_CROP:
-			ok = cr_cli_parse_rect(PROG, "--crop", optarg, opt->crop);
+			ok = cr_cli_parse_rect(PROG, "--crop", optarg, expect->crop);
 			opt->have_crop = true;
+			break;
+		case OPT_TRANSFORM:
+			ok = cr_cli_parse_u32(PROG, "--transform", optarg, 0,
+					      CR_TRANSFORM_FLIPPED_270, &expect->transform);
+			opt->have_transform = true;
+			break;
+		case OPT_REDACT:
+			if (expect->n_redact == CR_MAX_REDACT) {
+				fprintf(stderr, PROG ": too many --redact options: at most %u\n",
+					CR_MAX_REDACT);
+				ok = false;
+				break;
+			}
+			ok = cr_cli_parse_rect(PROG, "--redact", optarg,
+					       expect->redact[expect->n_redact]);
+			expect->n_redact += ok ? 1 : 0;
+			break;
+		case OPT_CURSOR:
+			expect->cursor = true;
 			break;
 		case OPT_TOLERANCE:
 			ok = cr_cli_parse_u32(PROG, "--tolerance", optarg, 0, 255,
-					      &opt->tolerance);
+					      &expect->tolerance);
 			break;
 		case OPT_PRINT_FORMAT:
 			opt->print_format = true;
@@ -504,8 +612,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			"object.serial)\n");
 		return 2;
 	}
-	if (opt->have_crop && !opt->verify) {
-		fprintf(stderr, PROG ": --crop needs --verify SRC_WxH\n");
+	if (!opt->verify && (opt->have_crop || opt->have_transform || expect->n_redact > 0 ||
+			     expect->cursor)) {
+		fprintf(stderr, PROG ": --crop, --transform, --redact and --cursor need --verify "
+			"SRC_WxH\n");
 		return 2;
 	}
 	if (have_every && opt->png_dir == NULL) {
@@ -517,30 +627,54 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			strerror(errno));
 		return 2;
 	}
-	if (opt->have_crop && (opt->crop[0] + opt->crop[2] > opt->src_width ||
-			       opt->crop[1] + opt->crop[3] > opt->src_height)) {
+	if (opt->have_crop && !rect_inside(expect->crop, expect)) {
 		fprintf(stderr, PROG ": invalid --crop value '%u,%u,%u,%u': it must lie inside "
-			"the %ux%u source given to --verify\n", opt->crop[0], opt->crop[1],
-			opt->crop[2], opt->crop[3], opt->src_width, opt->src_height);
+			"the %ux%u source given to --verify\n", expect->crop[0], expect->crop[1],
+			expect->crop[2], expect->crop[3], expect->src_width, expect->src_height);
 		return 2;
+	}
+	for (uint32_t i = 0; i < expect->n_redact; i++) {
+		const uint32_t *r = expect->redact[i];
+		if (!rect_inside(r, expect)) {
+			fprintf(stderr, PROG ": invalid --redact value '%u,%u,%u,%u': it must lie "
+				"inside the %ux%u source given to --verify\n", r[0], r[1], r[2],
+				r[3], expect->src_width, expect->src_height);
+			return 2;
+		}
 	}
 	return -1;
 }
 
-static const struct spa_pod *build_enum_format(struct spa_pod_builder *b)
+static const struct spa_pod *build_enum_format(struct spa_pod_builder *b,
+					      const struct cr_format_info *only)
 {
-	return spa_pod_builder_add_object(b,
-		SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat,
+	struct spa_pod_frame f[2];
+
+	spa_pod_builder_push_object(b, &f[0], SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat);
+	spa_pod_builder_add(b,
 		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
 		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
-		SPA_FORMAT_VIDEO_format, SPA_POD_CHOICE_ENUM_Id(5,
-			SPA_VIDEO_FORMAT_BGRx, SPA_VIDEO_FORMAT_BGRx, SPA_VIDEO_FORMAT_RGBx,
-			SPA_VIDEO_FORMAT_BGRA, SPA_VIDEO_FORMAT_RGBA),
+		0);
+	spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_format, 0);
+	if (only != NULL) {
+		spa_pod_builder_id(b, format_to_spa(only));
+	} else {
+		/* An enum choice lists its default first, then the alternatives. */
+		spa_pod_builder_push_choice(b, &f[1], SPA_CHOICE_Enum, 0);
+		spa_pod_builder_id(b, formats[0].spa);
+		for (size_t i = 0; i < SPA_N_ELEMENTS(formats); i++)
+			spa_pod_builder_id(b, formats[i].spa);
+		spa_pod_builder_pop(b, &f[1]);
+	}
+	/* No colorMatrix or colorRange: the producer chooses, and announces its choice. */
+	spa_pod_builder_add(b,
 		SPA_FORMAT_VIDEO_size, SPA_POD_CHOICE_RANGE_Rectangle(
 			&SPA_RECTANGLE(640, 480), &SPA_RECTANGLE(1, 1),
 			&SPA_RECTANGLE(CR_CLI_MAX_DIMENSION, CR_CLI_MAX_DIMENSION)),
 		SPA_FORMAT_VIDEO_framerate, SPA_POD_CHOICE_RANGE_Fraction(
-			&SPA_FRACTION(30, 1), &SPA_FRACTION(0, 1), &SPA_FRACTION(1000, 1)));
+			&SPA_FRACTION(30, 1), &SPA_FRACTION(0, 1), &SPA_FRACTION(1000, 1)),
+		0);
+	return spa_pod_builder_pop(b, &f[0]);
 }
 
 int main(int argc, char **argv)
@@ -560,10 +694,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sink: out of memory\n");
 		return 1;
 	}
-	if (sink.opt.verify && !cr_verify_init(&sink.verify, sink.opt.src_width,
-					       sink.opt.src_height,
-					       sink.opt.have_crop ? sink.opt.crop : NULL,
-					       sink.opt.tolerance)) {
+	if (sink.opt.verify && !cr_verify_init(&sink.verify, &sink.opt.expect)) {
 		free(sink.latency_ns);
 		return 1;
 	}
@@ -625,7 +756,7 @@ int main(int argc, char **argv)
 	}
 	pw_stream_add_listener(sink.stream, &sink.stream_listener, &stream_events, &sink);
 
-	params[0] = build_enum_format(&b);
+	params[0] = build_enum_format(&b, sink.opt.format);
 	res = pw_stream_connect(sink.stream, PW_DIRECTION_INPUT, PW_ID_ANY,
 				PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS, params, 1);
 	if (res < 0) {

@@ -4,7 +4,11 @@
  * frame n with the castrelay test pattern (pattern.h). It allocates its own buffer memory
  * (memfd), and with --memfd-dmabuf offers a LINEAR modifier first and hands the memfds out as
  * SPA_DATA_DmaBuf, which lets the DMA-BUF import path of a consumer run on machines without a
- * DRM device. Negotiation follows PipeWire's src/examples/video-src-fixate.c.
+ * DRM device. Negotiation follows PipeWire's src/examples/video-src-fixate.c. With --cursor
+ * every buffer carries SPA_META_Cursor with a bitmap (cursor-pattern.h), filled as in
+ * PipeWire's src/examples/video-src.c and as xdg-desktop-portal's cursor_mode=metadata
+ * producers (GNOME, KDE) do. With --transform every buffer carries SPA_META_VideoTransform, as
+ * compositors send for rotated outputs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +29,16 @@
 
 #include "cli.h"
 #include "cr-params.h"
+#include "cursor-pattern.h"
 #include "pattern.h"
 
 #define PROG "castrelay-testsrc"
 #define BUFFERS_DEFAULT 4
 #define BUFFERS_MAX 16
 #define FLUSH_CYCLES 2
+#define CURSOR_BYTES (CR_CURSOR_PIXELS * 4)
+#define CURSOR_META_SIZE \
+	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + CURSOR_BYTES)
 
 struct options {
 	const char *name;
@@ -42,6 +50,9 @@ struct options {
 	uint32_t frames;
 	uint32_t stride_pad;
 	bool memfd_dmabuf;
+	bool cursor;
+	bool have_transform;
+	uint32_t transform; /* enum spa_meta_videotransform_value */
 };
 
 /* Our allocation behind one pw_buffer, kept in pw_buffer->user_data. */
@@ -72,6 +83,10 @@ struct testsrc {
 	uint64_t frame;       /* number of the next frame to fill */
 	uint32_t out_of_buffers;
 	uint32_t flush_cycles;
+	uint32_t missing_cursor_meta;
+	uint32_t missing_transform_meta;
+	uint32_t cursor_format;               /* SPA_VIDEO_FORMAT_RGBA or _BGRA */
+	uint8_t cursor_bitmap[CURSOR_BYTES]; /* in cursor_format */
 	int exit_status;
 };
 
@@ -166,7 +181,7 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 {
 	uint8_t storage[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
-	const struct spa_pod *params[4];
+	const struct spa_pod *params[5];
 	uint32_t n_params = 0;
 	struct spa_video_info_raw info = { 0 };
 
@@ -225,6 +240,16 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 		SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
 		SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_header)));
+	if (src->opt.cursor)
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Cursor),
+			SPA_PARAM_META_size, SPA_POD_Int(CURSOR_META_SIZE));
+	if (src->opt.have_transform)
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoTransform),
+			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_videotransform)));
 	pw_stream_update_params(src->stream, params, n_params);
 }
 
@@ -343,6 +368,58 @@ static void fill_frame(struct testsrc *src, uint8_t *dst, uint64_t frame)
 	}
 }
 
+/*
+ * The cursor of frame @frame: position (of the hotspot) and the whole bitmap every frame,
+ * like video-src.c; the bitmap's top-left corner goes at position - hotspot.
+ */
+static void fill_cursor(struct testsrc *src, struct spa_buffer *buf, uint64_t frame)
+{
+	struct spa_meta_cursor *mc = spa_buffer_find_meta_data(buf, SPA_META_Cursor,
+							      CURSOR_META_SIZE);
+	int32_t x, y;
+
+	if (mc == NULL) {
+		/* The consumer did not accept the meta: it gets frames without a cursor. */
+		if (src->missing_cursor_meta++ == 0)
+			fprintf(stderr, "testsrc: buffers have no cursor meta\n");
+		return;
+	}
+	cr_cursor_pattern_position(frame, src->opt.width, src->opt.height, &x, &y);
+	mc->id = 1;
+	mc->flags = 0;
+	mc->position.x = x;
+	mc->position.y = y;
+	mc->hotspot.x = CR_CURSOR_HOTSPOT_X;
+	mc->hotspot.y = CR_CURSOR_HOTSPOT_Y;
+	mc->bitmap_offset = sizeof(*mc);
+
+	struct spa_meta_bitmap *mb = SPA_PTROFF(mc, mc->bitmap_offset, struct spa_meta_bitmap);
+	mb->format = src->cursor_format;
+	mb->size.width = CR_CURSOR_SIZE;
+	mb->size.height = CR_CURSOR_SIZE;
+	mb->stride = CR_CURSOR_SIZE * 4;
+	mb->offset = sizeof(*mb);
+	memcpy(SPA_PTROFF(mb, mb->offset, void), src->cursor_bitmap, CURSOR_BYTES);
+}
+
+/* The bitmap in the byte order of the frames: BGRA for BGR sources, RGBA for RGB ones. */
+static void init_cursor_bitmap(struct testsrc *src)
+{
+	bool bgr = src->opt.layout == CR_LAYOUT_BGRX || src->opt.layout == CR_LAYOUT_BGRA;
+
+	src->cursor_format = bgr ? SPA_VIDEO_FORMAT_BGRA : SPA_VIDEO_FORMAT_RGBA;
+	for (uint32_t y = 0; y < CR_CURSOR_SIZE; y++) {
+		for (uint32_t x = 0; x < CR_CURSOR_SIZE; x++) {
+			uint8_t rgba[4], *px = src->cursor_bitmap + (y * CR_CURSOR_SIZE + x) * 4;
+			cr_cursor_pattern_rgba(x, y, rgba);
+			px[0] = rgba[bgr ? 2 : 0];
+			px[1] = rgba[1];
+			px[2] = rgba[bgr ? 0 : 2];
+			px[3] = rgba[3];
+		}
+	}
+}
+
 static void on_process(void *data)
 {
 	struct testsrc *src = data;
@@ -373,6 +450,16 @@ static void on_process(void *data)
 	}
 
 	fill_frame(src, d->data, src->frame);
+	if (src->opt.cursor)
+		fill_cursor(src, buf, src->frame);
+	if (src->opt.have_transform) {
+		struct spa_meta_videotransform *t = spa_buffer_find_meta_data(buf,
+			SPA_META_VideoTransform, sizeof(*t));
+		if (t != NULL)
+			t->transform = src->opt.transform;
+		else if (src->missing_transform_meta++ == 0)
+			fprintf(stderr, "testsrc: buffers have no transform meta\n");
+	}
 
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
 	if (h != NULL) {
@@ -491,6 +578,9 @@ static void usage(FILE *out)
 		"  --frames N         stop after N frames, 0 = run until a signal (default 0)\n"
 		"  --stride-pad N     extra bytes at the end of each row, 0 to 4096 (default 0)\n"
 		"  --memfd-dmabuf     offer a LINEAR DMA-BUF first and hand out memfds as DmaBuf\n"
+		"  --cursor           attach SPA_META_Cursor with a 32x32 bitmap to every frame\n"
+		"                     (moving; BGRA for BGR formats, RGBA for RGB ones)\n"
+		"  --transform T      attach SPA_META_VideoTransform T (0..7) to every frame\n"
 		"  --remote NAME      PipeWire remote to connect to (default: the usual one)\n"
 		"  -h, --help         show this help\n"
 		"\n"
@@ -502,7 +592,7 @@ static void usage(FILE *out)
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_DMABUF,
-	       OPT_REMOTE };
+	       OPT_CURSOR, OPT_TRANSFORM, OPT_REMOTE };
 	static const struct option long_options[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "size", required_argument, NULL, OPT_SIZE },
@@ -511,6 +601,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "stride-pad", required_argument, NULL, OPT_PAD },
 		{ "memfd-dmabuf", no_argument, NULL, OPT_DMABUF },
+		{ "cursor", no_argument, NULL, OPT_CURSOR },
+		{ "transform", required_argument, NULL, OPT_TRANSFORM },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -555,6 +647,14 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case OPT_DMABUF:
 			opt->memfd_dmabuf = true;
 			break;
+		case OPT_CURSOR:
+			opt->cursor = true;
+			break;
+		case OPT_TRANSFORM:
+			ok = cr_cli_parse_u32(PROG, "--transform", optarg, 0,
+					      SPA_META_TRANSFORMATION_Flipped270, &opt->transform);
+			opt->have_transform = true;
+			break;
 		case OPT_REMOTE:
 			opt->remote = optarg;
 			break;
@@ -596,6 +696,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	src.exit_status = 0;
+	init_cursor_bitmap(&src);
 
 	pw_init(&argc, &argv);
 

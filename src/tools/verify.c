@@ -1,48 +1,112 @@
 /* SPDX-License-Identifier: MIT */
 #include "verify.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "color.h"
 #include "pattern.h"
 #include "reference.h"
 
 /* Enough detail to debug a failure without flooding the terminal. */
 #define MAX_REPORTS 5
+/*
+ * Pixels whose R channel proposes frame numbers: a GRID_VOTE x GRID_VOTE grid, fine enough
+ * that a small part of the frame left uncovered by redaction still gets votes.
+ */
+#define GRID_VOTE 15
+/* Pixels this dark (all of R, G, B) are taken for redaction and do not vote. */
+#define BLACK_MAX 2
+/* Pixels each candidate frame number is scored on: up to GRID_SCORE x GRID_SCORE. */
+#define GRID_SCORE 64
+/* Packed frames: this many of the most proposed values become candidates. */
+#define PACKED_CANDIDATES 4
+/*
+ * YUV frames: R estimated through the inverse matrix is off by a few units (rounding of three
+ * codes, chroma shared by 2x2 pixels); the candidates are the best-supported estimate and
+ * this many values either side of it.
+ */
+#define YUV_WINDOW 4
+#define MAX_CANDIDATES (PACKED_CANDIDATES + 2 * YUV_WINDOW + 3)
+/* Black, opaque: the fill colour castrelayd uses for --redact (R in the low byte). */
+#define REDACT_COLOR 0xff000000u
 
-bool cr_verify_init(struct cr_verify *v, uint32_t src_width, uint32_t src_height,
-		    const uint32_t crop[4], uint32_t tolerance)
+static bool rect_fits(const uint32_t r[4], uint32_t width, uint32_t height)
 {
-	uint32_t whole[4] = { 0, 0, src_width, src_height };
+	return r[2] > 0 && r[3] > 0 && r[0] + r[2] <= width && r[1] + r[3] <= height;
+}
 
-	if (crop == NULL)
-		crop = whole;
-	if (crop[2] == 0 || crop[3] == 0 || crop[0] + crop[2] > src_width ||
-	    crop[1] + crop[3] > src_height) {
+bool cr_verify_init(struct cr_verify *v, const struct cr_verify_options *opt)
+{
+	uint32_t crop[4] = { 0, 0, opt->src_width, opt->src_height };
+
+	if (opt->crop[2] != 0)
+		memcpy(crop, opt->crop, sizeof(crop));
+	if (!rect_fits(crop, opt->src_width, opt->src_height)) {
 		fprintf(stderr, "verify: crop %u,%u,%u,%u does not fit the %ux%u source\n",
-			crop[0], crop[1], crop[2], crop[3], src_width, src_height);
+			crop[0], crop[1], crop[2], crop[3], opt->src_width, opt->src_height);
 		return false;
+	}
+	if (opt->transform > CR_TRANSFORM_FLIPPED_270) {
+		fprintf(stderr, "verify: transform %u is not one of 0..7\n", opt->transform);
+		return false;
+	}
+	if (opt->n_redact > CR_MAX_REDACT) {
+		fprintf(stderr, "verify: more than %u redaction rectangles\n", CR_MAX_REDACT);
+		return false;
+	}
+	for (uint32_t i = 0; i < opt->n_redact; i++) {
+		const uint32_t *r = opt->redact[i];
+		if (!rect_fits(r, opt->src_width, opt->src_height)) {
+			fprintf(stderr, "verify: redaction %u,%u,%u,%u does not fit the %ux%u "
+				"source\n", r[0], r[1], r[2], r[3], opt->src_width,
+				opt->src_height);
+			return false;
+		}
 	}
 
 	*v = (struct cr_verify){
+		.opt = *opt,
 		.params = {
 			.src_offset = 0,
-			.src_stride = src_width,
-			.src_width = src_width,
-			.src_height = src_height,
+			.src_stride = opt->src_width,
+			.src_width = opt->src_width,
+			.src_height = opt->src_height,
 			.src_layout = CR_LAYOUT_BGRX,
 			.crop_x = crop[0],
 			.crop_y = crop[1],
 			.crop_w = crop[2],
 			.crop_h = crop[3],
+			.transform = opt->transform,
+			.n_redact = opt->n_redact,
+			.redact_mode = CR_REDACT_FILL,
+			.redact_color = REDACT_COLOR,
+			.cursor_enabled = opt->cursor ? 1u : 0u,
+			.cursor_w = CR_CURSOR_SIZE,
+			.cursor_h = CR_CURSOR_SIZE,
+			.cursor_stride = CR_CURSOR_SIZE,
+			.cursor_layout = CR_LAYOUT_RGBA,
 		},
-		.tolerance = tolerance,
 		.src_frame = -1,
 	};
-	v->src = calloc((size_t)src_width * src_height, sizeof(*v->src));
+	memcpy(v->opt.crop, crop, sizeof(crop));
+	for (uint32_t i = 0; i < opt->n_redact; i++)
+		memcpy(v->params.redact[i], opt->redact[i], sizeof(v->params.redact[i]));
+	for (uint32_t y = 0; y < CR_CURSOR_SIZE; y++) {
+		for (uint32_t x = 0; x < CR_CURSOR_SIZE; x++) {
+			uint8_t rgba[4];
+			cr_cursor_pattern_rgba(x, y, rgba);
+			/* CR_LAYOUT_RGBA: the bytes in memory are R, G, B, A */
+			memcpy(&v->cursor[y * CR_CURSOR_SIZE + x], rgba, sizeof(rgba));
+		}
+	}
+
+	v->src = calloc((size_t)opt->src_width * opt->src_height, sizeof(*v->src));
 	if (v->src == NULL) {
-		fprintf(stderr, "verify: out of memory for a %ux%u source\n", src_width,
-			src_height);
+		fprintf(stderr, "verify: out of memory for a %ux%u source\n", opt->src_width,
+			opt->src_height);
 		return false;
 	}
 	return true;
@@ -52,88 +116,313 @@ void cr_verify_finish(struct cr_verify *v)
 {
 	free(v->src);
 	v->src = NULL;
+	free(v->ref);
+	v->ref = NULL;
 }
 
-void cr_verify_set_destination(struct cr_verify *v, uint32_t width, uint32_t height,
-			       uint32_t layout)
+bool cr_verify_set_destination(struct cr_verify *v, const struct cr_frame *format)
 {
-	v->params.dst_stride = width;
-	v->params.dst_width = width;
-	v->params.dst_height = height;
-	v->params.dst_layout = layout;
-	cr_reference_layout_offsets(layout, v->dst_offsets);
-	v->dst_alpha = cr_reference_layout_has_alpha(layout);
+	struct cr_process_params *p = &v->params;
+	const struct cr_format_info *fmt = format->fmt;
+	struct cr_plane_layout layout;
+
+	v->have_dst = false;
+	cr_format_plane_layout(fmt, format->width, format->height, &layout);
+	uint8_t *ref = realloc(v->ref, layout.size);
+	if (ref == NULL) {
+		fprintf(stderr, "verify: out of memory for a %ux%u %s frame\n", format->width,
+			format->height, fmt->name);
+		return false;
+	}
+	v->ref = ref;
+	v->ref_layout = layout;
+
+	v->dst = *format;
+	v->dst.planes = layout;
+	v->dst.data = NULL;
+
+	p->out_kind = fmt->out_kind;
+	p->dst_width = format->width;
+	p->dst_height = format->height;
+	if (fmt->out_kind == CR_OUT_PACKED) {
+		p->dst_layout = fmt->layout;
+		p->dst_stride = layout.stride[0] / 4;
+	} else {
+		p->dst_layout = 0;
+		p->dst_stride = layout.stride[0];
+	}
+	p->dst_offset1 = layout.offset[1];
+	p->dst_stride1 = layout.stride[1];
+	p->dst_offset2 = layout.offset[2];
+	p->dst_stride2 = layout.stride[2];
+	cr_color_yuv_rows(v->dst.matrix, v->dst.full_range, p->yuv_y, p->yuv_u, p->yuv_v);
+	p->filter_mode = cr_reference_choose_filter(p);
 	v->have_dst = true;
+	return true;
 }
 
 static void generate_source(struct cr_verify *v, uint8_t frame)
 {
-	const struct cr_scale_params *p = &v->params;
+	const struct cr_process_params *p = &v->params;
+	uint32_t *row0 = v->src;
+	uint8_t rgba[4];
 	int off[4];
 
 	if (v->src_frame == frame)
 		return;
 	cr_reference_layout_offsets(p->src_layout, off);
-	for (uint32_t y = 0; y < p->src_height; y++) {
-		for (uint32_t x = 0; x < p->src_width; x++) {
-			uint8_t rgba[4];
-			uint32_t px = 0;
-			cr_pattern_rgba(x, y, frame, rgba);
-			for (int c = 0; c < 4; c++)
-				px |= (uint32_t)rgba[c] << (8 * off[c]);
-			v->src[y * p->src_stride + x] = px;
-		}
+	/* Rows differ only in G = y: build row 0, then copy it with G or-ed in. */
+	for (uint32_t x = 0; x < p->src_width; x++) {
+		uint32_t px = 0;
+		cr_pattern_rgba(x, 0, frame, rgba);
+		for (int c = 0; c < 4; c++)
+			px |= (uint32_t)rgba[c] << (8 * off[c]);
+		row0[x] = px;
+	}
+	for (uint32_t y = 1; y < p->src_height; y++) {
+		uint32_t *row = v->src + (size_t)y * p->src_stride;
+		cr_pattern_rgba(0, y, frame, rgba);
+		uint32_t g = (uint32_t)rgba[1] << (8 * off[1]);
+		for (uint32_t x = 0; x < p->src_width; x++)
+			row[x] = row0[x] | g;
 	}
 	v->src_frame = frame;
 }
 
-void cr_verify_frame(struct cr_verify *v, const uint8_t *pixels, uint32_t stride)
+static void set_cursor(struct cr_verify *v, uint8_t frame)
 {
-	const struct cr_scale_params *p = &v->params;
-	const int *off = v->dst_offsets;
-	int channels = v->dst_alpha ? 4 : 3;
-	uint32_t frame_error = 0;
-	bool mismatch = false;
+	int32_t x, y;
 
-	if (!v->have_dst)
-		return;
+	cr_cursor_pattern_position(frame, v->opt.src_width, v->opt.src_height, &x, &y);
+	v->params.cursor_x = x - CR_CURSOR_HOTSPOT_X;
+	v->params.cursor_y = y - CR_CURSOR_HOTSPOT_Y;
+}
 
-	const uint8_t *centre = pixels + (size_t)(p->dst_height / 2) * stride +
-				(size_t)(p->dst_width / 2) * 4;
-	uint8_t frame = centre[off[0]];
+static float clamp_255(float x)
+{
+	return x < 0.0f ? 0.0f : (x > 255.0f ? 255.0f : x);
+}
 
-	/* Frame numbers are compared mod 256: "advanced" means 1..127 frames ahead. */
-	if (v->have_previous && (uint8_t)(frame - v->previous) - 1u >= 127u)
-		v->stale++;
-	v->previous = frame;
-	v->have_previous = true;
+/*
+ * How far the received frame lies from the reference of frame @frame on a grid of pixels:
+ * the sum of absolute differences of R, G, B (packed) or Y (planar), unrounded.
+ */
+static double score(struct cr_verify *v, const struct cr_frame *f, uint8_t frame)
+{
+	const struct cr_process_params *p = &v->params;
+	uint32_t nx = f->width < GRID_SCORE ? f->width : GRID_SCORE;
+	uint32_t ny = f->height < GRID_SCORE ? f->height : GRID_SCORE;
+	bool packed = f->fmt->out_kind == CR_OUT_PACKED;
+	double sum = 0.0;
 
 	generate_source(v, frame);
-
-	for (uint32_t y = 0; y < p->dst_height; y++) {
-		const uint8_t *row = pixels + (size_t)y * stride;
-		for (uint32_t x = 0; x < p->dst_width; x++) {
-			const uint8_t *got = row + (size_t)x * 4;
-			uint8_t want[4];
-			cr_reference_scale_pixel(p, v->src, x, y, want);
-			for (int c = 0; c < channels; c++) {
-				uint32_t e = (uint32_t)abs((int)got[off[c]] - (int)want[c]);
-				if (e > frame_error)
-					frame_error = e;
-				if (e > v->tolerance && !mismatch) {
-					mismatch = true;
-					if (v->reported++ < MAX_REPORTS)
-						fprintf(stderr, "verify: frame %u (checked #%u): "
-							"pixel %u,%u channel %c is %u, expected "
-							"%u\n", frame, v->checked, x, y,
-							"RGBA"[c], got[off[c]], want[c]);
-				}
+	set_cursor(v, frame);
+	for (uint32_t j = 0; j < ny; j++) {
+		uint32_t y = (uint32_t)(((uint64_t)2 * j + 1) * f->height / (2 * ny));
+		for (uint32_t i = 0; i < nx; i++) {
+			uint32_t x = (uint32_t)(((uint64_t)2 * i + 1) * f->width / (2 * nx));
+			float rgba[4];
+			cr_reference_rgba(p, v->src, v->cursor, x, y, rgba);
+			if (packed) {
+				uint8_t rgb[3];
+				cr_frame_rgb(f, x, y, rgb);
+				for (int c = 0; c < 3; c++)
+					sum += fabsf((float)rgb[c] - clamp_255(rgba[c]));
+			} else {
+				uint8_t yuv[3];
+				cr_frame_yuv(f, x, y, yuv);
+				float want = p->yuv_y[0] * clamp_255(rgba[0]) +
+					     p->yuv_y[1] * clamp_255(rgba[1]) +
+					     p->yuv_y[2] * clamp_255(rgba[2]) + p->yuv_y[3];
+				sum += fabsf((float)yuv[0] - clamp_255(want));
 			}
 		}
 	}
+	return sum;
+}
+
+static void add_candidate(uint8_t *list, uint32_t *n, uint8_t frame)
+{
+	for (uint32_t i = 0; i < *n; i++) {
+		if (list[i] == frame)
+			return;
+	}
+	if (*n < MAX_CANDIDATES)
+		list[(*n)++] = frame;
+}
+
+uint8_t cr_verify_identify(struct cr_verify *v, const struct cr_frame *f)
+{
+	uint32_t votes[256] = { 0 };
+	uint8_t list[MAX_CANDIDATES];
+	uint32_t n = 0;
+
+	for (uint32_t j = 0; j < GRID_VOTE; j++) {
+		uint32_t y = (uint32_t)(((uint64_t)2 * j + 1) * f->height / (2 * GRID_VOTE));
+		for (uint32_t i = 0; i < GRID_VOTE; i++) {
+			uint32_t x = (uint32_t)(((uint64_t)2 * i + 1) * f->width / (2 * GRID_VOTE));
+			uint8_t rgb[3];
+			cr_frame_rgb(f, x, y, rgb);
+			if (rgb[0] > BLACK_MAX || rgb[1] > BLACK_MAX || rgb[2] > BLACK_MAX)
+				votes[rgb[0]]++;
+		}
+	}
+
+	if (f->fmt->out_kind == CR_OUT_PACKED) {
+		/* R is exact wherever neither a redaction nor the cursor covers the pixel. */
+		for (uint32_t k = 0; k < PACKED_CANDIDATES; k++) {
+			uint32_t best = 0;
+			for (uint32_t c = 1; c < 256; c++) {
+				if (votes[c] > votes[best])
+					best = c;
+			}
+			if (votes[best] == 0)
+				break;
+			add_candidate(list, &n, (uint8_t)best);
+			votes[best] = 0;
+		}
+	} else {
+		uint32_t best = 0, best_support = 0;
+		for (uint32_t c = 0; c < 256; c++) {
+			uint32_t support = 0;
+			for (int d = -YUV_WINDOW + 1; d < YUV_WINDOW; d++)
+				support += votes[(uint8_t)(c + (uint32_t)d)];
+			if (support > best_support) {
+				best = c;
+				best_support = support;
+			}
+		}
+		for (uint32_t d = 0; best_support > 0 && d <= YUV_WINDOW; d++) {
+			add_candidate(list, &n, (uint8_t)(best - d));
+			add_candidate(list, &n, (uint8_t)(best + d));
+		}
+	}
+	/* The likely answers even when redaction covers the whole grid. */
+	if (v->have_previous) {
+		add_candidate(list, &n, (uint8_t)(v->previous + 1));
+		add_candidate(list, &n, v->previous);
+	}
+	if (n == 0)
+		add_candidate(list, &n, 0);
+
+	uint8_t result = list[0];
+	double best_score = INFINITY;
+	for (uint32_t i = 0; i < n; i++) {
+		double s = score(v, f, list[i]);
+		if (s < best_score) {
+			best_score = s;
+			result = list[i];
+		}
+	}
+	generate_source(v, result);
+	set_cursor(v, result);
+	return result;
+}
+
+/* How the bytes of one plane are checked. */
+struct plane_check {
+	const char *what;   /* "pixel", "chroma sample" */
+	uint32_t index;     /* plane index in the layouts */
+	uint32_t elements;  /* per row */
+	uint32_t rows;
+	uint32_t bytes;     /* per element */
+	char names[5];      /* one character per byte of an element; ' ' = not checked */
+};
+
+/* Compares one plane; returns the largest difference and reports the first mismatches. */
+static uint32_t compare_plane(struct cr_verify *v, const struct cr_frame *f, uint8_t frame,
+			      const struct plane_check *pc, bool *mismatch)
+{
+	const struct cr_plane_layout *got_l = &f->planes, *want_l = &v->ref_layout;
+	uint32_t worst = 0;
+
+	for (uint32_t y = 0; y < pc->rows; y++) {
+		const uint8_t *got = f->data + got_l->offset[pc->index] +
+				     (size_t)y * got_l->stride[pc->index];
+		const uint8_t *want = v->ref + want_l->offset[pc->index] +
+				      (size_t)y * want_l->stride[pc->index];
+		for (uint32_t b = 0; b < pc->elements * pc->bytes; b++) {
+			char name = pc->names[b % pc->bytes];
+			if (name == ' ')
+				continue;
+			uint32_t e = (uint32_t)abs((int)got[b] - (int)want[b]);
+			if (e > worst)
+				worst = e;
+			if (e <= v->opt.tolerance || *mismatch)
+				continue;
+			*mismatch = true;
+			if (v->reported++ < MAX_REPORTS)
+				fprintf(stderr, "verify: frame %u (checked #%u): %s %u,%u %c is "
+					"%u, expected %u\n", frame, v->checked, pc->what,
+					b / pc->bytes, y, name, got[b], want[b]);
+		}
+	}
+	return worst;
+}
+
+void cr_verify_frame(struct cr_verify *v, const struct cr_frame *f)
+{
+	const struct cr_format_info *fmt = v->dst.fmt;
+	uint32_t frame_error = 0;
+	bool mismatch = false;
+
+	if (!v->have_dst || f->fmt != fmt || f->width != v->dst.width ||
+	    f->height != v->dst.height)
+		return;
+
+	if (fmt->is_yuv && !v->dst.color_known) {
+		/* Without a colour description a consumer cannot decode the frame. */
+		if (v->reported++ < MAX_REPORTS)
+			fprintf(stderr, "verify: checked #%u: the %s format announces no colour "
+				"matrix and range\n", v->checked, fmt->name);
+		v->mismatched_frames++;
+		v->checked++;
+		return;
+	}
+
+	uint8_t frame = cr_verify_identify(v, f);
+	cr_reference_process(&v->params, v->src, v->cursor, v->ref);
+
+	uint32_t cw = cr_frame_chroma_size(f->width), ch = cr_frame_chroma_size(f->height);
+	struct plane_check checks[3];
+	uint32_t n_checks = 0;
+	if (fmt->out_kind == CR_OUT_PACKED) {
+		struct plane_check *pc = &checks[n_checks++];
+		int off[4];
+		*pc = (struct plane_check){ "pixel", 0, f->width, f->height, 4, "    " };
+		cr_reference_layout_offsets(fmt->layout, off);
+		for (int c = 0; c < (fmt->has_alpha ? 4 : 3); c++)
+			pc->names[off[c]] = "RGBA"[c];
+	} else {
+		checks[n_checks++] = (struct plane_check){
+			"pixel", 0, f->width, f->height, 1, "Y" };
+		if (fmt->out_kind == CR_OUT_NV12) {
+			checks[n_checks++] = (struct plane_check){
+				"chroma sample", 1, cw, ch, 2, "UV" };
+		} else {
+			checks[n_checks++] = (struct plane_check){
+				"chroma sample", 1, cw, ch, 1, "U" };
+			checks[n_checks++] = (struct plane_check){
+				"chroma sample", 2, cw, ch, 1, "V" };
+		}
+	}
+	for (uint32_t i = 0; i < n_checks; i++) {
+		uint32_t e = compare_plane(v, f, frame, &checks[i], &mismatch);
+		if (e > frame_error)
+			frame_error = e;
+	}
+
 	if (frame_error > v->max_error)
 		v->max_error = frame_error;
 	if (mismatch)
 		v->mismatched_frames++;
+	/*
+	 * Frame numbers are compared mod 256: "advanced" means 1..127 frames ahead. The number of
+	 * a mismatched frame is only the closest guess: it counts as a failure already.
+	 */
+	if (!mismatch && v->have_previous && (uint8_t)(frame - v->previous) - 1u >= 127u)
+		v->stale++;
+	v->previous = frame;
+	v->have_previous = true;
 	v->checked++;
 }

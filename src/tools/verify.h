@@ -2,57 +2,91 @@
 #pragma once
 /**
  * Checks received frames of the castrelay test pattern (pattern.h) against the CPU reference
- * of the crop + scale kernel (src/core/reference.h), and checks that they are fresh.
+ * of the processing kernel (src/core/reference.h), and checks that they are fresh.
  *
- * The frame number of a received frame is read from the R channel of its centre pixel (R is
- * constant over a frame, so it survives crop and scaling exactly); the source picture of that
- * frame is regenerated (cached for the last frame number) and every destination pixel is
- * compared channel by channel with cr_reference_scale_pixel(). No PipeWire in here: the
- * caller hands over mapped pixels. Single-threaded.
+ * For each received frame the frame number (mod 256) is recovered first: candidates come from
+ * the R channel of a grid of pixels (R is the frame number all over the source; for YUV
+ * frames it is estimated through the inverse colour matrix) and from the previous frame
+ * number; each candidate's source picture is regenerated and the reference colour of a grid
+ * of sample pixels is computed, and the candidate whose reference lies closest to the
+ * received pixels wins. Choosing the closest rather than the first one within the tolerance
+ * matters for YUV: consecutive frames differ by less than one code there, and a relay that
+ * repeats frames must still be caught as stale. Then the whole expected frame is computed
+ * with cr_reference_process() and compared with the received one byte by byte, plane by
+ * plane (packed: R, G, B and A when the format has alpha; planar: the Y, U and V codes).
+ * A frame whose number did not advance past the previous frame's counts as stale; only
+ * frames that matched their reference are judged, the number of the others being a guess.
+ *
+ * No PipeWire in here: the caller hands over mapped frames. Single-threaded.
  */
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "cr-params.h"
+#include "cursor-pattern.h"
+#include "dmabuf.h"
+#include "frame.h"
+
+/** What the relay is expected to have done to the source. */
+struct cr_verify_options {
+	uint32_t src_width;   /* the test source, pixels */
+	uint32_t src_height;
+	uint32_t crop[4];     /* x, y, w, h in source pixels; w == 0: the whole source */
+	uint32_t transform;   /* CR_TRANSFORM_* */
+	uint32_t n_redact;    /* up to CR_MAX_REDACT rectangles filled with opaque black */
+	uint32_t redact[CR_MAX_REDACT][4]; /* x, y, w, h in source pixels */
+	bool cursor;          /* cursor-pattern.h's cursor is embedded */
+	uint32_t tolerance;   /* largest difference allowed per channel or code */
+};
 
 /** Verification state and results; fields after the marker are read by the caller. */
 struct cr_verify {
-	struct cr_scale_params params;
-	uint32_t tolerance;
-	int dst_offsets[4];
-	bool dst_alpha;
+	struct cr_verify_options opt;
+	struct cr_process_params params; /* for the current destination */
+	struct cr_frame dst;             /* format, size and colour of the destination */
 	bool have_dst;
-	uint32_t *src;      /* pattern of frame src_frame, src_width * src_height pixels */
-	int src_frame;      /* frame number mod 256 held in src, -1 for none */
+	struct cr_plane_layout ref_layout;
+	uint8_t *ref;          /* the expected frame, ref_layout.size bytes */
+	uint32_t *src;         /* pattern of frame src_frame, src_width * src_height pixels */
+	int src_frame;         /* frame number mod 256 held in src, -1 for none */
+	uint32_t cursor[CR_CURSOR_PIXELS]; /* the cursor bitmap, CR_LAYOUT_RGBA */
 	bool have_previous;
-	uint8_t previous;   /* frame number mod 256 of the previous checked frame */
-	uint32_t reported;  /* mismatch messages printed so far */
+	uint8_t previous;      /* frame number mod 256 of the previous checked frame */
+	uint32_t reported;     /* mismatch messages printed so far */
 
 	/* results */
 	uint32_t checked;           /* frames compared */
-	uint32_t mismatched_frames; /* frames with at least one channel off by > tolerance */
-	uint32_t max_error;         /* largest channel difference seen */
-	uint32_t stale;             /* frames whose number did not advance */
+	uint32_t mismatched_frames; /* frames with at least one value off by > tolerance */
+	uint32_t max_error;         /* largest difference seen */
+	uint32_t stale;             /* matching frames whose number did not advance */
 };
 
 /**
- * Prepares @v for a source of @src_width x @src_height pixels cropped to @crop (x, y, w, h;
- * NULL = the whole source) and a per-channel @tolerance. Returns false (with a message on
- * stderr) when the crop does not fit the source or memory runs out; @v then needs no finish.
+ * Prepares @v for the expectations in @opt (copied). Returns false (with a message on stderr)
+ * when the crop or a redaction rectangle does not fit the source, the transform is out of
+ * range or memory runs out; @v then needs no finish.
  */
-bool cr_verify_init(struct cr_verify *v, uint32_t src_width, uint32_t src_height,
-		    const uint32_t crop[4], uint32_t tolerance);
+bool cr_verify_init(struct cr_verify *v, const struct cr_verify_options *opt);
 
-/** Frees what cr_verify_init() allocated. */
+/** Frees what cr_verify_init() and cr_verify_set_destination() allocated. */
 void cr_verify_finish(struct cr_verify *v);
 
-/** Sets the received size and CR_LAYOUT_* layout; call on every format change. */
-void cr_verify_set_destination(struct cr_verify *v, uint32_t width, uint32_t height,
-			       uint32_t layout);
+/**
+ * Sets the received format, size and colour description from @format (its fmt, width,
+ * height and colour fields; the rest is ignored). Call on every format change. Returns false
+ * (message on stderr) when memory runs out; frames are then not checked.
+ */
+bool cr_verify_set_destination(struct cr_verify *v, const struct cr_frame *format);
 
 /**
- * Verifies one received frame: @pixels (borrowed) holds the destination height rows, @stride
- * bytes apart, each at least width * 4 bytes. Updates the results; prints the first few
- * mismatches on stderr. Does nothing before cr_verify_set_destination().
+ * Verifies one received frame (@frame: same format and size as the destination, planes and
+ * data filled in, the data borrowed). Updates the results; prints the first few mismatches
+ * on stderr. Does nothing before cr_verify_set_destination() succeeded.
  */
-void cr_verify_frame(struct cr_verify *v, const uint8_t *pixels, uint32_t stride);
+void cr_verify_frame(struct cr_verify *v, const struct cr_frame *frame);
+
+/**
+ * Recovers the frame number (mod 256) of @frame as described above; exposed for tests.
+ * Leaves the source picture of the result in v->src.
+ */
+uint8_t cr_verify_identify(struct cr_verify *v, const struct cr_frame *frame);

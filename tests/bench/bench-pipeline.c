@@ -22,13 +22,17 @@ struct scenario {
 	uint32_t src_w, src_h;
 	struct cr_rect crop;
 	uint32_t dst_w, dst_h;
+	uint32_t dst_fourcc;
 };
 
 static const struct scenario scenarios[] = {
-	{ "1080p identity", 1920, 1080, { 0 }, 1920, 1080 },
-	{ "1080p -> 720p", 1920, 1080, { 0 }, 1280, 720 },
-	{ "4K -> 1080p", 3840, 2160, { 0 }, 1920, 1080 },
-	{ "4K crop 1280x720 -> 640x360", 3840, 2160, { 1000, 500, 1280, 720 }, 640, 360 },
+	{ "1080p identity BGRx", 1920, 1080, { 0 }, 1920, 1080, DRM_FORMAT_XRGB8888 },
+	{ "1080p -> 720p BGRx", 1920, 1080, { 0 }, 1280, 720, DRM_FORMAT_XRGB8888 },
+	{ "1080p -> 720p NV12", 1920, 1080, { 0 }, 1280, 720, DRM_FORMAT_NV12 },
+	{ "4K -> 1080p BGRx", 3840, 2160, { 0 }, 1920, 1080, DRM_FORMAT_XRGB8888 },
+	{ "4K -> 640x360 box", 3840, 2160, { 0 }, 640, 360, DRM_FORMAT_XRGB8888 },
+	{ "4K crop 1280x720 -> 640x360", 3840, 2160, { 1000, 500, 1280, 720 }, 640, 360,
+	  DRM_FORMAT_XRGB8888 },
 };
 
 static uint64_t now_ns(void)
@@ -62,7 +66,7 @@ int main(int argc, char **argv)
 	if (!pipe)
 		return CR_TEST_BROKEN;
 	printf("device: %s\n", cr_vk_device_name(dev));
-	printf("%-30s %10s %10s %10s %10s %12s\n", "scenario (SHM in, BGRx)", "gpu p50",
+	printf("%-30s %10s %10s %10s %10s %12s\n", "scenario (SHM in)", "gpu p50",
 	       "gpu p99", "frame p50", "frame p99", "cpu ref");
 	const struct cr_format_info *bgrx = cr_format_info_from_fourcc(DRM_FORMAT_XRGB8888);
 	uint64_t *gpu = calloc(frames, sizeof(uint64_t)), *wall = calloc(frames, sizeof(uint64_t));
@@ -70,14 +74,18 @@ int main(int argc, char **argv)
 		const struct scenario *s = &scenarios[i];
 		size_t src_bytes = (size_t)s->src_w * s->src_h * 4;
 		uint32_t *src = malloc(src_bytes);
-		uint32_t *dst = malloc((size_t)s->dst_w * s->dst_h * 4);
+		const struct cr_format_info *df = cr_format_info_from_fourcc(s->dst_fourcc);
+		struct cr_plane_layout l;
+		cr_format_plane_layout(df, s->dst_w, s->dst_h, &l);
+		uint8_t *dst = malloc(l.size);
 		for (size_t k = 0; k < src_bytes / 4; k++)
 			src[k] = (uint32_t)k * 2654435761u;
 		struct cr_pipeline_frame in = {
 			.format = bgrx, .width = s->src_w, .height = s->src_h,
 			.stride = s->src_w * 4, .data = src, .size = src_bytes, .crop = s->crop,
 		};
-		struct cr_pipeline_target out = { bgrx, s->dst_w, s->dst_h };
+		struct cr_pipeline_target out = { .format = df, .width = s->dst_w,
+						  .height = s->dst_h, .matrix = CR_COLOR_BT709 };
 		struct run_sync_result r = { .pixels = dst };
 		run_sync(pipe, &in, &out, &r); /* warm-up: allocations, pipeline caches */
 		unsigned ok = 0;
@@ -90,16 +98,21 @@ int main(int argc, char **argv)
 		}
 		/* Baseline: the same work on the CPU (single-threaded reference). */
 		struct cr_rect c = s->crop.w ? s->crop : (struct cr_rect){ 0, 0, s->src_w, s->src_h };
-		struct cr_scale_params p = {
+		struct cr_process_params p = {
 			.src_stride = s->src_w, .src_width = s->src_w, .src_height = s->src_h,
 			.src_layout = bgrx->layout, .crop_x = c.x, .crop_y = c.y, .crop_w = c.w,
-			.crop_h = c.h, .dst_stride = s->dst_w, .dst_width = s->dst_w,
-			.dst_height = s->dst_h, .dst_layout = bgrx->layout,
+			.crop_h = c.h, .out_kind = df->out_kind, .dst_width = s->dst_w,
+			.dst_height = s->dst_h, .dst_layout = df->layout,
+			.dst_stride = df->out_kind == CR_OUT_PACKED ? l.stride[0] / 4 : l.stride[0],
+			.dst_offset1 = l.offset[1], .dst_stride1 = l.stride[1],
+			.dst_offset2 = l.offset[2], .dst_stride2 = l.stride[2],
 		};
+		p.filter_mode = cr_reference_choose_filter(&p);
+		cr_color_yuv_rows(CR_COLOR_BT709, false, p.yuv_y, p.yuv_u, p.yuv_v);
 		unsigned cpu_runs = 3;
 		uint64_t t0 = now_ns();
 		for (unsigned k = 0; k < cpu_runs; k++)
-			cr_reference_scale(&p, src, dst);
+			cr_reference_process(&p, src, NULL, dst);
 		double cpu_us = (double)(now_ns() - t0) / cpu_runs / 1000.0;
 		if (ok < 2)
 			printf("%-30s failed after %u frames\n", s->name, ok);

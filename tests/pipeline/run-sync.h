@@ -11,7 +11,7 @@
 
 struct run_sync_result {
 	bool called, ok;
-	uint32_t *pixels; /* caller's buffer, dst_w * dst_h */
+	void *pixels; /* caller's buffer of the target's cr_format_plane_layout() size */
 	uint64_t gpu_ns;
 };
 
@@ -22,7 +22,7 @@ static void run_sync_done(void *job_data, const struct cr_pipeline_result *res, 
 	r->ok = res->ok;
 	r->gpu_ns = res->gpu_ns;
 	if (res->ok && r->pixels)
-		memcpy(r->pixels, res->pixels, res->size);
+		memcpy(r->pixels, res->pixels, res->layout.size);
 }
 
 /* Returns false when the submission failed or no result came within 10 s. */

@@ -18,7 +18,8 @@ static void test_formats(void)
 	CHECK(!f->has_alpha);
 	CHECK_EQ_HEX(cr_format_info_from_name("RGBA")->fourcc, DRM_FORMAT_ABGR8888);
 	CHECK(cr_format_info_from_name("bgrx") == NULL);
-	CHECK(cr_format_info_from_fourcc(DRM_FORMAT_NV12) == NULL);
+	CHECK(cr_format_info_from_fourcc(DRM_FORMAT_YUYV) == NULL);
+	CHECK(cr_format_info_from_name("NV12")->is_yuv);
 }
 
 static void test_check_plane(void)
@@ -62,7 +63,7 @@ static void test_validate(void)
 	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
 	CHECK_MSG(strstr(why, "2 planes") != NULL, "%s", why);
 	buf.n_planes = 1;
-	buf.fourcc = DRM_FORMAT_NV12;
+	buf.fourcc = DRM_FORMAT_YUYV;
 	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
 	CHECK_MSG(strstr(why, "unsupported fourcc") != NULL, "%s", why);
 	buf.fourcc = DRM_FORMAT_XRGB8888;

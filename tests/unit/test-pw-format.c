@@ -39,11 +39,14 @@ static void test_fixed_roundtrip(void)
 {
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const char *names[] = { "BGRx", "RGBx", "BGRA", "RGBA" };
-	for (int i = 0; i < 4; i++) {
+	const char *names[] = { "BGRx", "RGBx", "BGRA", "RGBA", "NV12", "I420" };
+	for (int i = 0; i < 6; i++) {
 		const struct cr_format_info *info = cr_format_info_from_name(names[i]);
+		b = (struct spa_pod_builder)SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+		bool full = i % 2;
+		enum cr_color_matrix m = i == 5 ? CR_COLOR_BT601 : CR_COLOR_BT709;
 		struct spa_pod *pod = cr_pw_format_build_fixed(&b, SPA_PARAM_Format, info, 640,
-							       360, 60);
+							       360, 60, m, full);
 		struct cr_video_format f;
 		char why[128];
 		CHECK_MSG(cr_pw_format_parse(pod, &f, why, sizeof(why)), "%s: %s", names[i], why);
@@ -51,6 +54,12 @@ static void test_fixed_roundtrip(void)
 		CHECK_EQ_INT(f.width, 640);
 		CHECK_EQ_INT(f.height, 360);
 		CHECK(!f.has_modifier);
+		/* The colour the kernel used is announced for YUV, and only there. */
+		CHECK_EQ_INT(f.has_color, info->is_yuv);
+		if (info->is_yuv) {
+			CHECK_EQ_INT(f.matrix, m);
+			CHECK_EQ_INT(f.full_range, full);
+		}
 	}
 }
 

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The CPU reference of the crop + bilinear scale kernel (src/core/reference.c) against values
+ * The CPU reference of the processing kernel (src/core/reference.c) against values
  * computed by hand. Everything else (GPU results, relayed frames) is checked against this
  * reference, so it must be right on its own terms. Pixel layouts are byte orders in memory,
  * so expectations are written as bytes, not as 32-bit words.
  */
 #include <stdlib.h>
 
+#include "color.h"
 #include "reference.h"
 #include "pattern.h"
 #include "test.h"
@@ -42,16 +43,35 @@ static uint8_t channel(uint32_t px, uint32_t layout, int c)
 	return byte_of(px, off[c]);
 }
 
-static struct cr_scale_params params(uint32_t src_w, uint32_t src_h, uint32_t src_layout,
+static struct cr_process_params params(uint32_t src_w, uint32_t src_h, uint32_t src_layout,
 				     uint32_t dst_w, uint32_t dst_h, uint32_t dst_layout)
 {
-	return (struct cr_scale_params){
+	return (struct cr_process_params){
 		.src_offset = 0, .src_stride = src_w, .src_width = src_w, .src_height = src_h,
 		.src_layout = src_layout,
 		.crop_x = 0, .crop_y = 0, .crop_w = src_w, .crop_h = src_h,
 		.dst_stride = dst_w, .dst_width = dst_w, .dst_height = dst_h,
-		.dst_layout = dst_layout,
+		.dst_layout = dst_layout, .out_kind = CR_OUT_PACKED,
+		.filter_mode = CR_FILTER_BILINEAR,
 	};
+}
+
+/* The packed-output kernel over the whole destination (no cursor). */
+static void scale(const struct cr_process_params *p, const uint32_t *src, uint32_t *dst)
+{
+	cr_reference_process(p, src, NULL, (uint8_t *)dst);
+}
+
+/* One destination pixel as R, G, B, A bytes, rounded as the kernel writes them. */
+static void scale_pixel(const struct cr_process_params *p, const uint32_t *src, uint32_t x,
+			uint32_t y, uint8_t rgba[4])
+{
+	float v[4];
+	cr_reference_rgba(p, src, NULL, x, y, v);
+	for (int c = 0; c < 4; c++)
+		rgba[c] = (uint8_t)floorf(v[c] + 0.5f);
+	if (!cr_reference_layout_has_alpha(p->dst_layout))
+		rgba[3] = 0xff;
 }
 
 static uint32_t lcg(uint32_t *state)
@@ -102,9 +122,9 @@ static void test_identity(uint32_t layout, const char *name)
 			src[i] = pack(layout, channel(src[i], layout, 0), channel(src[i], layout, 1),
 				      channel(src[i], layout, 2), 0xff);
 	}
-	struct cr_scale_params p = params(W, H, layout, W, H, layout);
+	struct cr_process_params p = params(W, H, layout, W, H, layout);
 	memset(dst, 0, sizeof(dst));
-	cr_reference_scale(&p, src, dst);
+	scale(&p, src, dst);
 	CHECK_EQ_MEM(dst, src, sizeof(src));
 	for (uint32_t d = 0; d < W; d++)
 		CHECK_NEAR(cr_reference_sample_pos(d, 0, W, W), (float)d, 0.0);
@@ -117,8 +137,8 @@ static void test_x_byte_ignored(void)
 	cr_test_log("BGRx padding byte is ignored on input and written as 0xff");
 	for (int i = 0; i < 4; i++)
 		src[i] = pack(CR_LAYOUT_BGRX, (uint8_t)(10 * i), 20, 30, (uint8_t)(i * 40));
-	struct cr_scale_params p = params(2, 2, CR_LAYOUT_BGRX, 2, 2, CR_LAYOUT_BGRX);
-	cr_reference_scale(&p, src, dst);
+	struct cr_process_params p = params(2, 2, CR_LAYOUT_BGRX, 2, 2, CR_LAYOUT_BGRX);
+	scale(&p, src, dst);
 	for (int i = 0; i < 4; i++) {
 		CHECK_EQ_HEX(byte_of(dst[i], 3), 0xff);
 		CHECK_EQ_INT(channel(dst[i], CR_LAYOUT_BGRX, 0), 10 * i);
@@ -164,8 +184,8 @@ static void test_downscale_2x(void)
 	for (int y = 0; y < 4; y++)
 		for (int x = 0; x < 4; x++)
 			src[y * 4 + x] = pack(CR_LAYOUT_RGBA, r[y][x], g[y][x], 77, a[y][x]);
-	struct cr_scale_params p = params(4, 4, CR_LAYOUT_RGBA, 2, 2, CR_LAYOUT_RGBA);
-	cr_reference_scale(&p, src, dst);
+	struct cr_process_params p = params(4, 4, CR_LAYOUT_RGBA, 2, 2, CR_LAYOUT_RGBA);
+	scale(&p, src, dst);
 	for (int y = 0; y < 2; y++) {
 		for (int x = 0; x < 2; x++) {
 			uint32_t px = dst[y * 2 + x];
@@ -185,7 +205,7 @@ static void test_downscale_2x(void)
 	}
 	/* The per-pixel entry point agrees with the whole-image one. */
 	uint8_t rgba[4];
-	cr_reference_scale_pixel(&p, src, 1, 0, rgba);
+	scale_pixel(&p, src, 1, 0, rgba);
 	CHECK_EQ_INT(rgba[0], 150);
 	CHECK_EQ_INT(rgba[1], 1);
 	CHECK_EQ_INT(rgba[2], 77);
@@ -210,8 +230,8 @@ static void test_swizzles(void)
 	uint8_t in_bytes[4] = { 0x11, 0x22, 0x33, 0x00 };
 	uint32_t in, out;
 	memcpy(&in, in_bytes, sizeof(in));
-	struct cr_scale_params p = params(1, 1, CR_LAYOUT_BGRX, 1, 1, CR_LAYOUT_RGBX);
-	cr_reference_scale(&p, &in, &out);
+	struct cr_process_params p = params(1, 1, CR_LAYOUT_BGRX, 1, 1, CR_LAYOUT_RGBX);
+	scale(&p, &in, &out);
 	CHECK_EQ_HEX(byte_of(out, 0), 0x33);
 	CHECK_EQ_HEX(byte_of(out, 1), 0x22);
 	CHECK_EQ_HEX(byte_of(out, 2), 0x11);
@@ -219,7 +239,7 @@ static void test_swizzles(void)
 	/* And back. */
 	uint32_t back;
 	p = params(1, 1, CR_LAYOUT_RGBX, 1, 1, CR_LAYOUT_BGRX);
-	cr_reference_scale(&p, &out, &back);
+	scale(&p, &out, &back);
 	CHECK_EQ_HEX(byte_of(back, 0), 0x11);
 	CHECK_EQ_HEX(byte_of(back, 1), 0x22);
 	CHECK_EQ_HEX(byte_of(back, 2), 0x33);
@@ -229,7 +249,7 @@ static void test_swizzles(void)
 		for (size_t j = 0; j < 4; j++) {
 			uint32_t s = pack(layouts[i].layout, 0xa1, 0xb2, 0xc3, 0x44), d = 0;
 			p = params(1, 1, layouts[i].layout, 1, 1, layouts[j].layout);
-			cr_reference_scale(&p, &s, &d);
+			scale(&p, &s, &d);
 			/* Alpha survives only from an alpha layout into an alpha layout. */
 			uint8_t want_a = cr_reference_layout_has_alpha(layouts[i].layout) &&
 					 cr_reference_layout_has_alpha(layouts[j].layout) ?
@@ -262,14 +282,14 @@ static void test_crop_offsets(void)
 		for (uint32_t x = 0; x < W; x++)
 			src[OFFSET + y * STRIDE + x] =
 				pack(CR_LAYOUT_BGRX, (uint8_t)x, (uint8_t)y, (uint8_t)(x + y), 0xff);
-	struct cr_scale_params p = params(W, H, CR_LAYOUT_BGRX, CW, CH, CR_LAYOUT_BGRX);
+	struct cr_process_params p = params(W, H, CR_LAYOUT_BGRX, CW, CH, CR_LAYOUT_BGRX);
 	p.src_offset = OFFSET;
 	p.src_stride = STRIDE;
 	p.crop_x = CX;
 	p.crop_y = CY;
 	p.crop_w = CW;
 	p.crop_h = CH;
-	cr_reference_scale(&p, src, dst);
+	scale(&p, src, dst);
 	unsigned bad = 0;
 	for (uint32_t y = 0; y < CH; y++) {
 		for (uint32_t x = 0; x < CW; x++) {
@@ -297,9 +317,9 @@ static void test_dst_stride(void)
 		src[i] = pack(CR_LAYOUT_RGBA, (uint8_t)i, 0, 0, 0xff);
 	for (int i = 0; i < DSTRIDE * H; i++)
 		dst[i] = 0xdeadbeef;
-	struct cr_scale_params p = params(W, H, CR_LAYOUT_RGBA, W, H, CR_LAYOUT_RGBA);
+	struct cr_process_params p = params(W, H, CR_LAYOUT_RGBA, W, H, CR_LAYOUT_RGBA);
 	p.dst_stride = DSTRIDE;
-	cr_reference_scale(&p, src, dst);
+	scale(&p, src, dst);
 	for (int y = 0; y < H; y++) {
 		for (int x = 0; x < W; x++)
 			CHECK_EQ_HEX(dst[y * DSTRIDE + x], src[y * W + x]);
@@ -327,8 +347,8 @@ static void test_clamp_upscale(void)
 	src[1] = pack(CR_LAYOUT_BGRX, 100, 0, 9, 0xff);
 	src[2] = pack(CR_LAYOUT_BGRX, 0, 200, 9, 0xff);
 	src[3] = pack(CR_LAYOUT_BGRX, 100, 200, 9, 0xff);
-	struct cr_scale_params p = params(2, 2, CR_LAYOUT_BGRX, 4, 4, CR_LAYOUT_BGRX);
-	cr_reference_scale(&p, src, dst);
+	struct cr_process_params p = params(2, 2, CR_LAYOUT_BGRX, 4, 4, CR_LAYOUT_BGRX);
+	scale(&p, src, dst);
 	for (int y = 0; y < 4; y++) {
 		for (int x = 0; x < 4; x++) {
 			uint32_t px = dst[y * 4 + x];
@@ -358,12 +378,12 @@ static void test_clamp_crop_edges(void)
 			uint8_t v = inside ? (uint8_t)(10 * (x - CX) + 40 * (y - CY)) : 250;
 			src[y * W + x] = pack(CR_LAYOUT_RGBX, v, v, v, 0xff);
 		}
-	struct cr_scale_params p = params(W, H, CR_LAYOUT_RGBX, DW, DH, CR_LAYOUT_RGBX);
+	struct cr_process_params p = params(W, H, CR_LAYOUT_RGBX, DW, DH, CR_LAYOUT_RGBX);
 	p.crop_x = CX;
 	p.crop_y = CY;
 	p.crop_w = CW;
 	p.crop_h = CH;
-	cr_reference_scale(&p, src, dst);
+	scale(&p, src, dst);
 	uint8_t max = 0;
 	for (int i = 0; i < DW * DH; i++) {
 		uint8_t v = channel(dst[i], CR_LAYOUT_RGBX, 0);
@@ -405,12 +425,12 @@ static void test_pattern_crop_scale(void)
 			cr_pattern_rgba(x, y, frame, c);
 			src[y * W + x] = pack(CR_LAYOUT_BGRX, c[0], c[1], c[2], c[3]);
 		}
-	struct cr_scale_params p = params(W, H, CR_LAYOUT_BGRX, DW, DH, CR_LAYOUT_BGRX);
+	struct cr_process_params p = params(W, H, CR_LAYOUT_BGRX, DW, DH, CR_LAYOUT_BGRX);
 	p.crop_x = CX;
 	p.crop_y = CY;
 	p.crop_w = CW;
 	p.crop_h = CH;
-	cr_reference_scale(&p, src, dst);
+	scale(&p, src, dst);
 	unsigned wrong_r = 0, wrong_g = 0;
 	for (uint32_t y = 0; y < DH; y++) {
 		/* 2x downscale: dst row y samples source row CY + 2y + 0.5. */
@@ -433,6 +453,119 @@ static void test_pattern_crop_scale(void)
 	free(dst);
 }
 
+
+/* 3x2 picture rotated 90 degrees counter-clockwise: its top-right pixel becomes top-left. */
+static void test_transform_90(void)
+{
+	uint32_t src[6], dst[6];
+	cr_test_log("transform 90 rotates counter-clockwise; FLIPPED mirrors horizontally");
+	for (uint32_t i = 0; i < 6; i++)
+		src[i] = pack(CR_LAYOUT_RGBA, (uint8_t)(10 * i), 0, 0, 255);
+	struct cr_process_params p = params(3, 2, CR_LAYOUT_RGBA, 2, 3, CR_LAYOUT_RGBA);
+	p.transform = CR_TRANSFORM_90;
+	scale(&p, src, dst);
+	/* source  0 10 20      output 20 50
+	 *        30 40 50             10 40
+	 *                              0 30 */
+	static const uint8_t want[6] = { 20, 50, 10, 40, 0, 30 };
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ_INT(channel(dst[i], CR_LAYOUT_RGBA, 0), want[i]);
+	p = params(3, 2, CR_LAYOUT_RGBA, 3, 2, CR_LAYOUT_RGBA);
+	p.transform = CR_TRANSFORM_FLIPPED;
+	scale(&p, src, dst);
+	static const uint8_t mirrored[6] = { 20, 10, 0, 50, 40, 30 };
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ_INT(channel(dst[i], CR_LAYOUT_RGBA, 0), mirrored[i]);
+}
+
+/* A 6x1 -> 2x1 box filter averages three pixels each; bilinear would read only two. */
+static void test_box(void)
+{
+	uint32_t src[6], dst[2];
+	static const uint8_t v[6] = { 0, 30, 90, 200, 100, 0 };
+	cr_test_log("box filter averages the whole footprint");
+	for (int i = 0; i < 6; i++)
+		src[i] = pack(CR_LAYOUT_RGBX, v[i], 0, 0, 255);
+	struct cr_process_params p = params(6, 1, CR_LAYOUT_RGBX, 2, 1, CR_LAYOUT_RGBX);
+	CHECK_EQ_INT(cr_reference_choose_filter(&p), CR_FILTER_BOX);
+	p.filter_mode = CR_FILTER_BOX;
+	scale(&p, src, dst);
+	CHECK_EQ_INT(channel(dst[0], CR_LAYOUT_RGBX, 0), 40);  /* (0 + 30 + 90) / 3 */
+	CHECK_EQ_INT(channel(dst[1], CR_LAYOUT_RGBX, 0), 100); /* (200 + 100 + 0) / 3 */
+	p = params(4, 4, CR_LAYOUT_RGBX, 2, 2, CR_LAYOUT_RGBX);
+	CHECK_EQ_INT(cr_reference_choose_filter(&p), CR_FILTER_BILINEAR); /* exactly 2x */
+}
+
+/* Redaction fills with opaque black before scaling; the cursor blends with its alpha. */
+static void test_redact_cursor(void)
+{
+	uint32_t src[16], dst[16], cursor[1];
+	cr_test_log("redaction fills black, cursor blends by alpha, redaction covers the cursor");
+	for (int i = 0; i < 16; i++)
+		src[i] = pack(CR_LAYOUT_BGRX, 200, 100, 50, 255);
+	cursor[0] = pack(CR_LAYOUT_BGRA, 0, 0, 255, 128); /* half-transparent blue */
+	struct cr_process_params p = params(4, 4, CR_LAYOUT_BGRX, 4, 4, CR_LAYOUT_BGRX);
+	p.n_redact = 1;
+	p.redact[0][0] = 2;
+	p.redact[0][1] = 0;
+	p.redact[0][2] = 2;
+	p.redact[0][3] = 2;
+	p.redact_color = 0xff000000u;
+	p.cursor_enabled = 1;
+	p.cursor_w = p.cursor_h = p.cursor_stride = 1;
+	p.cursor_layout = CR_LAYOUT_BGRA;
+	p.cursor_x = 1;
+	p.cursor_y = 1;
+	cr_reference_process(&p, src, cursor, (uint8_t *)dst);
+	CHECK_EQ_INT(channel(dst[0], CR_LAYOUT_BGRX, 0), 200); /* untouched */
+	CHECK_EQ_INT(channel(dst[2], CR_LAYOUT_BGRX, 0), 0);   /* redacted */
+	CHECK_EQ_INT(channel(dst[7], CR_LAYOUT_BGRX, 1), 0);
+	CHECK_EQ_INT(channel(dst[8], CR_LAYOUT_BGRX, 0), 200); /* below the rectangle */
+	/* Cursor at (1,1): 200 * (1 - 128/255) = 99.6 -> 100; blue 50 + (255 - 50) * 128/255. */
+	CHECK_EQ_INT(channel(dst[5], CR_LAYOUT_BGRX, 0), 100);
+	CHECK_EQ_INT(channel(dst[5], CR_LAYOUT_BGRX, 2), 153);
+	p.cursor_x = 2; /* under the redaction: stays black */
+	cr_reference_process(&p, src, cursor, (uint8_t *)dst);
+	CHECK_EQ_INT(channel(dst[6], CR_LAYOUT_BGRX, 2), 0);
+}
+
+/* Y'CbCr codes of known colours (ITU-R BT.601 / BT.709 tables, 8-bit). */
+static void test_yuv(void)
+{
+	cr_test_log("NV12/I420 codes of white, black and red in BT.601/709, limited and full");
+	struct {
+		enum cr_color_matrix m;
+		bool full;
+		uint8_t r, g, b, y, u, v;
+	} cases[] = {
+		{ CR_COLOR_BT709, false, 255, 255, 255, 235, 128, 128 },
+		{ CR_COLOR_BT709, false, 0, 0, 0, 16, 128, 128 },
+		{ CR_COLOR_BT709, false, 255, 0, 0, 63, 102, 240 },
+		{ CR_COLOR_BT601, false, 255, 0, 0, 81, 90, 240 },
+		{ CR_COLOR_BT601, true, 255, 255, 255, 255, 128, 128 },
+		{ CR_COLOR_BT601, true, 255, 0, 0, 76, 85, 255 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* 2x2 NV12 frame: Y stride 4, UV plane at offset 8. */
+		uint32_t src[4];
+		uint8_t dst[12];
+		memset(dst, 0, sizeof(dst));
+		for (int k = 0; k < 4; k++)
+			src[k] = pack(CR_LAYOUT_RGBX, cases[i].r, cases[i].g, cases[i].b, 255);
+		struct cr_process_params p = params(2, 2, CR_LAYOUT_RGBX, 2, 2, 0);
+		p.out_kind = CR_OUT_NV12;
+		p.dst_stride = 4;
+		p.dst_offset1 = 8;
+		p.dst_stride1 = 4;
+		cr_color_yuv_rows(cases[i].m, cases[i].full, p.yuv_y, p.yuv_u, p.yuv_v);
+		cr_reference_process(&p, src, NULL, dst);
+		CHECK_EQ_INT(dst[0], cases[i].y);
+		CHECK_EQ_INT(dst[5], cases[i].y);
+		CHECK_EQ_INT(dst[8], cases[i].u);
+		CHECK_EQ_INT(dst[9], cases[i].v);
+	}
+}
+
 int main(void)
 {
 	test_layouts();
@@ -448,5 +581,9 @@ int main(void)
 	test_clamp_upscale();
 	test_clamp_crop_edges();
 	test_pattern_crop_scale();
+	test_transform_90();
+	test_box();
+	test_redact_cursor();
+	test_yuv();
 	return cr_test_result();
 }

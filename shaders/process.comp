@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+// The fused processing kernel: crop, VideoTransform, bilinear or box (area) scaling, cursor
+// compositing, redaction and output conversion (packed RGB orders, NV12, I420 with BT.601 or
+// BT.709 in limited or full range) in one dispatch. Packed 32-bit source pixels are read from
+// a storage buffer with an explicit stride, so any LINEAR layout works without an intermediate
+// image. src/core/reference.c implements the same arithmetic; tests compare the two.
+#version 450
+#extension GL_GOOGLE_include_directive : require
+
+#include "cr-params.h"
+
+layout(local_size_x = CR_WORKGROUP_SIZE, local_size_y = CR_WORKGROUP_SIZE) in;
+
+layout(std430, set = 0, binding = 0) readonly buffer Src { uint src[]; };
+layout(std430, set = 0, binding = 1) writeonly buffer Dst { uint dst[]; };
+layout(std430, set = 0, binding = 2) readonly buffer Cursor { uint cursor[]; };
+
+// The parameter block (binding 3) is declared by cr-params.h.
+
+bool is_bgr(uint l)
+{
+	return l == CR_LAYOUT_BGRX || l == CR_LAYOUT_BGRA;
+}
+
+bool has_alpha(uint l)
+{
+	return l == CR_LAYOUT_BGRA || l == CR_LAYOUT_RGBA;
+}
+
+vec4 unpack_px(uint px, uint l)
+{
+	vec4 c = vec4(float(px & 0xffu), float((px >> 8) & 0xffu), float((px >> 16) & 0xffu),
+		      float(px >> 24));
+	if (is_bgr(l))
+		c = c.bgra;
+	if (!has_alpha(l))
+		c.a = 255.0;
+	return c;
+}
+
+vec4 raw_texel(uint x, uint y)
+{
+	vec4 c = unpack_px(src[src_offset + y * src_stride + x], src_layout);
+	if (cursor_enabled == 0u)
+		return c;
+	int cx = int(x) - cursor_x, cy = int(y) - cursor_y;
+	if (cx < 0 || cy < 0 || cx >= int(cursor_w) || cy >= int(cursor_h))
+		return c;
+	vec4 k = unpack_px(cursor[uint(cy) * cursor_stride + uint(cx)], cursor_layout);
+	float a = k.a / 255.0;
+	c.rgb = k.rgb * a + c.rgb * (1.0 - a);
+	return c;
+}
+
+// Redaction last: nothing inside a redacted rectangle, the cursor included, leaves the machine.
+vec4 texel(uint x, uint y)
+{
+	for (uint i = 0u; i < n_redact; i++) {
+		uvec4 r = redact[i];
+		if (x < r.x || y < r.y || x - r.x >= r.z || y - r.y >= r.w)
+			continue;
+		if (redact_mode == CR_REDACT_PIXELATE) {
+			uint n = max(redact_block, 1u);
+			return raw_texel(r.x + (x - r.x) / n * n, r.y + (y - r.y) / n * n);
+		}
+		return vec4(float(redact_color & 0xffu), float((redact_color >> 8) & 0xffu),
+			    float((redact_color >> 16) & 0xffu), float(redact_color >> 24));
+	}
+	return raw_texel(x, y);
+}
+
+// Output position (u / w, v / h) to crop-normalised (s, t), as (numerator, denominator)
+// pairs: .xy = s, .zw = t. See transform_point() in src/core/reference.c.
+vec4 transform_point(float u, float v, float w, float h)
+{
+	switch (transform & 7u) {
+	case CR_TRANSFORM_90: return vec4(h - v, h, u, w);
+	case CR_TRANSFORM_180: return vec4(w - u, w, h - v, h);
+	case CR_TRANSFORM_270: return vec4(v, h, w - u, w);
+	case CR_TRANSFORM_FLIPPED: return vec4(w - u, w, v, h);
+	case CR_TRANSFORM_FLIPPED_90: return vec4(v, h, u, w);
+	case CR_TRANSFORM_FLIPPED_180: return vec4(u, w, h - v, h);
+	case CR_TRANSFORM_FLIPPED_270: return vec4(h - v, h, w - u, w);
+	default: return vec4(u, w, v, h);
+	}
+}
+
+float crop_coord(vec2 r, uint origin, uint len)
+{
+	return float(origin) + r.x * float(len) / r.y;
+}
+
+float source_pos(vec2 r, uint origin, uint len)
+{
+	return clamp(crop_coord(r, origin, len) - 0.5, float(origin), float(origin + len - 1u));
+}
+
+vec4 bilinear(vec4 st)
+{
+	float sx = source_pos(st.xy, crop_x, crop_w);
+	float sy = source_pos(st.zw, crop_y, crop_h);
+	uint x0 = uint(floor(sx)), y0 = uint(floor(sy));
+	uint x1 = x0 + 1u < crop_x + crop_w ? x0 + 1u : x0;
+	uint y1 = y0 + 1u < crop_y + crop_h ? y0 + 1u : y0;
+	float fx = sx - float(x0), fy = sy - float(y0);
+	vec4 a = texel(x0, y0), b = texel(x1, y0), c = texel(x0, y1), d = texel(x1, y1);
+	vec4 top = a + (b - a) * fx;
+	vec4 bot = c + (d - c) * fx;
+	return top + (bot - top) * fy;
+}
+
+vec4 box(vec4 st0, vec4 st1)
+{
+	float xa = crop_coord(st0.xy, crop_x, crop_w), xb = crop_coord(st1.xy, crop_x, crop_w);
+	float ya = crop_coord(st0.zw, crop_y, crop_h), yb = crop_coord(st1.zw, crop_y, crop_h);
+	float x0 = min(xa, xb), x1 = max(xa, xb), y0 = min(ya, yb), y1 = max(ya, yb);
+	uint ix0 = uint(floor(x0)), iy0 = uint(floor(y0));
+	uint ix1 = min(uint(ceil(x1)), crop_x + crop_w), iy1 = min(uint(ceil(y1)), crop_y + crop_h);
+	vec4 sum = vec4(0.0);
+	float total = 0.0;
+	for (uint y = iy0; y < iy1; y++) {
+		float wy = min(float(y) + 1.0, y1) - max(float(y), y0);
+		for (uint x = ix0; x < ix1; x++) {
+			float w = wy * (min(float(x) + 1.0, x1) - max(float(x), x0));
+			sum += texel(x, y) * w;
+			total += w;
+		}
+	}
+	return total > 0.0 ? sum / total : vec4(0.0);
+}
+
+vec4 rgba_at(uint dx, uint dy)
+{
+	float w = float(dst_width), h = float(dst_height);
+	if (filter_mode == CR_FILTER_BOX)
+		return box(transform_point(float(dx), float(dy), w, h),
+			   transform_point(float(dx) + 1.0, float(dy) + 1.0, w, h));
+	return bilinear(transform_point(float(dx) + 0.5, float(dy) + 0.5, w, h));
+}
+
+uint code(float v)
+{
+	return uint(floor(clamp(v, 0.0, 255.0) + 0.5));
+}
+
+float dot_row(vec4 row, vec4 c)
+{
+	return row.x * c.r + row.y * c.g + row.z * c.b + row.w;
+}
+
+void packed_pixel(uvec2 d)
+{
+	if (d.x >= dst_width || d.y >= dst_height)
+		return;
+	vec4 v = rgba_at(d.x, d.y);
+	if (!has_alpha(dst_layout))
+		v.a = 255.0;
+	if (is_bgr(dst_layout))
+		v = v.bgra;
+	dst[d.y * dst_stride + d.x] = code(v.r) | (code(v.g) << 8) | (code(v.b) << 16) |
+				      (code(v.a) << 24);
+}
+
+void planar_block(uvec2 b)
+{
+	uint bw = (dst_width + CR_PLANAR_BLOCK_W - 1u) / CR_PLANAR_BLOCK_W;
+	uint bh = (dst_height + CR_PLANAR_BLOCK_H - 1u) / CR_PLANAR_BLOCK_H;
+	if (b.x >= bw || b.y >= bh)
+		return;
+	vec4 rgb[2][CR_PLANAR_BLOCK_W];
+	for (uint r = 0u; r < CR_PLANAR_BLOCK_H; r++) {
+		uint y = b.y * CR_PLANAR_BLOCK_H + r;
+		uint yc = min(y, dst_height - 1u);
+		uint words[2] = uint[2](0u, 0u);
+		for (uint i = 0u; i < CR_PLANAR_BLOCK_W; i++) {
+			uint xc = min(b.x * CR_PLANAR_BLOCK_W + i, dst_width - 1u);
+			rgb[r][i] = rgba_at(xc, yc);
+			words[i / 4u] |= code(dot_row(yuv_y, rgb[r][i])) << (8u * (i % 4u));
+		}
+		if (y >= dst_height)
+			continue;
+		for (uint j = 0u; j < 2u; j++) {
+			uint col = b.x * CR_PLANAR_BLOCK_W + 4u * j;
+			if (col < dst_stride)
+				dst[(y * dst_stride + col) / 4u] = words[j];
+		}
+	}
+	uint u_words[2] = uint[2](0u, 0u), v_word = 0u;
+	for (uint k = 0u; k < CR_PLANAR_BLOCK_W / 2u; k++) {
+		vec4 avg = (rgb[0][2u * k] + rgb[0][2u * k + 1u] + rgb[1][2u * k] +
+			    rgb[1][2u * k + 1u]) * 0.25;
+		uint u = code(dot_row(yuv_u, avg)), v = code(dot_row(yuv_v, avg));
+		if (out_kind == CR_OUT_NV12) {
+			u_words[k / 2u] |= (u | (v << 8)) << (16u * (k % 2u));
+		} else {
+			u_words[0] |= u << (8u * k);
+			v_word |= v << (8u * k);
+		}
+	}
+	if (out_kind == CR_OUT_NV12) {
+		for (uint j = 0u; j < 2u; j++) {
+			uint col = b.x * CR_PLANAR_BLOCK_W + 4u * j;
+			if (col < dst_stride1)
+				dst[(dst_offset1 + b.y * dst_stride1 + col) / 4u] = u_words[j];
+		}
+	} else {
+		uint col = b.x * CR_PLANAR_BLOCK_W / 2u;
+		if (col < dst_stride1) {
+			dst[(dst_offset1 + b.y * dst_stride1 + col) / 4u] = u_words[0];
+			dst[(dst_offset2 + b.y * dst_stride2 + col) / 4u] = v_word;
+		}
+	}
+}
+
+void main()
+{
+	if (out_kind == CR_OUT_PACKED)
+		packed_pixel(gl_GlobalInvocationID.xy);
+	else
+		planar_block(gl_GlobalInvocationID.xy);
+}

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The test consumer's own logic, without PipeWire: the plane layouts it derives from a chunk
+ * stride, its approximate YUV to RGB conversion, and castrelay-sink --verify (verify.c) fed
+ * with frames of a simulated relay. The relay computes its frames with the CPU reference of
+ * the kernel, optionally with a fault (wrong matrix, swapped chroma, no cursor, ...), and
+ * lays them out with a padded stride; verification must pass the faithful relay and fail
+ * every faulty one.
+ */
+#include <stdlib.h>
+
+#include "color.h"
+#include "cursor-pattern.h"
+#include "dmabuf.h"
+#include "frame.h"
+#include "pattern.h"
+#include "reference.h"
+#include "test.h"
+#include "verify.h"
+
+#define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
+#define SRC_W 96
+#define SRC_H 64
+
+/* --- layouts ------------------------------------------------------------------------------ */
+
+static void test_layouts(void)
+{
+	static const char *const names[] = { "BGRx", "RGBA", "NV12", "I420" };
+	static const uint32_t sizes[][2] = { { 320, 240 }, { 41, 31 }, { 1, 1 }, { 642, 3 } };
+
+	cr_test_log("default strides give cr_format_plane_layout()");
+	for (size_t i = 0; i < N_ELEMENTS(names); i++) {
+		const struct cr_format_info *fmt = cr_format_info_from_name(names[i]);
+		for (size_t j = 0; j < N_ELEMENTS(sizes); j++) {
+			struct cr_plane_layout want, got0, got;
+			uint32_t w = sizes[j][0], h = sizes[j][1];
+			cr_format_plane_layout(fmt, w, h, &want);
+			CHECK(cr_frame_layout(fmt, w, h, 0, &got0));
+			CHECK(cr_frame_layout(fmt, w, h, want.stride[0], &got));
+			CHECK_EQ_MEM(&got0, &want, sizeof(want));
+			CHECK_EQ_MEM(&got, &want, sizeof(want));
+			CHECK(cr_frame_extent(fmt, w, h, &got) <= want.size);
+		}
+	}
+
+	cr_test_log("padded strides: chroma derived from the Y stride as GStreamer does");
+	struct cr_plane_layout l;
+	const struct cr_format_info *nv12 = cr_format_info_from_name("NV12");
+	const struct cr_format_info *i420 = cr_format_info_from_name("I420");
+	const struct cr_format_info *bgrx = cr_format_info_from_name("BGRx");
+	CHECK(cr_frame_layout(nv12, 320, 240, 384, &l));
+	CHECK_EQ_UINT(l.n_planes, 2);
+	CHECK_EQ_UINT(l.stride[0], 384);
+	CHECK_EQ_UINT(l.offset[1], 384 * 240);
+	CHECK_EQ_UINT(l.stride[1], 384);
+	CHECK_EQ_UINT(l.size, 384 * 240 + 384 * 120);
+	CHECK(cr_frame_layout(i420, 321, 241, 400, &l));
+	CHECK_EQ_UINT(l.n_planes, 3);
+	CHECK_EQ_UINT(l.offset[1], 400 * 242);
+	CHECK_EQ_UINT(l.stride[1], 200);
+	CHECK_EQ_UINT(l.stride[2], 200);
+	CHECK_EQ_UINT(l.offset[2], 400 * 242 + 200 * 121);
+	CHECK_EQ_UINT(l.size, 400 * 242 + 2 * 200 * 121);
+	/* the last V row needs 161 bytes, not the stride */
+	CHECK_EQ_UINT(cr_frame_extent(i420, 321, 241, &l), 400 * 242 + 200 * 121 + 200 * 120 + 161);
+	CHECK(cr_frame_layout(i420, 320, 240, 330, &l));
+	CHECK_EQ_UINT(l.stride[1], 168);
+	CHECK(cr_frame_layout(bgrx, 320, 240, 1288, &l));
+	CHECK_EQ_UINT(l.stride[0], 1288);
+	CHECK_EQ_UINT(cr_frame_extent(bgrx, 320, 240, &l), 1288 * 239 + 1280);
+
+	cr_test_log("strides shorter than a row are refused");
+	CHECK(!cr_frame_layout(bgrx, 320, 240, 1276, &l));
+	CHECK(!cr_frame_layout(nv12, 320, 240, 319, &l));
+}
+
+/* --- colour ------------------------------------------------------------------------------- */
+
+static void test_color(void)
+{
+	static const uint8_t colors[][3] = {
+		{ 0, 0, 0 }, { 255, 255, 255 }, { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 },
+		{ 12, 200, 77 }, { 250, 128, 3 },
+	};
+
+	for (int m = 0; m < 2; m++) {
+		for (int full = 0; full < 2; full++) {
+			struct cr_frame f = { 0 };
+			float y[4], u[4], v[4];
+			enum cr_color_matrix matrix = m ? CR_COLOR_BT709 : CR_COLOR_BT601;
+			cr_test_log("%s %s: to_rgb inverts cr_color_yuv_rows()",
+				    cr_color_matrix_name(matrix), full ? "full" : "limited");
+			cr_frame_set_color(&f, true, matrix, full);
+			cr_color_yuv_rows(matrix, full, y, u, v);
+			const float *rows[3] = { y, u, v };
+			for (size_t k = 0; k < N_ELEMENTS(colors); k++) {
+				float code[3], rgb[3];
+				for (int i = 0; i < 3; i++)
+					code[i] = rows[i][0] * colors[k][0] +
+						  rows[i][1] * colors[k][1] +
+						  rows[i][2] * colors[k][2] + rows[i][3];
+				for (int i = 0; i < 3; i++) {
+					const float *row = f.to_rgb[i];
+					rgb[i] = row[0] * code[0] + row[1] * code[1] +
+						 row[2] * code[2] + row[3];
+					CHECK_NEAR(rgb[i], colors[k][i], 0.01);
+				}
+			}
+		}
+	}
+
+	cr_test_log("unknown colour: BT.601 limited rows, flagged unknown");
+	struct cr_frame f = { 0 };
+	cr_frame_set_color(&f, false, CR_COLOR_BT709, true);
+	CHECK(!f.color_known);
+	CHECK_EQ_INT(f.matrix, CR_COLOR_BT601);
+	CHECK(!f.full_range);
+}
+
+/* --- a simulated relay -------------------------------------------------------------------- */
+
+enum fault {
+	FAULT_NONE,
+	FAULT_MATRIX,    /* converts with the other matrix than it announces */
+	FAULT_RANGE,     /* converts with the other range than it announces */
+	FAULT_SWAP_UV,   /* chroma planes (or bytes) swapped */
+	FAULT_NO_CURSOR, /* does not embed the cursor */
+	FAULT_TRANSFORM, /* applies transform + 1 */
+	FAULT_NO_REDACT, /* forgets the redaction */
+	FAULT_SWAP_RB,   /* packed: R and B swapped */
+	FAULT_NO_COLOR,  /* announces no colour description */
+};
+
+struct relay {
+	struct cr_process_params p;
+	struct cr_frame frame;   /* as announced; planes with a padded stride */
+	struct cr_plane_layout tight;
+	uint32_t *src;
+	uint32_t cursor[CR_CURSOR_PIXELS];
+	uint8_t *tmp;            /* tight output of the reference */
+	uint8_t *buf;            /* the published block */
+	enum fault fault;
+	const struct cr_verify_options *opt;
+	bool noise;              /* one byte in 8 off by one, as GPU float rounding may do */
+	uint32_t rng;
+};
+
+struct relay_setup {
+	const char *format;
+	uint32_t width, height;
+	enum cr_color_matrix matrix;
+	bool full_range;
+};
+
+static bool relay_init(struct relay *r, const struct cr_verify_options *opt,
+		       const struct relay_setup *s, enum fault fault)
+{
+	const struct cr_format_info *fmt = cr_format_info_from_name(s->format);
+	struct cr_process_params *p = &r->p;
+	uint32_t crop[4] = { 0, 0, opt->src_width, opt->src_height };
+	bool yuv_full = s->full_range ^ (fault == FAULT_RANGE);
+	enum cr_color_matrix yuv_matrix = s->matrix;
+
+	if (opt->crop[2] != 0)
+		memcpy(crop, opt->crop, sizeof(crop));
+	if (fault == FAULT_MATRIX)
+		yuv_matrix = s->matrix == CR_COLOR_BT601 ? CR_COLOR_BT709 : CR_COLOR_BT601;
+
+	*r = (struct relay){ .fault = fault, .opt = opt };
+	r->frame.fmt = fmt;
+	r->frame.width = s->width;
+	r->frame.height = s->height;
+	cr_frame_set_color(&r->frame, fault != FAULT_NO_COLOR, s->matrix, s->full_range);
+	cr_format_plane_layout(fmt, s->width, s->height, &r->tight);
+	/* a Y/packed stride 40 bytes longer than the default */
+	if (!cr_frame_layout(fmt, s->width, s->height, r->tight.stride[0] + 40, &r->frame.planes))
+		return false;
+
+	*p = (struct cr_process_params){
+		.src_stride = opt->src_width, .src_width = opt->src_width,
+		.src_height = opt->src_height, .src_layout = CR_LAYOUT_RGBX,
+		.crop_x = crop[0], .crop_y = crop[1], .crop_w = crop[2], .crop_h = crop[3],
+		.transform = (opt->transform + (fault == FAULT_TRANSFORM)) & 7u,
+		.out_kind = fmt->out_kind, .dst_width = s->width, .dst_height = s->height,
+		.dst_layout = fmt->layout,
+		.dst_stride = fmt->out_kind == CR_OUT_PACKED ? r->tight.stride[0] / 4 :
+							       r->tight.stride[0],
+		.dst_offset1 = r->tight.offset[1], .dst_stride1 = r->tight.stride[1],
+		.dst_offset2 = r->tight.offset[2], .dst_stride2 = r->tight.stride[2],
+		.n_redact = fault == FAULT_NO_REDACT ? 0 : opt->n_redact,
+		.redact_mode = CR_REDACT_FILL, .redact_color = 0xff000000u,
+		.cursor_enabled = opt->cursor && fault != FAULT_NO_CURSOR,
+		.cursor_w = CR_CURSOR_SIZE, .cursor_h = CR_CURSOR_SIZE,
+		.cursor_stride = CR_CURSOR_SIZE, .cursor_layout = CR_LAYOUT_BGRA,
+	};
+	if (fault == FAULT_SWAP_RB)
+		p->dst_layout = fmt->layout ^ 1u; /* BGRx <-> RGBx, BGRA <-> RGBA */
+	if (fault == FAULT_SWAP_UV && fmt->out_kind == CR_OUT_I420) {
+		p->dst_offset1 = r->tight.offset[2];
+		p->dst_offset2 = r->tight.offset[1];
+	}
+	for (uint32_t i = 0; i < opt->n_redact; i++)
+		memcpy(p->redact[i], opt->redact[i], sizeof(p->redact[i]));
+	cr_color_yuv_rows(yuv_matrix, yuv_full, p->yuv_y, p->yuv_u, p->yuv_v);
+	p->filter_mode = cr_reference_choose_filter(p);
+	for (uint32_t i = 0; i < CR_CURSOR_PIXELS; i++) {
+		uint8_t c[4], bgra[4];
+		cr_cursor_pattern_rgba(i % CR_CURSOR_SIZE, i / CR_CURSOR_SIZE, c);
+		bgra[0] = c[2];
+		bgra[1] = c[1];
+		bgra[2] = c[0];
+		bgra[3] = c[3];
+		memcpy(&r->cursor[i], bgra, 4);
+	}
+
+	r->src = calloc((size_t)opt->src_width * opt->src_height, sizeof(*r->src));
+	r->tmp = calloc(1, r->tight.size);
+	r->buf = malloc(r->frame.planes.size);
+	r->frame.data = r->buf;
+	return r->src != NULL && r->tmp != NULL && r->buf != NULL;
+}
+
+static void relay_finish(struct relay *r)
+{
+	free(r->src);
+	free(r->tmp);
+	free(r->buf);
+}
+
+/* Publishes frame @n: source pattern in RGBx, reference output, copied into padded planes. */
+static void relay_frame(struct relay *r, uint64_t n)
+{
+	const struct cr_format_info *fmt = r->frame.fmt;
+	int32_t x, y;
+
+	for (uint32_t j = 0; j < r->p.src_height; j++) {
+		for (uint32_t i = 0; i < r->p.src_width; i++) {
+			uint8_t rgba[4];
+			cr_pattern_rgba(i, j, n, rgba);
+			memcpy(&r->src[j * r->p.src_stride + i], rgba, 4);
+		}
+	}
+	cr_cursor_pattern_position(n, r->opt->src_width, r->opt->src_height, &x, &y);
+	r->p.cursor_x = x - CR_CURSOR_HOTSPOT_X;
+	r->p.cursor_y = y - CR_CURSOR_HOTSPOT_Y;
+	cr_reference_process(&r->p, r->src, r->cursor, r->tmp);
+	for (uint64_t i = 0; r->noise && i < r->tight.size; i++) {
+		r->rng = r->rng * 1664525u + 1013904223u;
+		uint32_t k = r->rng >> 24;
+		if (k < 16 && r->tmp[i] < 255)
+			r->tmp[i]++;
+		else if (k >= 16 && k < 32 && r->tmp[i] > 0)
+			r->tmp[i]--;
+	}
+
+	memset(r->buf, 0xa5, r->frame.planes.size);
+	uint32_t cw = cr_frame_chroma_size(r->frame.width);
+	uint32_t ch = cr_frame_chroma_size(r->frame.height);
+	for (uint32_t i = 0; i < r->tight.n_planes; i++) {
+		bool luma = i == 0;
+		uint32_t rows = luma ? r->frame.height : ch;
+		uint32_t bytes = luma ? r->frame.width * fmt->bytes_per_pixel :
+					(fmt->out_kind == CR_OUT_NV12 ? 2 * cw : cw);
+		for (uint32_t j = 0; j < rows; j++) {
+			uint8_t *to = r->buf + r->frame.planes.offset[i] +
+				      (size_t)j * r->frame.planes.stride[i];
+			memcpy(to, r->tmp + r->tight.offset[i] + (size_t)j * r->tight.stride[i],
+			       bytes);
+			if (r->fault == FAULT_SWAP_UV && fmt->out_kind == CR_OUT_NV12 && !luma) {
+				for (uint32_t k = 0; k + 1 < bytes; k += 2) {
+					uint8_t t = to[k];
+					to[k] = to[k + 1];
+					to[k + 1] = t;
+				}
+			}
+		}
+	}
+}
+
+/* Runs @count frames from @first (numbers in @seq when non-NULL) through a fresh verifier. */
+static bool run(const struct cr_verify_options *opt, const struct relay_setup *s,
+		enum fault fault, bool noise, uint64_t first, uint32_t count, const uint64_t *seq,
+		struct cr_verify *out)
+{
+	struct relay r;
+	struct cr_verify v;
+	bool ok = false;
+
+	if (!relay_init(&r, opt, s, fault))
+		goto out_relay;
+	r.noise = noise;
+	if (!cr_verify_init(&v, opt))
+		goto out_relay;
+	if (!cr_verify_set_destination(&v, &r.frame))
+		goto out_verify;
+	for (uint32_t i = 0; i < count; i++) {
+		relay_frame(&r, seq ? seq[i] : first + i);
+		cr_verify_frame(&v, &r.frame);
+	}
+	*out = v;
+	out->src = NULL;
+	out->ref = NULL;
+	ok = true;
+out_verify:
+	cr_verify_finish(&v);
+out_relay:
+	relay_finish(&r);
+	return ok;
+}
+
+struct scenario {
+	const char *what;
+	struct relay_setup setup;
+	struct cr_verify_options opt;
+};
+
+static const struct scenario scenarios[] = {
+	{ "BGRx identity", { "BGRx", SRC_W, SRC_H, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .tolerance = 0 } },
+	{ "RGBA half size, cursor, redaction", { "RGBA", 48, 32, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .n_redact = 1, .redact = { { 10, 20, 30, 12 } }, .cursor = true,
+	    .tolerance = 0 } },
+	{ "BGRx crop, box downscale, flipped", { "BGRx", 20, 16, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .crop = { 8, 4, 80, 56 }, .transform = CR_TRANSFORM_FLIPPED,
+	    .cursor = true, .tolerance = 0 } },
+	{ "NV12 bt709 limited, odd size, crop, 90", { "NV12", 41, 31, CR_COLOR_BT709, false },
+	  { SRC_W, SRC_H, .crop = { 8, 4, 80, 56 }, .transform = CR_TRANSFORM_90,
+	    .tolerance = 0 } },
+	{ "NV12 bt601 limited identity, cursor, redaction",
+	  { "NV12", SRC_W, SRC_H, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .n_redact = 2, .redact = { { 0, 0, 40, 30 }, { 60, 40, 36, 24 } },
+	    .cursor = true, .tolerance = 0 } },
+	{ "I420 bt601 full, box, flipped 180, cursor, redaction",
+	  { "I420", 24, 16, CR_COLOR_BT601, true },
+	  { SRC_W, SRC_H, .transform = CR_TRANSFORM_FLIPPED_180, .n_redact = 1,
+	    .redact = { { 30, 10, 20, 20 } }, .cursor = true, .tolerance = 0 } },
+	{ "I420 bt709 full, 270, upscale", { "I420", 100, 150, CR_COLOR_BT709, true },
+	  { SRC_W, SRC_H, .transform = CR_TRANSFORM_270, .cursor = true, .tolerance = 0 } },
+	{ "NV12 bt709 limited, all but 16x14 pixels redacted",
+	  { "NV12", SRC_W, SRC_H, CR_COLOR_BT709, false },
+	  { SRC_W, SRC_H, .n_redact = 2, .redact = { { 0, 0, 96, 50 }, { 0, 50, 80, 14 } },
+	    .tolerance = 0 } },
+	{ "BGRA, all but 16x14 pixels redacted", { "BGRA", SRC_W, SRC_H, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .n_redact = 2, .redact = { { 0, 0, 96, 50 }, { 0, 50, 80, 14 } },
+	    .cursor = true, .tolerance = 0 } },
+};
+
+static void test_faithful(void)
+{
+	for (size_t i = 0; i < N_ELEMENTS(scenarios); i++) {
+		const struct scenario *sc = &scenarios[i];
+		struct cr_verify v;
+		cr_test_log("faithful relay passes: %s", sc->what);
+		/* across the wrap of the frame number, with the cursor leaving the frame */
+		if (!CHECK(run(&sc->opt, &sc->setup, FAULT_NONE, false, 250, 12, NULL, &v)))
+			continue;
+		CHECK_EQ_UINT(v.checked, 12);
+		CHECK_EQ_UINT(v.mismatched_frames, 0);
+		CHECK_EQ_UINT(v.stale, 0);
+		CHECK_EQ_UINT(v.max_error, 0);
+		CHECK_EQ_UINT(v.previous, (250 + 11) & 0xff);
+	}
+}
+
+static void test_faults(void)
+{
+	static const struct {
+		size_t scenario;
+		enum fault fault;
+		const char *what;
+	} cases[] = {
+		{ 3, FAULT_MATRIX, "NV12 converted with bt601, announced bt709" },
+		{ 5, FAULT_MATRIX, "I420 converted with bt709, announced bt601" },
+		{ 3, FAULT_RANGE, "NV12 full range announced limited" },
+		{ 5, FAULT_RANGE, "I420 limited range announced full" },
+		{ 4, FAULT_SWAP_UV, "NV12 with V before U" },
+		{ 5, FAULT_SWAP_UV, "I420 with the V plane first" },
+		{ 4, FAULT_NO_COLOR, "NV12 without colour description" },
+		{ 1, FAULT_NO_CURSOR, "RGBA without the cursor" },
+		{ 4, FAULT_NO_CURSOR, "NV12 without the cursor" },
+		{ 2, FAULT_TRANSFORM, "BGRx flipped 90 instead of flipped" },
+		{ 3, FAULT_TRANSFORM, "NV12 180 instead of 90" },
+		{ 1, FAULT_NO_REDACT, "RGBA without redaction" },
+		{ 4, FAULT_NO_REDACT, "NV12 without redaction" },
+		{ 0, FAULT_SWAP_RB, "RGBx bytes announced as BGRx" },
+		{ 1, FAULT_SWAP_RB, "BGRA bytes announced as RGBA" },
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		const struct scenario *sc = &scenarios[cases[i].scenario];
+		struct cr_verify_options opt = sc->opt;
+		struct cr_verify v;
+		cr_test_log("faulty relay fails: %s", cases[i].what);
+		opt.tolerance = 2; /* castrelay-sink's default */
+		/* frames 40..47: the cursor is inside the frame */
+		if (!CHECK(run(&opt, &sc->setup, cases[i].fault, false, 40, 8, NULL, &v)))
+			continue;
+		CHECK_EQ_UINT(v.checked, 8);
+		CHECK_MSG(v.mismatched_frames == 8, "%u of 8 frames mismatched (max_error %u)",
+			  v.mismatched_frames, v.max_error);
+	}
+}
+
+static void test_stale(void)
+{
+	static const uint64_t repeat[] = { 100, 101, 102, 102, 103, 104 };
+	static const uint64_t gap[] = { 100, 101, 104, 105, 113, 120 };
+	static const uint64_t back[] = { 100, 101, 102, 101, 102, 103 };
+
+	for (size_t i = 0; i < N_ELEMENTS(scenarios); i++) {
+		const struct scenario *sc = &scenarios[i];
+		struct cr_verify_options opt = sc->opt;
+		struct cr_verify v;
+		cr_test_log("freshness, with +-1 noise: %s", sc->what);
+		opt.tolerance = 2;
+		if (CHECK(run(&opt, &sc->setup, FAULT_NONE, true, 0, 6, repeat, &v)))
+			CHECK_MSG(v.stale == 1 && v.mismatched_frames == 0 && v.max_error == 1,
+				  "repeated frame: stale %u, mismatched %u, max_error %u", v.stale,
+				  v.mismatched_frames, v.max_error);
+		if (CHECK(run(&opt, &sc->setup, FAULT_NONE, true, 0, 6, gap, &v)))
+			CHECK_MSG(v.stale == 0 && v.mismatched_frames == 0,
+				  "dropped frames: stale %u, mismatched %u", v.stale,
+				  v.mismatched_frames);
+		if (CHECK(run(&opt, &sc->setup, FAULT_NONE, true, 0, 6, back, &v)))
+			CHECK_MSG(v.stale == 1 && v.mismatched_frames == 0,
+				  "frame from the past: stale %u, mismatched %u", v.stale,
+				  v.mismatched_frames);
+	}
+}
+
+/* Every frame number is found from scratch, without a previous frame to start from. */
+static void test_identify_all(void)
+{
+	for (size_t i = 0; i < N_ELEMENTS(scenarios); i++) {
+		const struct scenario *sc = &scenarios[i];
+		struct relay r;
+		struct cr_verify v;
+		uint32_t wrong = 0;
+		cr_test_log("all 256 frame numbers identified, with +-1 noise: %s", sc->what);
+		if (!CHECK(relay_init(&r, &sc->opt, &sc->setup, FAULT_NONE))) {
+			relay_finish(&r);
+			continue;
+		}
+		r.noise = true;
+		if (CHECK(cr_verify_init(&v, &sc->opt))) {
+			CHECK(cr_verify_set_destination(&v, &r.frame));
+			for (uint32_t n = 0; n < 256; n++) {
+				relay_frame(&r, n + 512);
+				uint8_t got = cr_verify_identify(&v, &r.frame);
+				if (got != n && wrong++ < 3)
+					CHECK_EQ_UINT(got, n);
+			}
+			CHECK_EQ_UINT(wrong, 0);
+			cr_verify_finish(&v);
+		}
+		relay_finish(&r);
+	}
+}
+
+static void test_frame_rgb(void)
+{
+	static const struct cr_verify_options plain = { SRC_W, SRC_H };
+	const struct scenario *sc = &scenarios[4]; /* NV12 bt601 limited, identity */
+	struct relay r = { 0 };
+	uint32_t worst = 0;
+
+	cr_test_log("cr_frame_to_rgb() of an NV12 frame is close to the source (for PNGs)");
+	uint8_t *rgb = malloc((size_t)SRC_W * SRC_H * 3);
+	if (CHECK(rgb != NULL) && CHECK(relay_init(&r, &plain, &sc->setup, FAULT_NONE))) {
+		/* frame 77: B = x + 154 does not wrap inside the frame, so every 2x2 chroma
+		 * block is smooth and only rounding and subsampling remain */
+		relay_frame(&r, 77);
+		cr_frame_to_rgb(&r.frame, rgb);
+		for (uint32_t y = 0; y < SRC_H; y++) {
+			for (uint32_t x = 0; x < SRC_W; x++) {
+				uint8_t want[4];
+				cr_pattern_rgba(x, y, 77, want);
+				for (int c = 0; c < 3; c++) {
+					int e = abs((int)rgb[(y * SRC_W + x) * 3 + c] - want[c]);
+					worst = e > (int)worst ? (uint32_t)e : worst;
+				}
+			}
+		}
+		CHECK_MSG(worst <= 3, "largest difference %u", worst);
+	}
+	relay_finish(&r);
+	free(rgb);
+}
+
+int main(void)
+{
+	test_layouts();
+	test_color();
+	test_faithful();
+	test_faults();
+	test_stale();
+	test_identify_all();
+	test_frame_rgb();
+	return cr_test_result();
+}
