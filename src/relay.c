@@ -112,7 +112,8 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.output.format", r->cfg->format->name),
 		SPA_DICT_ITEM_INIT("castrelay.output.size", out_size),
 		SPA_DICT_ITEM_INIT("castrelay.output.color", color),
-		SPA_DICT_ITEM_INIT("castrelay.sync", "none"),
+		SPA_DICT_ITEM_INIT("castrelay.sync", strcmp(cr_pw_input_transport(r->in), "dmabuf")
+							     ? "none" : cr_pipeline_sync_mode(r->pipe)),
 		SPA_DICT_ITEM_INIT("castrelay.crop", crop),
 		SPA_DICT_ITEM_INIT("castrelay.scale", scale),
 		SPA_DICT_ITEM_INIT("castrelay.redact", redact),

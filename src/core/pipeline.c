@@ -2,6 +2,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +14,21 @@
 #include "log.h"
 #include "process.spv.h"
 #include "reference.h"
+#include "sync-file.h"
 #include "vk-buffer.h"
 #include "vk-device.h"
+#include "vk-sync.h"
 
 #define TOPIC "pipeline"
 
 /* The waiter wakes this often to notice teardown even when a fence never signals. */
 #define WAIT_SLICE_NS (200ull * 1000 * 1000)
+/* Longest CPU wait for a producer's fence when the GPU cannot wait on sync_files. */
+#define FALLBACK_WAIT_MS 50
 
 struct cr_pipeline_source {
 	struct cr_vk_buffer *buffer;
+	int fd; /**< a dup of the DMA-BUF, for exporting its fences */
 	unsigned in_flight; /**< jobs reading it */
 	bool destroyed;     /**< released by its owner; freed when in_flight drops to 0 */
 };
@@ -34,6 +40,7 @@ struct slot {
 	VkResult result;
 	VkCommandBuffer cmd;
 	VkFence fence;
+	VkSemaphore acquire; /**< waits for the producer's fence (temporary SYNC_FD import) */
 	VkDescriptorSet set;
 	struct cr_vk_buffer *staging; /**< SHM input copy, grown on demand */
 	struct cr_vk_buffer *out;     /**< output readback, grown on demand */
@@ -57,6 +64,11 @@ struct cr_pipeline {
 	VkDescriptorPool pool;
 	VkCommandPool cmd_pool;
 	struct slot slots[CR_PIPELINE_SLOTS];
+
+	bool gpu_waits;    /**< SYNC_FD semaphores: the GPU waits for producers' fences */
+	bool skip_sync;    /**< CASTRELAY_TEST_SKIP_SYNC: tests only */
+	bool implicit;     /**< the last DMA-BUF frame was synchronised */
+	bool warned_fences, warned_fallback;
 
 	/* Submission order, main thread: slots to deliver. */
 	unsigned order[CR_PIPELINE_SLOTS];
@@ -206,6 +218,8 @@ static bool create_slots(struct cr_pipeline *pipe)
 		if (!cr_vk_check(pipe->dev, vkAllocateDescriptorSets(d, &dsai, &s->set),
 				 "vkAllocateDescriptorSets"))
 			return false;
+		if (pipe->gpu_waits && !(s->acquire = cr_vk_sync_semaphore_create(pipe->dev)))
+			return false;
 		s->params = cr_vk_buffer_create_host(pipe->dev, sizeof(struct cr_process_params),
 						     VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
 		s->cursor = cr_vk_buffer_create_host(pipe->dev, 64,
@@ -232,6 +246,12 @@ struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_don
 	}
 	pthread_mutex_init(&pipe->mutex, NULL);
 	pthread_cond_init(&pipe->cond, NULL);
+	pipe->gpu_waits = cr_vk_sync_can_import_sync_file(dev);
+	const char *skip = getenv("CASTRELAY_TEST_SKIP_SYNC");
+	pipe->skip_sync = skip && strcmp(skip, "1") == 0;
+	if (pipe->skip_sync)
+		cr_log_warn(TOPIC, "CASTRELAY_TEST_SKIP_SYNC=1: not waiting for producers' fences "
+				   "(for tests only: frames may be read while still being written)");
 	if (!create_kernel(pipe) || !create_slots(pipe))
 		goto err_vk;
 	int err = pthread_create(&pipe->waiter, NULL, waiter_main, pipe);
@@ -253,6 +273,7 @@ err_free:
 static void free_source(struct cr_pipeline *pipe, struct cr_pipeline_source *src)
 {
 	cr_vk_buffer_destroy(pipe->dev, src->buffer);
+	close(src->fd);
 	free(src);
 }
 
@@ -329,6 +350,8 @@ void cr_pipeline_destroy(struct cr_pipeline *pipe)
 		struct slot *s = &pipe->slots[i];
 		if (s->fence)
 			vkDestroyFence(d, s->fence, NULL);
+		if (s->acquire)
+			vkDestroySemaphore(d, s->acquire, NULL);
 		cr_vk_buffer_destroy(pipe->dev, s->staging);
 		cr_vk_buffer_destroy(pipe->dev, s->out);
 		cr_vk_buffer_destroy(pipe->dev, s->params);
@@ -372,6 +395,11 @@ bool cr_pipeline_can_import_dmabuf(const struct cr_pipeline *pipe)
 	return pipe->dev->ext.external_memory_dma_buf;
 }
 
+const char *cr_pipeline_sync_mode(const struct cr_pipeline *pipe)
+{
+	return pipe->implicit ? "implicit" : "none";
+}
+
 /* Makes *buf at least @size bytes; staging memory is reallocated only when a frame grows. */
 static bool ensure_host_buffer(struct cr_pipeline *pipe, struct cr_vk_buffer **buf,
 			       uint64_t size, VkBufferUsageFlags usage)
@@ -383,7 +411,30 @@ static bool ensure_host_buffer(struct cr_pipeline *pipe, struct cr_vk_buffer **b
 	return *buf != NULL;
 }
 
-static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_process_params *p)
+/* Ownership of an imported buffer between the producer (FOREIGN) and our queue family. */
+static void foreign_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd, VkBuffer buffer,
+			    bool acquire)
+{
+	uint32_t ours = pipe->dev->queue_family;
+	VkBufferMemoryBarrier b = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+		.srcAccessMask = acquire ? 0 : VK_ACCESS_SHADER_READ_BIT,
+		.dstAccessMask = acquire ? VK_ACCESS_SHADER_READ_BIT : 0,
+		.srcQueueFamilyIndex = acquire ? VK_QUEUE_FAMILY_FOREIGN_EXT : ours,
+		.dstQueueFamilyIndex = acquire ? ours : VK_QUEUE_FAMILY_FOREIGN_EXT,
+		.buffer = buffer,
+		.size = VK_WHOLE_SIZE,
+	};
+	vkCmdPipelineBarrier(cmd,
+			     acquire ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
+				     : VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+			     acquire ? VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+				     : VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+			     0, 0, NULL, 1, &b, 0, NULL);
+}
+
+static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_process_params *p,
+		   VkBuffer foreign)
 {
 	VkCommandBufferBeginInfo begin = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
@@ -391,6 +442,10 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 	};
 	if (!cr_vk_check(pipe->dev, vkBeginCommandBuffer(s->cmd, &begin), "vkBeginCommandBuffer"))
 		return false;
+	/* The acquire is recorded before the dispatch, so it executes before the work and
+	 * after the semaphore wait (which covers all commands of the submission). */
+	if (foreign != VK_NULL_HANDLE && pipe->dev->ext.queue_family_foreign)
+		foreign_barrier(pipe, s->cmd, foreign, true);
 	vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->pipeline);
 	vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->layout, 0, 1, &s->set,
 				0, NULL);
@@ -409,6 +464,8 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 	};
 	vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 			     VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
+	if (foreign != VK_NULL_HANDLE && pipe->dev->ext.queue_family_foreign)
+		foreign_barrier(pipe, s->cmd, foreign, false);
 	return cr_vk_check(pipe->dev, vkEndCommandBuffer(s->cmd), "vkEndCommandBuffer");
 }
 
@@ -447,6 +504,43 @@ static bool check_frame(const struct cr_pipeline_frame *in, const struct cr_pipe
 			     k->height, k->stride);
 		return false;
 	}
+	return true;
+}
+
+/*
+ * Implicit sync in: the producer's pending writes, as a sync_file (DMA_BUF_SYNC_READ waits for
+ * writers only), become the temporary payload of the slot's semaphore, which the submission
+ * waits for on the GPU. Returns true when the submission must wait on s->acquire.
+ */
+static bool acquire_fences(struct cr_pipeline *pipe, struct slot *s,
+			   struct cr_pipeline_source *src)
+{
+	pipe->implicit = false;
+	if (pipe->skip_sync)
+		return false;
+	int sync_fd = cr_sync_file_export(src->fd, CR_SYNC_READ);
+	if (sync_fd < 0) {
+		if (!pipe->warned_fences)
+			cr_log_warn(TOPIC, "cannot export the producer's fences (%s): reading "
+					   "DMA-BUFs without synchronisation (castrelay.sync=none)",
+				    strerror(-sync_fd));
+		pipe->warned_fences = true;
+		return false;
+	}
+	if (!pipe->gpu_waits) {
+		/* Fallback: no SYNC_FD semaphores. Bounded, so a stuck producer costs a frame. */
+		if (!pipe->warned_fallback)
+			cr_log_warn(TOPIC, "%s cannot wait on sync_files: waiting for producers' "
+					   "fences on the CPU, at most %d ms (castrelay.sync=none)",
+				    pipe->dev->props.deviceName, FALLBACK_WAIT_MS);
+		pipe->warned_fallback = true;
+		cr_sync_file_wait(sync_fd, FALLBACK_WAIT_MS);
+		close(sync_fd);
+		return false;
+	}
+	if (!cr_vk_sync_import_sync_file(pipe->dev, s->acquire, sync_fd))
+		return false;
+	pipe->implicit = true;
 	return true;
 }
 
@@ -578,11 +672,16 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 			.pBufferInfo = &infos[i],
 		};
 	vkUpdateDescriptorSets(pipe->dev->dev, 4, writes, 0, NULL);
-	if (!record(pipe, s, p))
+	if (!record(pipe, s, p, in->source ? src_buffer : VK_NULL_HANDLE))
 		return false;
 
+	VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+	bool gpu_wait = in->source && acquire_fences(pipe, s, in->source);
 	VkSubmitInfo si = {
 		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.waitSemaphoreCount = gpu_wait ? 1 : 0,
+		.pWaitSemaphores = &s->acquire,
+		.pWaitDstStageMask = &wait_stage,
 		.commandBufferCount = 1,
 		.pCommandBuffers = &s->cmd,
 	};
@@ -620,8 +719,15 @@ struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 	struct cr_pipeline_source *src = calloc(1, sizeof(*src));
 	if (!src)
 		return NULL;
+	src->fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 3);
+	if (src->fd < 0) {
+		cr_log_error(TOPIC, "dup of DMA-BUF fd %d: %s", p->fd, strerror(errno));
+		free(src);
+		return NULL;
+	}
 	src->buffer = cr_vk_buffer_import_dmabuf(pipe->dev, p->fd, (uint64_t)size);
 	if (!src->buffer) {
+		close(src->fd);
 		free(src);
 		return NULL;
 	}

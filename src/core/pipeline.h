@@ -123,3 +123,15 @@ void cr_pipeline_source_destroy(struct cr_pipeline *pipe, struct cr_pipeline_sou
 
 /** True when the device can import DMA-BUFs at all. */
 bool cr_pipeline_can_import_dmabuf(const struct cr_pipeline *pipe);
+
+/**
+ * How the last frame read from an imported DMA-BUF was synchronised with its producer:
+ * "implicit" (the producer's fences, exported with DMA_BUF_IOCTL_EXPORT_SYNC_FILE, were waited
+ * for by the GPU) or "none" (no fences could be exported, e.g. memfds or old kernels, or the
+ * GPU cannot wait on a sync_file and the bounded CPU poll fallback was used). "none" before
+ * the first DMA-BUF frame.
+ *
+ * For tests only: CASTRELAY_TEST_SKIP_SYNC=1 in the environment makes the pipeline skip
+ * every wait (and say "none"), so that tests can show they detect missing synchronisation.
+ */
+const char *cr_pipeline_sync_mode(const struct cr_pipeline *pipe);

@@ -193,7 +193,7 @@ struct cr_vk_device *cr_vk_device_create(const char *select)
 		goto err_instance;
 	vkEnumerateDeviceExtensionProperties(dev->phys, NULL, &n_ext, exts);
 
-	const char *enable[8];
+	const char *enable[16];
 	uint32_t n_enable = 0;
 #define OPTIONAL(flag, name)                                   \
 	do {                                                   \
@@ -206,6 +206,7 @@ struct cr_vk_device *cr_vk_device_create(const char *select)
 	OPTIONAL(image_drm_format_modifier, VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME);
 	OPTIONAL(external_semaphore_fd, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
 	OPTIONAL(external_memory_host, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+	OPTIONAL(queue_family_foreign, VK_EXT_QUEUE_FAMILY_FOREIGN_EXTENSION_NAME);
 #undef OPTIONAL
 	free(exts);
 	/* DMA-BUF import needs both; one without the other is useless. */
@@ -235,6 +236,9 @@ struct cr_vk_device *cr_vk_device_create(const char *select)
 	if (dev->ext.external_memory_fd)
 		dev->get_memory_fd_properties = (PFN_vkGetMemoryFdPropertiesKHR)vkGetDeviceProcAddr(
 			dev->dev, "vkGetMemoryFdPropertiesKHR");
+	if (dev->ext.external_semaphore_fd)
+		dev->import_semaphore_fd = (PFN_vkImportSemaphoreFdKHR)vkGetDeviceProcAddr(
+			dev->dev, "vkImportSemaphoreFdKHR");
 
 	cr_log_info(TOPIC, "using %s (Vulkan %u.%u, queue family %u); dma-buf import %s, "
 			   "drm modifiers %s, sync_fd semaphores %s",

@@ -22,8 +22,10 @@ struct cr_vk_device {
 		bool image_drm_format_modifier;
 		bool external_semaphore_fd;
 		bool external_memory_host;
+		bool queue_family_foreign;
 	} ext;
 	PFN_vkGetMemoryFdPropertiesKHR get_memory_fd_properties;
+	PFN_vkImportSemaphoreFdKHR import_semaphore_fd;
 	/** Sticky: set when any call returned VK_ERROR_DEVICE_LOST (any thread). */
 	volatile bool lost;
 };

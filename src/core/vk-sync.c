@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#include "vk-sync.h"
+
+#include <unistd.h>
+
+#include "log.h"
+#include "vk-device.h"
+
+#define TOPIC "vk-sync"
+
+bool cr_vk_sync_can_import_sync_file(struct cr_vk_device *dev)
+{
+	if (!dev->ext.external_semaphore_fd || !dev->import_semaphore_fd)
+		return false;
+	VkPhysicalDeviceExternalSemaphoreInfo info = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
+		.handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+	};
+	VkExternalSemaphoreProperties props = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES,
+	};
+	vkGetPhysicalDeviceExternalSemaphoreProperties(dev->phys, &info, &props);
+	return props.externalSemaphoreFeatures & VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
+}
+
+VkSemaphore cr_vk_sync_semaphore_create(struct cr_vk_device *dev)
+{
+	VkSemaphoreCreateInfo sci = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO };
+	VkSemaphore sem = VK_NULL_HANDLE;
+	if (!cr_vk_check(dev, vkCreateSemaphore(dev->dev, &sci, NULL, &sem), "vkCreateSemaphore"))
+		return VK_NULL_HANDLE;
+	return sem;
+}
+
+bool cr_vk_sync_import_sync_file(struct cr_vk_device *dev, VkSemaphore sem, int sync_fd)
+{
+	/* SYNC_FD payloads may only be imported temporarily (Vulkan spec, "Importing Semaphore
+	 * Payloads"); -1 would mean "already signalled", a valid sync_file fd never is. */
+	VkImportSemaphoreFdInfoKHR info = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
+		.semaphore = sem,
+		.flags = VK_SEMAPHORE_IMPORT_TEMPORARY_BIT,
+		.handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+		.fd = sync_fd,
+	};
+	if (!cr_vk_check(dev, dev->import_semaphore_fd(dev->dev, &info), "vkImportSemaphoreFdKHR")) {
+		close(sync_fd);
+		return false;
+	}
+	return true;
+}
