@@ -36,6 +36,8 @@ struct cr_pw_input {
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
 	bool dmabuf_offered;
+	uint64_t dropped[CR_PW_INPUT_MAX_RENEGOTIATIONS]; /**< modifiers whose import failed */
+	uint32_t n_dropped;
 	struct spa_source *renegotiate;
 
 	struct cr_video_format format;
@@ -108,15 +110,31 @@ static const struct pw_core_events core_events = {
 	.done = on_core_done,
 };
 
+static bool was_dropped(const struct cr_pw_input *in, uint64_t modifier)
+{
+	for (uint32_t i = 0; i < in->n_dropped; i++)
+		if (in->dropped[i] == modifier)
+			return true;
+	return false;
+}
+
+/* Per format: the DMA-BUF variant with the importable modifiers first, then shared memory
+ * (PipeWire's DMA-BUF negotiation; DRM_FORMAT_MOD_INVALID is never offered). */
 static uint32_t build_formats(struct cr_pw_input *in, struct spa_pod_builder *b,
 			      const struct spa_pod **params)
 {
-	static const uint64_t linear = DRM_FORMAT_MOD_LINEAR;
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < N_FORMATS; i++) {
 		const struct cr_format_info *info = cr_format_info_from_fourcc(offered[i]);
+		uint64_t all[16], mods[16];
+		uint32_t n_all = 0, n_mods = 0;
 		if (in->dmabuf_offered)
-			params[n++] = cr_pw_format_build_enum(b, info, &linear, 1);
+			n_all = in->events->modifiers(in->data, offered[i], all, 16);
+		for (uint32_t k = 0; k < n_all; k++)
+			if (all[k] != DRM_FORMAT_MOD_INVALID && !was_dropped(in, all[k]))
+				mods[n_mods++] = all[k];
+		if (n_mods > 0)
+			params[n++] = cr_pw_format_build_enum(b, info, mods, n_mods);
 		params[n++] = cr_pw_format_build_enum(b, info, NULL, 0);
 	}
 	return n;
@@ -178,12 +196,20 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 		.planes[0] = { .fd = (int)d->fd, .offset = 0, .stride = 0 },
 	};
 	b->user_data = in->events->import(in->data, &buf);
-	if (!b->user_data && in->dmabuf_offered) {
-		/* Renegotiate from a loop event, never from inside this callback. */
-		cr_log_warn(TOPIC, "DMA-BUF import failed; falling back to SHM");
+	if (b->user_data || !in->dmabuf_offered || was_dropped(in, buf.modifier))
+		return;
+	/* Drop the modifier and renegotiate, from a loop event: never inside this callback. */
+	in->dropped[in->n_dropped++] = buf.modifier;
+	if (in->n_dropped == CR_PW_INPUT_MAX_RENEGOTIATIONS) {
 		in->dmabuf_offered = false;
-		pw_loop_signal_event(in->loop, in->renegotiate);
+		cr_log_warn(TOPIC, "DMA-BUF import with modifier 0x%llx failed, %u failures: "
+				   "offering shared memory only", (unsigned long long)buf.modifier,
+			    in->n_dropped);
+	} else {
+		cr_log_warn(TOPIC, "DMA-BUF import with modifier 0x%llx failed: renegotiating "
+				   "without it", (unsigned long long)buf.modifier);
 	}
+	pw_loop_signal_event(in->loop, in->renegotiate);
 }
 
 static void on_remove_buffer(void *data, struct pw_buffer *b)

@@ -16,6 +16,8 @@
 
 struct cr_pw_input;
 
+#define CR_PW_INPUT_MAX_RENEGOTIATIONS 3
+
 struct cr_pw_input_frame {
 	const struct cr_video_format *format;
 	void *import;     /**< what events.import returned for this buffer (DMA-BUF), or NULL */
@@ -40,6 +42,11 @@ struct cr_pw_input_stats {
 };
 
 struct cr_pw_input_events {
+	/**
+	 * The DRM modifiers DMA-BUFs of @fourcc can be imported with (never INVALID); 0 offers
+	 * shared memory only for that format.
+	 */
+	uint32_t (*modifiers)(void *data, uint32_t fourcc, uint64_t *modifiers, uint32_t max);
 	/** Fatal for this relay: the source is missing or not a video source. */
 	void (*error)(void *data, const char *message);
 	/** A format was negotiated (also after renegotiation). */
@@ -55,7 +62,9 @@ struct cr_pw_input_events {
 /**
  * Creates the stream on @core (borrowed) for source @target (node.name or object.serial). The
  * source is looked up first; events.error fires if it does not exist once the registry has
- * been read. @node_name names our input node. @dmabuf: offer DMA-BUF (LINEAR) formats.
+ * been read. @node_name names our input node. @dmabuf: offer DMA-BUF formats with the
+ * modifiers events.modifiers gives. A modifier whose import fails is dropped and the format
+ * renegotiated; after CR_PW_INPUT_MAX_RENEGOTIATIONS failures only shared memory is offered.
  */
 struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 				       const char *node_name, bool dmabuf,

@@ -208,6 +208,13 @@ static void *on_input_import(void *data, const struct cr_dmabuf *buf)
 	return cr_pipeline_import_dmabuf(r->pipe, buf);
 }
 
+static uint32_t on_input_modifiers(void *data, uint32_t fourcc, uint64_t *modifiers,
+				   uint32_t max)
+{
+	struct cr_relay *r = data;
+	return cr_pipeline_input_modifiers(r->pipe, fourcc, modifiers, max);
+}
+
 static void on_input_release_import(void *data, void *handle)
 {
 	struct cr_relay *r = data;
@@ -436,6 +443,7 @@ static void on_control_done(void *data)
 }
 
 static const struct cr_pw_input_events input_events = {
+	.modifiers = on_input_modifiers,
 	.error = on_input_error,
 	.format = on_input_format,
 	.import = on_input_import,
@@ -487,7 +495,7 @@ struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_co
 	char in_name[160];
 	snprintf(in_name, sizeof(in_name), "castrelay.%s.input", cfg->name);
 	r->in = cr_pw_input_create(in_core, cfg->source, in_name,
-				   cfg->dmabuf && cr_pipeline_can_import_dmabuf(r->pipe),
+				   cfg->dmabuf,
 				   &input_events, r);
 	if (!r->in)
 		goto err_out;

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <drm_fourcc.h>
+
 #include "cr-params.h"
 #include "log.h"
 #include "process.spv.h"
@@ -65,6 +67,8 @@ struct cr_pipeline {
 	VkCommandPool cmd_pool;
 	struct slot slots[CR_PIPELINE_SLOTS];
 
+	bool can_import;   /**< DMA-BUFs import as storage buffers */
+	unsigned fail_imports; /**< CASTRELAY_TEST_FAIL_IMPORTS: tests only */
 	bool gpu_waits;    /**< SYNC_FD semaphores: the GPU waits for producers' fences */
 	bool skip_sync;    /**< CASTRELAY_TEST_SKIP_SYNC: tests only */
 	bool implicit;     /**< the last DMA-BUF frame was synchronised */
@@ -247,6 +251,9 @@ struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_don
 	pthread_mutex_init(&pipe->mutex, NULL);
 	pthread_cond_init(&pipe->cond, NULL);
 	pipe->gpu_waits = cr_vk_sync_can_import_sync_file(dev);
+	pipe->can_import = cr_vk_buffer_can_import_dmabuf(dev);
+	const char *fail = getenv("CASTRELAY_TEST_FAIL_IMPORTS");
+	pipe->fail_imports = fail ? (unsigned)strtoul(fail, NULL, 10) : 0;
 	const char *skip = getenv("CASTRELAY_TEST_SKIP_SYNC");
 	pipe->skip_sync = skip && strcmp(skip, "1") == 0;
 	if (pipe->skip_sync)
@@ -392,7 +399,17 @@ bool cr_pipeline_device_lost(const struct cr_pipeline *pipe)
 
 bool cr_pipeline_can_import_dmabuf(const struct cr_pipeline *pipe)
 {
-	return pipe->dev->ext.external_memory_dma_buf;
+	return pipe->can_import;
+}
+
+uint32_t cr_pipeline_input_modifiers(const struct cr_pipeline *pipe, uint32_t fourcc,
+				     uint64_t *modifiers, uint32_t max)
+{
+	const struct cr_format_info *fmt = cr_format_info_from_fourcc(fourcc);
+	if (!pipe->can_import || max == 0 || !fmt || fmt->out_kind != CR_OUT_PACKED)
+		return 0;
+	modifiers[0] = DRM_FORMAT_MOD_LINEAR;
+	return 1;
 }
 
 const char *cr_pipeline_sync_mode(const struct cr_pipeline *pipe)
@@ -711,6 +728,11 @@ struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 						     const struct cr_dmabuf *buf)
 {
 	const struct cr_dmabuf_plane *p = &buf->planes[0];
+	if (pipe->fail_imports > 0) {
+		pipe->fail_imports--;
+		cr_log_warn(TOPIC, "failing a DMA-BUF import on purpose (CASTRELAY_TEST_FAIL_IMPORTS)");
+		return NULL;
+	}
 	off_t size = lseek(p->fd, 0, SEEK_END);
 	if (size <= 0) {
 		cr_log_error(TOPIC, "DMA-BUF fd %d has no size", p->fd);

@@ -125,6 +125,17 @@ void cr_pipeline_source_destroy(struct cr_pipeline *pipe, struct cr_pipeline_sou
 bool cr_pipeline_can_import_dmabuf(const struct cr_pipeline *pipe);
 
 /**
+ * The DRM format modifiers the pipeline can read DMA-BUFs of @fourcc with, into @modifiers
+ * (room for @max); never DRM_FORMAT_MOD_INVALID (an implicit layout cannot be imported).
+ * Today the kernel reads storage buffers, so this is LINEAR when the device imports DMA-BUFs
+ * as buffers, else nothing. Returns the count.
+ *
+ * For tests only: CASTRELAY_TEST_FAIL_IMPORTS=N makes the first N imports fail.
+ */
+uint32_t cr_pipeline_input_modifiers(const struct cr_pipeline *pipe, uint32_t fourcc,
+				     uint64_t *modifiers, uint32_t max);
+
+/**
  * How the last frame read from an imported DMA-BUF was synchronised with its producer:
  * "implicit" (the producer's fences, exported with DMA_BUF_IOCTL_EXPORT_SYNC_FILE, were waited
  * for by the GPU) or "none" (no fences could be exported, e.g. memfds or old kernels, or the

@@ -142,6 +142,21 @@ err_free:
 	return NULL;
 }
 
+bool cr_vk_buffer_can_import_dmabuf(struct cr_vk_device *dev)
+{
+	if (!dev->ext.external_memory_dma_buf)
+		return false;
+	VkPhysicalDeviceExternalBufferInfo info = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
+		.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+	};
+	VkExternalBufferProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES };
+	vkGetPhysicalDeviceExternalBufferProperties(dev->phys, &info, &props);
+	return props.externalMemoryProperties.externalMemoryFeatures &
+	       VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
+}
+
 void cr_vk_buffer_destroy(struct cr_vk_device *dev, struct cr_vk_buffer *buf)
 {
 	if (!buf)

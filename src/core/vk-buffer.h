@@ -34,5 +34,11 @@ struct cr_vk_buffer *cr_vk_buffer_create_host(struct cr_vk_device *dev, VkDevice
 struct cr_vk_buffer *cr_vk_buffer_import_dmabuf(struct cr_vk_device *dev, int fd,
 						VkDeviceSize size);
 
+/**
+ * True when @dev can import DMA-BUFs as storage buffers (VK_EXT_external_memory_dma_buf and
+ * the external buffer properties say importable). LINEAR is then the one layout it reads.
+ */
+bool cr_vk_buffer_can_import_dmabuf(struct cr_vk_device *dev);
+
 /** Frees @buf; the caller guarantees the GPU no longer uses it. NULL is a no-op. */
 void cr_vk_buffer_destroy(struct cr_vk_device *dev, struct cr_vk_buffer *buf);
