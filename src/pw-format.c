@@ -74,7 +74,24 @@ struct spa_pod *cr_pw_format_build_fixed(struct spa_pod_builder *b, uint32_t id,
 					 uint32_t height, uint32_t max_fps,
 					 enum cr_color_matrix matrix, bool full_range)
 {
-	struct spa_pod_frame f;
+	return cr_pw_format_build_fixed_dmabuf(b, id, info, width, height, max_fps, matrix,
+					       full_range, NULL, 0, false);
+}
+
+bool cr_pw_format_needs_fixation(const struct spa_pod *param)
+{
+	const struct spa_pod_prop *p = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier);
+	return p && (p->flags & SPA_POD_PROP_FLAG_DONT_FIXATE);
+}
+
+struct spa_pod *cr_pw_format_build_fixed_dmabuf(struct spa_pod_builder *b, uint32_t id,
+						const struct cr_format_info *info, uint32_t width,
+						uint32_t height, uint32_t max_fps,
+						enum cr_color_matrix matrix, bool full_range,
+						const uint64_t *modifiers, uint32_t n_modifiers,
+						bool fixated)
+{
+	struct spa_pod_frame f, c;
 	spa_pod_builder_push_object(b, &f, SPA_TYPE_OBJECT_Format, id);
 	spa_pod_builder_add(b,
 		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
@@ -85,6 +102,18 @@ struct spa_pod *cr_pw_format_build_fixed(struct spa_pod_builder *b, uint32_t id,
 		SPA_FORMAT_VIDEO_maxFramerate, SPA_POD_CHOICE_RANGE_Fraction(
 			&SPA_FRACTION(max_fps, 1), &SPA_FRACTION(1, 1), &SPA_FRACTION(max_fps, 1)),
 		0);
+	if (n_modifiers == 1 && fixated) {
+		spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_modifier, SPA_POD_PROP_FLAG_MANDATORY);
+		spa_pod_builder_long(b, (int64_t)modifiers[0]);
+	} else if (n_modifiers > 0) {
+		spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_modifier,
+				     SPA_POD_PROP_FLAG_MANDATORY | SPA_POD_PROP_FLAG_DONT_FIXATE);
+		spa_pod_builder_push_choice(b, &c, SPA_CHOICE_Enum, 0);
+		spa_pod_builder_long(b, (int64_t)modifiers[0]);
+		for (uint32_t i = 0; i < n_modifiers; i++)
+			spa_pod_builder_long(b, (int64_t)modifiers[i]);
+		spa_pod_builder_pop(b, &c);
+	}
 	if (info->is_yuv)
 		spa_pod_builder_add(b,
 			SPA_FORMAT_VIDEO_colorMatrix, SPA_POD_Id(matrix == CR_COLOR_BT709

@@ -51,6 +51,21 @@ struct spa_pod *cr_pw_format_build_fixed(struct spa_pod_builder *b, uint32_t id,
 					 enum cr_color_matrix matrix, bool full_range);
 
 /**
+ * The same with a DMA-BUF modifier property (MANDATORY): @n_modifiers > 1 or !@fixated
+ * offers a choice flagged DONT_FIXATE (the producer fixates after the consumer chose, as in
+ * PipeWire's video-src-fixate example); @fixated with one modifier states the chosen one.
+ */
+struct spa_pod *cr_pw_format_build_fixed_dmabuf(struct spa_pod_builder *b, uint32_t id,
+						const struct cr_format_info *info, uint32_t width,
+						uint32_t height, uint32_t max_fps,
+						enum cr_color_matrix matrix, bool full_range,
+						const uint64_t *modifiers, uint32_t n_modifiers,
+						bool fixated);
+
+/** True when @param's modifier is still an unfixated choice (DONT_FIXATE). */
+bool cr_pw_format_needs_fixation(const struct spa_pod *param);
+
+/**
  * Parses a negotiated Format param. Returns false and writes a reason into @why when it is not
  * raw video in a format castrelay handles or has no size.
  */

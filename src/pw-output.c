@@ -15,12 +15,13 @@
 #include <spa/pod/iter.h>
 #include <spa/utils/result.h>
 
+#include <drm_fourcc.h>
+
 #include "core/log.h"
 #include "pw-format.h"
 
 #define TOPIC "pw-output"
-/* Largest cursor bitmap passed on as metadata (as PipeWire's own examples size it). */
-#define CURSOR_MAX 256
+#define CURSOR_MAX CR_PW_OUTPUT_CURSOR_MAX
 #define CURSOR_META_SIZE(w, h) \
 	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
 
@@ -32,6 +33,11 @@ struct cr_pw_output {
 	bool connected;
 	bool streaming;
 	bool cursor_meta;
+	bool dmabuf_offered; /**< cleared when the test allocation fails */
+	bool dmabuf;         /**< the negotiated buffers are DMA-BUFs */
+	bool have_buffers;
+	uint64_t generation; /**< bumped whenever buffers may have gone */
+	struct pw_buffer *spare; /**< dequeued but unused, for the next frame */
 	const struct cr_format_info *info;
 	uint32_t width, height, max_fps;
 	enum cr_color_matrix matrix;
@@ -47,6 +53,52 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 	out->streaming = state == PW_STREAM_STATE_STREAMING;
 	cr_log_info(TOPIC, "output stream: %s%s%s", pw_stream_state_as_string(state),
 		    error ? ": " : "", error ? error : "");
+}
+
+static const uint64_t linear_modifier = DRM_FORMAT_MOD_LINEAR;
+
+/* What we offer: the DMA-BUF variant first (LINEAR, DONT_FIXATE), then shared memory. */
+static uint32_t build_enum_formats(struct cr_pw_output *out, struct spa_pod_builder *b,
+				   const struct spa_pod **params)
+{
+	uint32_t n = 0;
+	if (out->dmabuf_offered)
+		params[n++] = cr_pw_format_build_fixed_dmabuf(
+			b, SPA_PARAM_EnumFormat, out->info, out->width, out->height, out->max_fps,
+			out->matrix, out->full_range, &linear_modifier, 1, false);
+	params[n++] = cr_pw_format_build_fixed(b, SPA_PARAM_EnumFormat, out->info, out->width,
+					       out->height, out->max_fps, out->matrix,
+					       out->full_range);
+	return n;
+}
+
+/*
+ * The consumer chose the DMA-BUF variant: fixate the modifier by a test allocation and
+ * announce the fixated format first (PipeWire's producer side of DMA-BUF negotiation). When
+ * the allocation fails, stop offering DMA-BUFs: the consumer gets shared memory.
+ */
+static void fixate(struct cr_pw_output *out)
+{
+	int fd = -1;
+	void *handle = out->events->export(out->data, out->layout.size, &fd);
+	uint8_t buffer[2048];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+	const struct spa_pod *params[3];
+	uint32_t n = 0;
+	if (handle) {
+		out->events->release(out->data, handle);
+		close(fd);
+		params[n++] = cr_pw_format_build_fixed_dmabuf(
+			&b, SPA_PARAM_EnumFormat, out->info, out->width, out->height,
+			out->max_fps, out->matrix, out->full_range, &linear_modifier, 1, true);
+		cr_log_info(TOPIC, "fixated output modifier LINEAR");
+	} else {
+		cr_log_warn(TOPIC, "test allocation of a %llu-byte DMA-BUF failed: offering "
+				   "shared memory only", (unsigned long long)out->layout.size);
+		out->dmabuf_offered = false;
+	}
+	n += build_enum_formats(out, &b, params + n);
+	pw_stream_update_params(out->stream, params, n);
 }
 
 /* Props { params = [ key value ... ] }: PipeWire's filter-chain convention. */
@@ -101,15 +153,26 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 		handle_props(out, param);
 		return;
 	}
-	if (id != SPA_PARAM_Format || param == NULL)
+	if (id != SPA_PARAM_Format)
+		return;
+	out->generation++;
+	out->spare = NULL;
+	out->have_buffers = false;
+	if (param == NULL)
 		return;
 	cr_format_plane_layout(out->info, out->width, out->height, &out->layout);
+	if (cr_pw_format_needs_fixation(param)) {
+		fixate(out);
+		return;
+	}
+	out->dmabuf = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier) != NULL;
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[3];
 	uint32_t n = 0;
-	params[n++] = cr_pw_format_build_buffers(&b, false, 1, 4, (uint32_t)out->layout.size,
-						 out->layout.stride[0]);
+	/* DMA-BUF: one block per plane (same fd, offsets in the chunks). */
+	params[n++] = cr_pw_format_build_buffers(&b, out->dmabuf, out->layout.n_planes, 4,
+						 (uint32_t)out->layout.size, out->layout.stride[0]);
 	params[n++] = cr_pw_format_build_meta(&b, SPA_META_Header, sizeof(struct spa_meta_header));
 	if (out->cursor_meta)
 		params[n++] = cr_pw_format_build_meta(&b, SPA_META_Cursor,
@@ -117,11 +180,38 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	pw_stream_update_params(out->stream, params, n);
 }
 
-/* We allocate (ALLOC_BUFFERS) so that every buffer is a sealed memfd any consumer can map. */
+static void add_dmabuf(struct cr_pw_output *out, struct pw_buffer *b)
+{
+	int fd = -1;
+	void *handle = out->events->export(out->data, out->layout.size, &fd);
+	if (!handle) {
+		cr_log_error(TOPIC, "exporting a %llu-byte DMA-BUF failed",
+			     (unsigned long long)out->layout.size);
+		return;
+	}
+	for (uint32_t i = 0; i < b->buffer->n_datas; i++) {
+		struct spa_data *d = &b->buffer->datas[i];
+		d->type = SPA_DATA_DmaBuf;
+		d->flags = SPA_DATA_FLAG_READABLE;
+		d->fd = fd;
+		d->mapoffset = 0;
+		d->maxsize = (uint32_t)out->layout.size;
+		d->data = NULL;
+	}
+	b->user_data = handle;
+	out->have_buffers = true;
+}
+
+/* We allocate (ALLOC_BUFFERS): exported DMA-BUFs, or sealed memfds any consumer can map. */
 static void on_add_buffer(void *data, struct pw_buffer *b)
 {
 	struct cr_pw_output *out = data;
 	struct spa_data *d = &b->buffer->datas[0];
+	b->user_data = NULL;
+	if (out->dmabuf && (d->type & (1 << SPA_DATA_DmaBuf))) {
+		add_dmabuf(out, b);
+		return;
+	}
 	if (!(d->type & (1 << SPA_DATA_MemFd))) {
 		cr_log_error(TOPIC, "consumer asked for buffer types 0x%x; only MemFd is offered",
 			     d->type);
@@ -150,15 +240,27 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 	d->fd = fd;
 	d->mapoffset = 0;
 	d->data = map;
+	out->have_buffers = true;
 }
 
 static void on_remove_buffer(void *data, struct pw_buffer *b)
 {
+	struct cr_pw_output *out = data;
 	struct spa_data *d = &b->buffer->datas[0];
-	if (d->data)
-		munmap(d->data, d->maxsize);
-	if (d->fd >= 0 && d->type == SPA_DATA_MemFd)
+	out->generation++;
+	if (out->spare == b)
+		out->spare = NULL;
+	if (d->type == SPA_DATA_DmaBuf && b->user_data) {
+		/* The pipeline frees it once a job still writing it is done. */
+		out->events->release(out->data, b->user_data);
 		close((int)d->fd);
+	} else if (d->type == SPA_DATA_MemFd) {
+		if (d->data)
+			munmap(d->data, d->maxsize);
+		if (d->fd >= 0)
+			close((int)d->fd);
+	}
+	b->user_data = NULL;
 	d->data = NULL;
 	d->fd = -1;
 }
@@ -172,7 +274,7 @@ static const struct pw_stream_events stream_events = {
 };
 
 struct cr_pw_output *cr_pw_output_create(struct pw_core *core, struct pw_properties *props,
-					 bool cursor_meta,
+					 bool cursor_meta, bool dmabuf,
 					 const struct cr_pw_output_events *events, void *data)
 {
 	struct cr_pw_output *out = calloc(1, sizeof(*out));
@@ -183,6 +285,7 @@ struct cr_pw_output *cr_pw_output_create(struct pw_core *core, struct pw_propert
 	out->events = events;
 	out->data = data;
 	out->cursor_meta = cursor_meta;
+	out->dmabuf_offered = dmabuf;
 	const char *name = pw_properties_get(props, PW_KEY_NODE_NAME);
 	out->stream = pw_stream_new(core, name ? name : "castrelay", props);
 	if (!out->stream) {
@@ -215,18 +318,17 @@ bool cr_pw_output_set_format(struct cr_pw_output *out, const struct cr_format_in
 	out->max_fps = max_fps;
 	out->matrix = matrix;
 	out->full_range = full_range;
-	uint8_t buffer[1024];
+	uint8_t buffer[2048];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const struct spa_pod *params[1];
-	params[0] = cr_pw_format_build_fixed(&b, SPA_PARAM_EnumFormat, info, width, height,
-					     max_fps, matrix, full_range);
+	const struct spa_pod *params[2];
+	uint32_t n = build_enum_formats(out, &b, params);
 	if (out->connected) {
 		cr_log_info(TOPIC, "output format now %s %ux%u; renegotiating", info->name, width,
 			    height);
-		return pw_stream_update_params(out->stream, params, 1) >= 0;
+		return pw_stream_update_params(out->stream, params, n) >= 0;
 	}
 	int res = pw_stream_connect(out->stream, PW_DIRECTION_OUTPUT, PW_ID_ANY,
-				    PW_STREAM_FLAG_DRIVER | PW_STREAM_FLAG_ALLOC_BUFFERS, params, 1);
+				    PW_STREAM_FLAG_DRIVER | PW_STREAM_FLAG_ALLOC_BUFFERS, params, n);
 	if (res < 0) {
 		cr_log_error(TOPIC, "connecting the output stream failed: %s", spa_strerror(res));
 		return false;
@@ -272,25 +374,77 @@ static void write_cursor(struct spa_buffer *buf, const struct cr_pw_output_curso
 		       (const uint8_t *)c->pixels + (size_t)y * c->stride, c->width * 4);
 }
 
-bool cr_pw_output_push(struct cr_pw_output *out, const void *frame, uint64_t size,
-		       uint64_t pts_ns, const struct cr_pw_output_cursor *cursor)
+const char *cr_pw_output_transport(const struct cr_pw_output *out)
 {
-	if (size != out->layout.size)
-		return false; /* produced for a format that is being renegotiated */
-	struct pw_buffer *b = pw_stream_dequeue_buffer(out->stream);
+	if (!out->have_buffers)
+		return "none";
+	return out->dmabuf ? "dmabuf" : "shm";
+}
+
+bool cr_pw_output_dequeue(struct cr_pw_output *out, struct cr_pw_output_slot *slot)
+{
+	struct pw_buffer *b = out->spare;
+	out->spare = NULL;
+	if (!b)
+		b = pw_stream_dequeue_buffer(out->stream);
 	if (!b)
 		return false;
+	*slot = (struct cr_pw_output_slot){
+		.token = b,
+		.export = b->user_data,
+		.generation = out->generation,
+	};
+	return true;
+}
+
+void cr_pw_output_cancel(struct cr_pw_output *out, struct cr_pw_output_slot *slot)
+{
+	if (slot->generation != out->generation)
+		return; /* its buffer is gone */
+	struct pw_buffer *b = slot->token;
+	if (!out->spare) {
+		out->spare = b;
+		return;
+	}
+	/* Only one spare is kept: hand this one over marked as carrying no frame. */
+	for (uint32_t i = 0; i < b->buffer->n_datas; i++) {
+		b->buffer->datas[i].chunk->size = 0;
+		b->buffer->datas[i].chunk->flags = SPA_CHUNK_FLAG_CORRUPTED;
+	}
+	pw_stream_queue_buffer(out->stream, b);
+}
+
+bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot,
+			const void *frame, uint64_t size, uint64_t pts_ns,
+			const struct cr_pw_output_cursor *cursor)
+{
+	if (slot->generation != out->generation)
+		return false;
+	struct pw_buffer *b = slot->token;
 	struct spa_buffer *buf = b->buffer;
 	struct spa_data *d = &buf->datas[0];
-	if (!d->data || size > d->maxsize) {
-		pw_stream_queue_buffer(out->stream, b);
+	/* A frame made for a format that is being renegotiated, or an unusable buffer. */
+	if (size != out->layout.size || size > d->maxsize || (!slot->export && !d->data) ||
+	    (!slot->export && !frame)) {
+		cr_pw_output_cancel(out, slot);
 		return false;
 	}
-	memcpy(d->data, frame, size);
-	d->chunk->offset = 0;
-	d->chunk->stride = (int32_t)out->layout.stride[0];
-	d->chunk->size = (uint32_t)size;
-	d->chunk->flags = 0;
+	if (!slot->export) {
+		memcpy(d->data, frame, size);
+		d->chunk->offset = 0;
+		d->chunk->stride = (int32_t)out->layout.stride[0];
+		d->chunk->size = (uint32_t)size;
+		d->chunk->flags = 0;
+	} else {
+		for (uint32_t i = 0; i < buf->n_datas && i < out->layout.n_planes; i++) {
+			uint64_t end = i + 1 < out->layout.n_planes ? out->layout.offset[i + 1]
+								     : out->layout.size;
+			buf->datas[i].chunk->offset = out->layout.offset[i];
+			buf->datas[i].chunk->stride = (int32_t)out->layout.stride[i];
+			buf->datas[i].chunk->size = (uint32_t)(end - out->layout.offset[i]);
+			buf->datas[i].chunk->flags = 0;
+		}
+	}
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
 	if (h) {
 		h->flags = 0;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 /**
- * The publishing side of a relay: a Video/Source node (DRIVER, ALLOC_BUFFERS) with MemFd
- * buffers allocated here, Header meta with pts and sequence numbers, optionally Cursor meta,
- * castrelay.* properties, and Props (live control) forwarded to the owner. Lazy:
- * cr_pw_output_streaming() is false while no consumer is linked, and the relay then does no
- * GPU work. Main-loop thread.
+ * The publishing side of a relay: a Video/Source node (DRIVER, ALLOC_BUFFERS) whose buffers are
+ * allocated here: DMA-BUFs exported by the owner (LINEAR modifier offered with DONT_FIXATE
+ * and fixated by a test allocation) for consumers that take them, sealed MemFds for the rest.
+ * Header meta with pts and sequence numbers, optionally Cursor meta, castrelay.* properties,
+ * and Props (live control) forwarded to the owner. Lazy: cr_pw_output_streaming() is false
+ * while no consumer is linked, and the relay then does no GPU work. Main-loop thread.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +18,9 @@
 
 struct cr_pw_output;
 
+/** Largest cursor bitmap passed on as SPA_META_Cursor (mutter sizes its own for 384x384). */
+#define CR_PW_OUTPUT_CURSOR_MAX 384
+
 /** A cursor to publish as SPA_META_Cursor, in output coordinates. */
 struct cr_pw_output_cursor {
 	bool visible;
@@ -27,7 +31,21 @@ struct cr_pw_output_cursor {
 	uint32_t spa_format;        /**< SPA_VIDEO_FORMAT_RGBA / BGRA */
 };
 
+/** A buffer taken from the stream to be filled; see cr_pw_output_dequeue(). */
+struct cr_pw_output_slot {
+	void *token;      /**< the pw_buffer */
+	void *export;     /**< what events.export returned (DMA-BUF), or NULL (shared memory) */
+	uint64_t generation; /**< buffers are replaced on renegotiation: stale slots are dropped */
+};
+
 struct cr_pw_output_events {
+	/**
+	 * Allocates an exported LINEAR DMA-BUF of @size bytes: returns a handle (given back to
+	 * release) and stores a new fd (taken by the output) in *@fd, or returns NULL.
+	 */
+	void *(*export)(void *data, uint64_t size, int *fd);
+	/** Releases a handle returned by export. */
+	void (*release)(void *data, void *handle);
 	/**
 	 * One key of a Props { params = [ key value ... ] } set on the node (pw-cli set-param),
 	 * the value as text ("100", "embed", "1,2,3,4"). Return false to reject it (logged by
@@ -40,11 +58,11 @@ struct cr_pw_output_events {
 
 /**
  * Creates the node on @core (borrowed) with @props (taken; node.name etc.); @cursor_meta
- * offers SPA_META_Cursor. It is connected once the format is known
- * (cr_pw_output_set_format()). Returns NULL and logs on failure.
+ * offers SPA_META_Cursor; @dmabuf offers DMA-BUFs (events.export must work). It is connected
+ * once the format is known (cr_pw_output_set_format()). Returns NULL and logs on failure.
  */
 struct cr_pw_output *cr_pw_output_create(struct pw_core *core, struct pw_properties *props,
-					 bool cursor_meta,
+					 bool cursor_meta, bool dmabuf,
 					 const struct cr_pw_output_events *events, void *data);
 
 /** Disconnects and frees. NULL is a no-op. */
@@ -61,14 +79,28 @@ bool cr_pw_output_set_format(struct cr_pw_output *out, const struct cr_format_in
 /** True while a consumer is linked and buffers are negotiated. */
 bool cr_pw_output_streaming(const struct cr_pw_output *out);
 
+/** "dmabuf", "shm" or "none" (no buffers negotiated). */
+const char *cr_pw_output_transport(const struct cr_pw_output *out);
+
 /**
- * Publishes one frame of @size bytes laid out as cr_format_plane_layout() says for the
- * current format: copies it into a free buffer, stamps pts/seq (and @cursor when Cursor meta
- * was negotiated; NULL: none visible) and triggers the graph. Returns false when no buffer is
- * free or the size does not match the negotiated format: the caller drops the frame.
+ * Takes a free buffer for the next frame, before the GPU work (so a DMA-BUF can be written in
+ * place). Returns false when none is free: the consumer is behind and the frame is dropped.
  */
-bool cr_pw_output_push(struct cr_pw_output *out, const void *frame, uint64_t size,
-		       uint64_t pts_ns, const struct cr_pw_output_cursor *cursor);
+bool cr_pw_output_dequeue(struct cr_pw_output *out, struct cr_pw_output_slot *slot);
+
+/**
+ * Publishes @slot: for shared memory copies @frame (@size bytes laid out as
+ * cr_format_plane_layout() says) into it; for a DMA-BUF the GPU already wrote it (@frame is
+ * NULL). Stamps pts/seq and @cursor (when Cursor meta was negotiated; NULL: none visible) and
+ * triggers the graph. Returns false, keeping the buffer for the next frame, when @slot is
+ * stale (renegotiated meanwhile) or does not fit.
+ */
+bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot,
+			const void *frame, uint64_t size, uint64_t pts_ns,
+			const struct cr_pw_output_cursor *cursor);
+
+/** Gives back a slot whose frame was not produced; it is reused for the next one. */
+void cr_pw_output_cancel(struct cr_pw_output *out, struct cr_pw_output_slot *slot);
 
 /** Updates node properties (castrelay.* status); cheap to call about once a second. */
 void cr_pw_output_update_props(struct cr_pw_output *out, const struct spa_dict *dict);

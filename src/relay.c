@@ -15,8 +15,9 @@
 #include "pw-output.h"
 
 #define TOPIC "relay"
-/* Largest cursor bitmap accepted from a producer. */
-#define CURSOR_MAX 512
+/* Largest cursor bitmap taken from a producer (mutter sizes its meta for 384x384); the same
+ * limit as the output's Cursor meta, so whatever is embedded can also be passed on. */
+#define CURSOR_MAX CR_PW_OUTPUT_CURSOR_MAX
 
 struct job {
 	bool in_use;
@@ -24,6 +25,8 @@ struct job {
 	uint64_t pts_ns;
 	bool has_pts;
 	struct cr_pw_output_cursor cursor; /**< for cursor=meta, in output coordinates */
+	uint32_t *cursor_pixels;           /**< its bitmap as it was at submit time */
+	struct cr_pw_output_slot slot;     /**< the output buffer the frame goes to */
 };
 
 /* The producer's cursor: SPA_META_Cursor sends the bitmap only when it changes. */
@@ -108,7 +111,7 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.source", r->cfg->source),
 		SPA_DICT_ITEM_INIT("castrelay.input.transport", cr_pw_input_transport(r->in)),
 		SPA_DICT_ITEM_INIT("castrelay.input.format", in_fmt),
-		SPA_DICT_ITEM_INIT("castrelay.output.transport", "shm"),
+		SPA_DICT_ITEM_INIT("castrelay.output.transport", cr_pw_output_transport(r->out)),
 		SPA_DICT_ITEM_INIT("castrelay.output.format", r->cfg->format->name),
 		SPA_DICT_ITEM_INIT("castrelay.output.size", out_size),
 		SPA_DICT_ITEM_INIT("castrelay.output.color", color),
@@ -270,19 +273,43 @@ static void update_cursor(struct cr_relay *r, const struct cr_pw_input_frame *f)
 	c->spa_format = bm->format;
 }
 
-/* Cursor position mapped into the output for cursor=meta (no transform applied). */
-static void output_cursor(struct cr_relay *r, const struct cr_rect *crop,
-			  struct cr_pw_output_cursor *out)
+static bool redacted(const struct cr_relay_settings *s, int32_t x, int32_t y)
+{
+	for (uint32_t i = 0; i < s->n_redact; i++) {
+		const struct cr_rect *r = &s->redact[i];
+		if (x >= (int32_t)r->x && y >= (int32_t)r->y && x - (int64_t)r->x < r->w &&
+		    y - (int64_t)r->y < r->h)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The cursor for cursor=meta: position mapped from source into output pixels (the source's
+ * VideoTransform is not applied to it), bitmap copied into the job so that later frames
+ * cannot change it before it is published. A cursor whose hotspot lies in a redacted
+ * rectangle is not shown: redaction covers the cursor in every mode.
+ */
+static void output_cursor(struct cr_relay *r, const struct cr_rect *crop, struct job *job)
 {
 	const struct cursor_state *c = &r->cursor;
-	*out = (struct cr_pw_output_cursor){ .visible = c->visible && c->width };
+	struct cr_pw_output_cursor *out = &job->cursor;
+	*out = (struct cr_pw_output_cursor){
+		.visible = c->visible && c->width && !redacted(&r->settings, c->x, c->y),
+	};
 	if (!out->visible)
 		return;
+	if (!job->cursor_pixels &&
+	    !(job->cursor_pixels = malloc((size_t)CURSOR_MAX * CURSOR_MAX * 4))) {
+		out->visible = false;
+		return;
+	}
+	memcpy(job->cursor_pixels, c->pixels, (size_t)c->width * c->height * 4);
 	out->x = (int32_t)(((int64_t)c->x - crop->x) * r->out_w / crop->w);
 	out->y = (int32_t)(((int64_t)c->y - crop->y) * r->out_h / crop->h);
 	out->hotspot_x = c->hotspot_x;
 	out->hotspot_y = c->hotspot_y;
-	out->pixels = c->pixels;
+	out->pixels = job->cursor_pixels;
 	out->width = c->width;
 	out->height = c->height;
 	out->stride = c->width * 4;
@@ -325,6 +352,13 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		r->dropped++;
 		goto release;
 	}
+	/* The output buffer is taken first, so that a DMA-BUF is written in place and a
+	 * consumer that is behind costs no GPU work. */
+	struct cr_pw_output_slot slot;
+	if (!cr_pw_output_dequeue(r->out, &slot)) {
+		r->dropped++;
+		goto release;
+	}
 	const struct cr_relay_settings *s = &r->settings;
 	struct cr_pipeline_cursor cursor = {
 		.pixels = r->cursor.pixels,
@@ -358,18 +392,20 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		.n_redact = s->n_redact,
 		.pixelate = s->pixelate > 0,
 		.pixelate_block = s->pixelate,
+		.output = slot.export,
 	};
 	memcpy(out.redact, s->redact, sizeof(out.redact));
-	*job = (struct job){
-		.in_use = true,
-		.token = f->import ? token : NULL,
-		.pts_ns = pts,
-		.has_pts = f->has_header,
-	};
+	job->in_use = true;
+	job->token = f->import ? token : NULL;
+	job->pts_ns = pts;
+	job->has_pts = f->has_header;
+	job->slot = slot;
+	job->cursor = (struct cr_pw_output_cursor){ 0 };
 	if (s->cursor == CR_CURSOR_META)
-		output_cursor(r, &crop, &job->cursor);
+		output_cursor(r, &crop, job);
 	if (!cr_pipeline_submit(r->pipe, &in, &out, job)) {
 		job->in_use = false;
+		cr_pw_output_cancel(r->out, &slot);
 		r->dropped++;
 		if (cr_pipeline_device_lost(r->pipe))
 			r->fatal(r->fatal_data, r->cfg->name, "the Vulkan device was lost");
@@ -392,12 +428,13 @@ static void on_pipeline_done(void *job_data, const struct cr_pipeline_result *re
 		cr_pw_input_release(r->in, job->token);
 	job->in_use = false;
 	if (!res->ok) {
+		cr_pw_output_cancel(r->out, &job->slot);
 		r->dropped++;
 		return;
 	}
 	bool meta = r->settings.cursor == CR_CURSOR_META;
-	if (!cr_pw_output_push(r->out, res->pixels, res->layout.size, job->pts_ns,
-			       meta ? &job->cursor : NULL)) {
+	if (!cr_pw_output_queue(r->out, &job->slot, res->pixels, res->layout.size, job->pts_ns,
+				meta ? &job->cursor : NULL)) {
 		r->dropped++;
 		return;
 	}
@@ -451,7 +488,21 @@ static const struct cr_pw_input_events input_events = {
 	.frame = on_input_frame,
 };
 
+static void *on_output_export(void *data, uint64_t size, int *fd)
+{
+	struct cr_relay *r = data;
+	return cr_pipeline_export_output(r->pipe, size, fd);
+}
+
+static void on_output_release(void *data, void *handle)
+{
+	struct cr_relay *r = data;
+	cr_pipeline_output_destroy(r->pipe, handle);
+}
+
 static const struct cr_pw_output_events output_events = {
+	.export = on_output_export,
+	.release = on_output_release,
 	.control = on_control,
 	.control_done = on_control_done,
 };
@@ -488,7 +539,11 @@ struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_co
 		pw_properties_set(props, PW_KEY_MEDIA_ROLE, "Camera");
 	pw_properties_setf(props, PW_KEY_NODE_DESCRIPTION, "castrelay %s (from %s)", cfg->name,
 			   cfg->source);
-	r->out = cr_pw_output_create(out_core, props, true, &output_events, r);
+	bool export = cfg->dmabuf && cr_pipeline_can_export_dmabuf(r->pipe);
+	cr_log_info(TOPIC, "%s: DMA-BUF input %s, DMA-BUF output %s", cfg->name,
+		    cfg->dmabuf && cr_pipeline_can_import_dmabuf(r->pipe) ? "offered" : "off",
+		    export ? "offered" : "off");
+	r->out = cr_pw_output_create(out_core, props, true, export, &output_events, r);
 	if (!r->out)
 		goto err_pipe;
 
@@ -530,5 +585,7 @@ void cr_relay_destroy(struct cr_relay *r)
 	pw_loop_destroy_source(r->loop, r->pipe_source);
 	cr_pipeline_destroy(r->pipe);
 	free(r->cursor.pixels);
+	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
+		free(r->jobs[i].cursor_pixels);
 	free(r);
 }

@@ -35,6 +35,12 @@ struct cr_pipeline_source {
 	bool destroyed;     /**< released by its owner; freed when in_flight drops to 0 */
 };
 
+struct cr_pipeline_output {
+	struct cr_vk_buffer *buffer;
+	unsigned in_flight;
+	bool destroyed;
+};
+
 enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_DONE };
 
 struct slot {
@@ -49,6 +55,7 @@ struct slot {
 	struct cr_vk_buffer *params;  /**< the kernel's uniform block */
 	struct cr_vk_buffer *cursor;  /**< cursor bitmap, grown on demand */
 	struct cr_pipeline_source *source;
+	struct cr_pipeline_output *target; /**< exported output written in place, or NULL */
 	void *job_data;
 	struct cr_plane_layout layout;
 	uint64_t submit_ns, done_ns;
@@ -68,6 +75,7 @@ struct cr_pipeline {
 	struct slot slots[CR_PIPELINE_SLOTS];
 
 	bool can_import;   /**< DMA-BUFs import as storage buffers */
+	bool can_export;   /**< output memory exports as DMA-BUFs */
 	unsigned fail_imports; /**< CASTRELAY_TEST_FAIL_IMPORTS: tests only */
 	bool gpu_waits;    /**< SYNC_FD semaphores: the GPU waits for producers' fences */
 	bool skip_sync;    /**< CASTRELAY_TEST_SKIP_SYNC: tests only */
@@ -252,6 +260,7 @@ struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_don
 	pthread_cond_init(&pipe->cond, NULL);
 	pipe->gpu_waits = cr_vk_sync_can_import_sync_file(dev);
 	pipe->can_import = cr_vk_buffer_can_import_dmabuf(dev);
+	pipe->can_export = cr_vk_buffer_can_export_dmabuf(dev);
 	const char *fail = getenv("CASTRELAY_TEST_FAIL_IMPORTS");
 	pipe->fail_imports = fail ? (unsigned)strtoul(fail, NULL, 10) : 0;
 	const char *skip = getenv("CASTRELAY_TEST_SKIP_SYNC");
@@ -284,22 +293,32 @@ static void free_source(struct cr_pipeline *pipe, struct cr_pipeline_source *src
 	free(src);
 }
 
+static void free_output(struct cr_pipeline *pipe, struct cr_pipeline_output *out)
+{
+	cr_vk_buffer_destroy(pipe->dev, out->buffer);
+	free(out);
+}
+
 static void finish_slot(struct cr_pipeline *pipe, struct slot *s, bool ok)
 {
 	struct cr_pipeline_result res = {
 		.ok = ok && s->result == VK_SUCCESS,
-		.pixels = s->out ? s->out->map : NULL,
+		.pixels = s->target ? NULL : (s->out ? s->out->map : NULL),
 		.layout = s->layout,
 		.gpu_ns = s->done_ns > s->submit_ns ? s->done_ns - s->submit_ns : 0,
 	};
 	struct cr_pipeline_source *src = s->source;
+	struct cr_pipeline_output *target = s->target;
 	void *job_data = s->job_data;
 	s->source = NULL;
+	s->target = NULL;
 	s->job_data = NULL;
 	vkResetFences(pipe->dev->dev, 1, &s->fence);
 	s->state = SLOT_FREE;
 	if (src && --src->in_flight == 0 && src->destroyed)
 		free_source(pipe, src);
+	if (target && --target->in_flight == 0 && target->destroyed)
+		free_output(pipe, target);
 	pipe->done(job_data, &res, pipe->done_data);
 }
 
@@ -402,6 +421,36 @@ bool cr_pipeline_can_import_dmabuf(const struct cr_pipeline *pipe)
 	return pipe->can_import;
 }
 
+bool cr_pipeline_can_export_dmabuf(const struct cr_pipeline *pipe)
+{
+	return pipe->can_export;
+}
+
+struct cr_pipeline_output *cr_pipeline_export_output(struct cr_pipeline *pipe, uint64_t size,
+						     int *fd)
+{
+	struct cr_pipeline_output *out = calloc(1, sizeof(*out));
+	if (!out)
+		return NULL;
+	out->buffer = cr_vk_buffer_create_exportable(pipe->dev, size, fd);
+	if (!out->buffer) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+void cr_pipeline_output_destroy(struct cr_pipeline *pipe, struct cr_pipeline_output *out)
+{
+	if (!out)
+		return;
+	if (out->in_flight > 0) {
+		out->destroyed = true;
+		return;
+	}
+	free_output(pipe, out);
+}
+
 uint32_t cr_pipeline_input_modifiers(const struct cr_pipeline *pipe, uint32_t fourcc,
 				     uint64_t *modifiers, uint32_t max)
 {
@@ -428,15 +477,16 @@ static bool ensure_host_buffer(struct cr_pipeline *pipe, struct cr_vk_buffer **b
 	return *buf != NULL;
 }
 
-/* Ownership of an imported buffer between the producer (FOREIGN) and our queue family. */
+/* Ownership of a shared buffer between other processes (FOREIGN) and our queue family:
+ * acquired before the kernel uses it with @access, released after. */
 static void foreign_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd, VkBuffer buffer,
-			    bool acquire)
+			    bool acquire, VkAccessFlags access)
 {
 	uint32_t ours = pipe->dev->queue_family;
 	VkBufferMemoryBarrier b = {
 		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-		.srcAccessMask = acquire ? 0 : VK_ACCESS_SHADER_READ_BIT,
-		.dstAccessMask = acquire ? VK_ACCESS_SHADER_READ_BIT : 0,
+		.srcAccessMask = acquire ? 0 : access,
+		.dstAccessMask = acquire ? access : 0,
 		.srcQueueFamilyIndex = acquire ? VK_QUEUE_FAMILY_FOREIGN_EXT : ours,
 		.dstQueueFamilyIndex = acquire ? ours : VK_QUEUE_FAMILY_FOREIGN_EXT,
 		.buffer = buffer,
@@ -451,8 +501,9 @@ static void foreign_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd, VkBuf
 }
 
 static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_process_params *p,
-		   VkBuffer foreign)
+		   VkBuffer foreign_in, VkBuffer foreign_out)
 {
+	bool foreign = pipe->dev->ext.queue_family_foreign;
 	VkCommandBufferBeginInfo begin = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
 		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
@@ -461,8 +512,10 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 		return false;
 	/* The acquire is recorded before the dispatch, so it executes before the work and
 	 * after the semaphore wait (which covers all commands of the submission). */
-	if (foreign != VK_NULL_HANDLE && pipe->dev->ext.queue_family_foreign)
-		foreign_barrier(pipe, s->cmd, foreign, true);
+	if (foreign && foreign_in != VK_NULL_HANDLE)
+		foreign_barrier(pipe, s->cmd, foreign_in, true, VK_ACCESS_SHADER_READ_BIT);
+	if (foreign && foreign_out != VK_NULL_HANDLE)
+		foreign_barrier(pipe, s->cmd, foreign_out, true, VK_ACCESS_SHADER_WRITE_BIT);
 	vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->pipeline);
 	vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->layout, 0, 1, &s->set,
 				0, NULL);
@@ -481,8 +534,10 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 	};
 	vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 			     VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
-	if (foreign != VK_NULL_HANDLE && pipe->dev->ext.queue_family_foreign)
-		foreign_barrier(pipe, s->cmd, foreign, false);
+	if (foreign && foreign_in != VK_NULL_HANDLE)
+		foreign_barrier(pipe, s->cmd, foreign_in, false, VK_ACCESS_SHADER_READ_BIT);
+	if (foreign && foreign_out != VK_NULL_HANDLE)
+		foreign_barrier(pipe, s->cmd, foreign_out, false, VK_ACCESS_SHADER_WRITE_BIT);
 	return cr_vk_check(pipe->dev, vkEndCommandBuffer(s->cmd), "vkEndCommandBuffer");
 }
 
@@ -668,12 +723,25 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 			       (const uint8_t *)k->pixels + (size_t)y * k->stride,
 			       (size_t)k->width * 4);
 	}
-	if (!ensure_host_buffer(pipe, &s->out, s->layout.size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
-		return false;
+	VkBuffer dst_buffer;
+	if (out->output) {
+		if (out->output->buffer->size < s->layout.size) {
+			cr_log_error(TOPIC, "output buffer of %llu bytes too small for %s %ux%u",
+				     (unsigned long long)out->output->buffer->size,
+				     out->format->name, out->width, out->height);
+			return false;
+		}
+		dst_buffer = out->output->buffer->buffer;
+	} else {
+		if (!ensure_host_buffer(pipe, &s->out, s->layout.size,
+					VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
+			return false;
+		dst_buffer = s->out->buffer;
+	}
 
 	VkDescriptorBufferInfo infos[4] = {
 		{ src_buffer, 0, VK_WHOLE_SIZE },
-		{ s->out->buffer, 0, VK_WHOLE_SIZE },
+		{ dst_buffer, 0, VK_WHOLE_SIZE },
 		{ s->cursor->buffer, 0, VK_WHOLE_SIZE },
 		{ s->params->buffer, 0, VK_WHOLE_SIZE },
 	};
@@ -689,7 +757,8 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 			.pBufferInfo = &infos[i],
 		};
 	vkUpdateDescriptorSets(pipe->dev->dev, 4, writes, 0, NULL);
-	if (!record(pipe, s, p, in->source ? src_buffer : VK_NULL_HANDLE))
+	if (!record(pipe, s, p, in->source ? src_buffer : VK_NULL_HANDLE,
+		    out->output ? dst_buffer : VK_NULL_HANDLE))
 		return false;
 
 	VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
@@ -711,6 +780,9 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 	s->source = in->source;
 	if (s->source)
 		s->source->in_flight++;
+	s->target = out->output;
+	if (s->target)
+		s->target->in_flight++;
 	unsigned idx = (unsigned)(s - pipe->slots);
 	pipe->order[(pipe->order_head + pipe->order_count) % CR_PIPELINE_SLOTS] = idx;
 	pipe->order_count++;

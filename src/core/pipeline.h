@@ -17,6 +17,7 @@
 struct cr_vk_device;
 struct cr_pipeline;
 struct cr_pipeline_source;
+struct cr_pipeline_output;
 
 struct cr_rect {
 	uint32_t x, y, w, h;
@@ -56,11 +57,18 @@ struct cr_pipeline_target {
 	uint32_t n_redact;
 	bool pixelate;
 	uint32_t pixelate_block;
+	/**
+	 * An exported buffer (cr_pipeline_export_output()) the kernel writes the frame into,
+	 * or NULL: the frame is written to a host buffer handed back in the result.
+	 */
+	struct cr_pipeline_output *output;
 };
 
 struct cr_pipeline_result {
 	bool ok;            /**< false: the job failed or was cancelled at teardown */
-	const void *pixels; /**< the output frame; valid during the callback only */
+	/** The output frame, valid during the callback only; NULL when written to the target's
+	 * exported output buffer. */
+	const void *pixels;
 	struct cr_plane_layout layout; /**< cr_format_plane_layout() of the target */
 	uint64_t gpu_ns;    /**< from submit to completion seen by the waiter */
 };
@@ -123,6 +131,20 @@ void cr_pipeline_source_destroy(struct cr_pipeline *pipe, struct cr_pipeline_sou
 
 /** True when the device can import DMA-BUFs at all. */
 bool cr_pipeline_can_import_dmabuf(const struct cr_pipeline *pipe);
+
+/** True when output frames can be written to exported DMA-BUFs (LINEAR). */
+bool cr_pipeline_can_export_dmabuf(const struct cr_pipeline *pipe);
+
+/**
+ * Allocates an output buffer of @size bytes exported as a LINEAR DMA-BUF; *@fd receives a new
+ * fd owned by the caller. Returns NULL and logs on failure (also used as the test allocation
+ * that fixates an output modifier).
+ */
+struct cr_pipeline_output *cr_pipeline_export_output(struct cr_pipeline *pipe, uint64_t size,
+						     int *fd);
+
+/** Releases @out; if a job still writes it, it is freed once that job is done. NULL: no-op. */
+void cr_pipeline_output_destroy(struct cr_pipeline *pipe, struct cr_pipeline_output *out);
 
 /**
  * The DRM format modifiers the pipeline can read DMA-BUFs of @fourcc with, into @modifiers

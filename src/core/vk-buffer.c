@@ -142,10 +142,10 @@ err_free:
 	return NULL;
 }
 
-bool cr_vk_buffer_can_import_dmabuf(struct cr_vk_device *dev)
+static VkExternalMemoryFeatureFlags dmabuf_features(struct cr_vk_device *dev)
 {
 	if (!dev->ext.external_memory_dma_buf)
-		return false;
+		return 0;
 	VkPhysicalDeviceExternalBufferInfo info = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
 		.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
@@ -153,8 +153,87 @@ bool cr_vk_buffer_can_import_dmabuf(struct cr_vk_device *dev)
 	};
 	VkExternalBufferProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES };
 	vkGetPhysicalDeviceExternalBufferProperties(dev->phys, &info, &props);
-	return props.externalMemoryProperties.externalMemoryFeatures &
-	       VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
+	return props.externalMemoryProperties.externalMemoryFeatures;
+}
+
+bool cr_vk_buffer_can_import_dmabuf(struct cr_vk_device *dev)
+{
+	return dev->ext.external_memory_dma_buf &&
+	       (dmabuf_features(dev) & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT);
+}
+
+bool cr_vk_buffer_can_export_dmabuf(struct cr_vk_device *dev)
+{
+	return dev->ext.external_memory_dma_buf && dev->get_memory_fd &&
+	       (dmabuf_features(dev) & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT);
+}
+
+struct cr_vk_buffer *cr_vk_buffer_create_exportable(struct cr_vk_device *dev, VkDeviceSize size,
+						    int *fd)
+{
+	struct cr_vk_buffer *buf = calloc(1, sizeof(*buf));
+	if (!buf)
+		return NULL;
+	buf->size = size;
+	VkExternalMemoryBufferCreateInfo ebci = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+	};
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.pNext = &ebci,
+		.size = size,
+		.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+	};
+	if (!cr_vk_check(dev, vkCreateBuffer(dev->dev, &bci, NULL, &buf->buffer),
+			 "vkCreateBuffer (dma-buf export)"))
+		goto err_free;
+	VkMemoryRequirements reqs;
+	vkGetBufferMemoryRequirements(dev->dev, buf->buffer, &reqs);
+	int32_t type = cr_vk_device_memory_type(dev, reqs.memoryTypeBits, 0,
+						VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+	if (type < 0) {
+		cr_log_error(TOPIC, "no memory type for an exportable buffer");
+		goto err_buffer;
+	}
+	VkExportMemoryAllocateInfo export = {
+		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+	};
+	VkMemoryDedicatedAllocateInfo dedicated = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+		.pNext = &export,
+		.buffer = buf->buffer,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.pNext = &dedicated,
+		.allocationSize = reqs.size,
+		.memoryTypeIndex = (uint32_t)type,
+	};
+	if (!cr_vk_check(dev, vkAllocateMemory(dev->dev, &mai, NULL, &buf->memory),
+			 "vkAllocateMemory (dma-buf export)"))
+		goto err_buffer;
+	if (!cr_vk_check(dev, vkBindBufferMemory(dev->dev, buf->buffer, buf->memory, 0),
+			 "vkBindBufferMemory (dma-buf export)"))
+		goto err_memory;
+	VkMemoryGetFdInfoKHR gfi = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
+		.memory = buf->memory,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+	};
+	if (!cr_vk_check(dev, dev->get_memory_fd(dev->dev, &gfi, fd), "vkGetMemoryFdKHR"))
+		goto err_memory;
+	return buf;
+
+err_memory:
+	vkFreeMemory(dev->dev, buf->memory, NULL);
+err_buffer:
+	vkDestroyBuffer(dev->dev, buf->buffer, NULL);
+err_free:
+	free(buf);
+	return NULL;
 }
 
 void cr_vk_buffer_destroy(struct cr_vk_device *dev, struct cr_vk_buffer *buf)

@@ -35,6 +35,17 @@ struct cr_vk_buffer *cr_vk_buffer_import_dmabuf(struct cr_vk_device *dev, int fd
 						VkDeviceSize size);
 
 /**
+ * A storage buffer of @size bytes in memory exported as a DMA-BUF: *@fd receives a new fd
+ * (owned by the caller) that other processes import as a LINEAR buffer. Device-local memory is
+ * preferred. Returns NULL and logs on failure.
+ */
+struct cr_vk_buffer *cr_vk_buffer_create_exportable(struct cr_vk_device *dev, VkDeviceSize size,
+						    int *fd);
+
+/** True when @dev can export storage-buffer memory as DMA-BUFs. */
+bool cr_vk_buffer_can_export_dmabuf(struct cr_vk_device *dev);
+
+/**
  * True when @dev can import DMA-BUFs as storage buffers (VK_EXT_external_memory_dma_buf and
  * the external buffer properties say importable). LINEAR is then the one layout it reads.
  */

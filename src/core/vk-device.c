@@ -233,9 +233,12 @@ struct cr_vk_device *cr_vk_device_create(const char *select)
 		goto err_instance;
 	}
 	vkGetDeviceQueue(dev->dev, dev->queue_family, 0, &dev->queue);
-	if (dev->ext.external_memory_fd)
+	if (dev->ext.external_memory_fd) {
 		dev->get_memory_fd_properties = (PFN_vkGetMemoryFdPropertiesKHR)vkGetDeviceProcAddr(
 			dev->dev, "vkGetMemoryFdPropertiesKHR");
+		dev->get_memory_fd = (PFN_vkGetMemoryFdKHR)vkGetDeviceProcAddr(dev->dev,
+									"vkGetMemoryFdKHR");
+	}
 	if (dev->ext.external_semaphore_fd)
 		dev->import_semaphore_fd = (PFN_vkImportSemaphoreFdKHR)vkGetDeviceProcAddr(
 			dev->dev, "vkImportSemaphoreFdKHR");

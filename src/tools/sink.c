@@ -4,7 +4,8 @@
  * node, counts frames, measures latency from the producer's header pts, optionally saves PNGs
  * and verifies every frame of the castrelay test pattern against the CPU reference of the
  * processing kernel (crop, transform, scale, redaction, cursor, conversion to packed RGB or
- * NV12/I420). The last lines on stdout are meant to be grepped by scripts.
+ * NV12/I420), or the cursor passed on as SPA_META_Cursor. The last lines on stdout are meant to
+ * be grepped by scripts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +30,9 @@
 
 #define PROG "castrelay-sink"
 #define MAX_FRAMES 10000000u
+/* SPA_META_Cursor with a bitmap of w x h 4-byte pixels. */
+#define CURSOR_META_SIZE(w, h) \
+	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
 
 struct options {
 	const char *target;
@@ -161,7 +165,8 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 {
 	uint8_t storage[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
-	const struct spa_pod *params[2];
+	const struct spa_pod *params[3];
+	uint32_t n_params = 0;
 	struct spa_video_info_raw info = { 0 };
 	uint32_t media_type, media_subtype;
 	const struct cr_format_info *fmt = NULL;
@@ -219,16 +224,28 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 	 * No count, size or stride: the producer chooses them (castrelay-testsrc pads rows with
 	 * --stride-pad, and its buffer count is part of what a test exercises).
 	 */
-	params[0] = spa_pod_builder_add_object(&b,
+	params[n_params++] = spa_pod_builder_add_object(&b,
 		SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
 		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
 		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(
 			(1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr)));
-	params[1] = spa_pod_builder_add_object(&b,
+	params[n_params++] = spa_pod_builder_add_object(&b,
 		SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
 		SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_header)));
-	pw_stream_update_params(sink->stream, params, 2);
+	/*
+	 * A meta is kept only when both sides' sizes intersect, and producers fix theirs
+	 * (castrelayd: 256x256 bitmaps, mutter 384x384, others 64x64 or less): a range from
+	 * position-only to a 512x512 bitmap.
+	 */
+	if (sink->opt.expect.cursor_meta)
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Cursor),
+			SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(
+				CURSOR_META_SIZE(64, 64), sizeof(struct spa_meta_cursor),
+				CURSOR_META_SIZE(512, 512)));
+	pw_stream_update_params(sink->stream, params, n_params);
 }
 
 static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
@@ -296,6 +313,45 @@ static bool frame_planes(struct spa_buffer *buf, struct cr_frame *frame, const c
 	return true;
 }
 
+/*
+ * The cursor metadata of @buf in @c; false when the buffer carries none. Everything is
+ * bounds-checked against the meta size (it is the producer's memory): a bitmap that does not
+ * fit is handed over without pixels, which verification reports.
+ */
+static bool read_cursor(struct spa_buffer *buf, struct cr_verify_cursor *c)
+{
+	struct spa_meta *m = spa_buffer_find_meta(buf, SPA_META_Cursor);
+	const struct spa_meta_cursor *mc;
+	const struct spa_meta_bitmap *bm;
+
+	if (m == NULL || m->data == NULL || m->size < sizeof(*mc))
+		return false;
+	mc = m->data;
+	*c = (struct cr_verify_cursor){
+		.visible = mc->id != 0,
+		.x = mc->position.x,
+		.y = mc->position.y,
+		.hotspot_x = mc->hotspot.x,
+		.hotspot_y = mc->hotspot.y,
+		.has_bitmap = mc->bitmap_offset != 0,
+	};
+	if (!c->has_bitmap || mc->bitmap_offset < sizeof(*mc) ||
+	    (uint64_t)mc->bitmap_offset + sizeof(*bm) > m->size)
+		return true;
+	bm = SPA_PTROFF(mc, mc->bitmap_offset, const struct spa_meta_bitmap);
+	c->format = format_from_spa(bm->format);
+	c->width = bm->size.width;
+	c->height = bm->size.height;
+	/* no default for a stride of 0: the producer states it, consumers rely on it */
+	c->stride = bm->stride > 0 ? (uint32_t)bm->stride : 0;
+	uint64_t end = (uint64_t)mc->bitmap_offset + bm->offset +
+		       (uint64_t)c->stride * (c->height > 0 ? c->height - 1 : 0) +
+		       (uint64_t)c->width * 4;
+	if (c->width > 0 && c->height > 0 && bm->offset >= sizeof(*bm) && end <= m->size)
+		c->pixels = SPA_PTROFF(bm, bm->offset, const uint8_t);
+	return true;
+}
+
 static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 {
 	uint64_t now = now_ns();
@@ -321,8 +377,11 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 	if (h != NULL && h->pts > 0 && (uint64_t)h->pts <= now)
 		sink->latency_ns[sink->n_latency++] = now - (uint64_t)h->pts;
 
-	if (sink->opt.verify && index >= sink->opt.skip)
-		cr_verify_frame(&sink->verify, &frame);
+	if (sink->opt.verify && index >= sink->opt.skip) {
+		struct cr_verify_cursor cursor;
+		bool has_cursor = sink->opt.expect.cursor_meta && read_cursor(buf, &cursor);
+		cr_verify_frame(&sink->verify, &frame, has_cursor ? &cursor : NULL);
+	}
 	if (sink->opt.png_dir != NULL && !sink->png_failed && index % sink->opt.png_every == 0)
 		save_png(sink, &frame, index);
 
@@ -434,10 +493,14 @@ static void print_results(struct sink *sink)
 	} else {
 		printf("format: none\n");
 	}
-	if (sink->opt.verify)
-		printf("verify: checked=%u mismatched_frames=%u max_error=%u stale=%u\n",
+	if (sink->opt.verify) {
+		printf("verify: checked=%u mismatched_frames=%u max_error=%u stale=%u",
 		       sink->verify.checked, sink->verify.mismatched_frames,
 		       sink->verify.max_error, sink->verify.stale);
+		if (sink->opt.expect.cursor_meta)
+			printf(" cursor_checked=%u", sink->verify.cursor_checked);
+		printf("\n");
+	}
 	if (sink->skipped > 0)
 		printf("skipped: %u\n", sink->skipped);
 	fflush(stdout);
@@ -467,6 +530,11 @@ static void usage(FILE *out)
 		"                      repeatable, up to 16\n"
 		"  --cursor            with --verify: castrelay-testsrc --cursor's cursor is\n"
 		"                      embedded in the frames\n"
+		"  --cursor-meta       with --verify: castrelay-testsrc --cursor's cursor comes\n"
+		"                      as SPA_META_Cursor, its position mapped through --crop\n"
+		"                      into the output size, hotspot and bitmap unchanged; the\n"
+		"                      frames must not contain it (excludes --cursor and\n"
+		"                      --transform)\n"
 		"  --tolerance T       with --verify: largest channel or code error allowed\n"
 		"                      (default 2)\n"
 		"  --print-format      print the negotiated format when it is set\n"
@@ -476,7 +544,8 @@ static void usage(FILE *out)
 		"Prints at the end: frames, fps, latency_us (p50, p99), format ('NV12 320x240\n"
 		"bt709 limited' for YUV: the announced matrix and range, which verification\n"
 		"uses) and, with --verify, 'verify: checked=N mismatched_frames=M max_error=E\n"
-		"stale=S'.\n"
+		"stale=S', followed by ' cursor_checked=C' with --cursor-meta (a frame with a\n"
+		"wrong cursor counts as mismatched).\n"
 		"Exit status: 0 when all frames arrived (verified and fresh with --verify),\n"
 		"1 otherwise, 2 for bad usage.\n");
 }
@@ -491,7 +560,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_TARGET = 256, OPT_FRAMES, OPT_TIMEOUT, OPT_SKIP, OPT_PNG_DIR, OPT_PNG_EVERY,
 	       OPT_FORMAT, OPT_VERIFY, OPT_CROP, OPT_TRANSFORM, OPT_REDACT, OPT_CURSOR,
-	       OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE };
+	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE };
 	static const struct option long_options[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
@@ -505,6 +574,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "transform", required_argument, NULL, OPT_TRANSFORM },
 		{ "redact", required_argument, NULL, OPT_REDACT },
 		{ "cursor", no_argument, NULL, OPT_CURSOR },
+		{ "cursor-meta", no_argument, NULL, OPT_CURSOR_META },
 		{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
 		{ "print-format", no_argument, NULL, OPT_PRINT_FORMAT },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
@@ -582,6 +652,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case OPT_CURSOR:
 			expect->cursor = true;
 			break;
+		case OPT_CURSOR_META:
+			expect->cursor_meta = true;
+			break;
 		case OPT_TOLERANCE:
 			ok = cr_cli_parse_u32(PROG, "--tolerance", optarg, 0, 255,
 					      &expect->tolerance);
@@ -613,9 +686,19 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		return 2;
 	}
 	if (!opt->verify && (opt->have_crop || opt->have_transform || expect->n_redact > 0 ||
-			     expect->cursor)) {
-		fprintf(stderr, PROG ": --crop, --transform, --redact and --cursor need --verify "
-			"SRC_WxH\n");
+			     expect->cursor || expect->cursor_meta)) {
+		fprintf(stderr, PROG ": --crop, --transform, --redact, --cursor and --cursor-meta "
+			"need --verify SRC_WxH\n");
+		return 2;
+	}
+	if (expect->cursor_meta && expect->cursor) {
+		fprintf(stderr, PROG ": --cursor-meta and --cursor exclude each other: a cursor "
+			"passed on as metadata is not in the frames\n");
+		return 2;
+	}
+	if (expect->cursor_meta && expect->transform != CR_TRANSFORM_NONE) {
+		fprintf(stderr, PROG ": --cursor-meta cannot be checked with --transform: where "
+			"the cursor goes in a transformed output is not defined\n");
 		return 2;
 	}
 	if (have_every && opt->png_dir == NULL) {

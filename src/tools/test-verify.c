@@ -4,9 +4,11 @@
  * stride, its approximate YUV to RGB conversion, and castrelay-sink --verify (verify.c) fed
  * with frames of a simulated relay. The relay computes its frames with the CPU reference of
  * the kernel, optionally with a fault (wrong matrix, swapped chroma, no cursor, ...), and
- * lays them out with a padded stride; verification must pass the faithful relay and fail
- * every faulty one.
+ * lays them out with a padded stride; it also passes the cursor on as metadata, mapped into
+ * the output (optionally wrongly: unmapped, a frame late, hidden, another bitmap, ...).
+ * Verification must pass the faithful relay and fail every faulty one.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "color.h"
@@ -130,7 +132,22 @@ enum fault {
 	FAULT_NO_REDACT, /* forgets the redaction */
 	FAULT_SWAP_RB,   /* packed: R and B swapped */
 	FAULT_NO_COLOR,  /* announces no colour description */
+	/* the cursor passed on as metadata */
+	FAULT_META_MISSING,   /* buffers without the meta */
+	FAULT_META_HIDDEN,    /* id 0: no cursor */
+	FAULT_META_UNMAPPED,  /* the source position, not mapped into the output */
+	FAULT_META_TOPLEFT,   /* the bitmap's corner instead of the hotspot */
+	FAULT_META_LATE,      /* the position of the previous frame */
+	FAULT_META_FLOOR,     /* mapped with rounding down instead of towards zero */
+	FAULT_META_HOTSPOT,   /* the hotspot scaled like the position */
+	FAULT_META_BITMAP,    /* one byte of the bitmap changed */
+	FAULT_META_FORMAT,    /* BGRA bytes announced as RGBA */
+	FAULT_META_SIZE,      /* a 16x16 bitmap (the top-left quarter) */
+	FAULT_META_EMBEDDED,  /* the cursor drawn into the frames as well */
 };
+
+/* Bytes per row of the simulated relay's cursor bitmap: padded, as a producer may. */
+#define BITMAP_STRIDE (CR_CURSOR_SIZE * 4 + 8)
 
 struct relay {
 	struct cr_process_params p;
@@ -144,6 +161,9 @@ struct relay {
 	const struct cr_verify_options *opt;
 	bool noise;              /* one byte in 8 off by one, as GPU float rounding may do */
 	uint32_t rng;
+	bool no_bitmap;          /* the cursor meta has a position only */
+	struct cr_verify_cursor meta; /* of the last frame */
+	uint8_t bitmap[CR_CURSOR_SIZE * BITMAP_STRIDE]; /* BGRA */
 };
 
 struct relay_setup {
@@ -190,7 +210,8 @@ static bool relay_init(struct relay *r, const struct cr_verify_options *opt,
 		.dst_offset2 = r->tight.offset[2], .dst_stride2 = r->tight.stride[2],
 		.n_redact = fault == FAULT_NO_REDACT ? 0 : opt->n_redact,
 		.redact_mode = CR_REDACT_FILL, .redact_color = 0xff000000u,
-		.cursor_enabled = opt->cursor && fault != FAULT_NO_CURSOR,
+		.cursor_enabled = (opt->cursor && fault != FAULT_NO_CURSOR) ||
+				  fault == FAULT_META_EMBEDDED,
 		.cursor_w = CR_CURSOR_SIZE, .cursor_h = CR_CURSOR_SIZE,
 		.cursor_stride = CR_CURSOR_SIZE, .cursor_layout = CR_LAYOUT_BGRA,
 	};
@@ -212,7 +233,11 @@ static bool relay_init(struct relay *r, const struct cr_verify_options *opt,
 		bgra[2] = c[0];
 		bgra[3] = c[3];
 		memcpy(&r->cursor[i], bgra, 4);
+		memcpy(&r->bitmap[i / CR_CURSOR_SIZE * BITMAP_STRIDE + i % CR_CURSOR_SIZE * 4],
+		       bgra, 4);
 	}
+	if (fault == FAULT_META_BITMAP)
+		r->bitmap[25 * BITMAP_STRIDE + 20 * 4 + 1] ^= 0x10; /* G of pixel 20,25 */
 
 	r->src = calloc((size_t)opt->src_width * opt->src_height, sizeof(*r->src));
 	r->tmp = calloc(1, r->tight.size);
@@ -226,6 +251,58 @@ static void relay_finish(struct relay *r)
 	free(r->src);
 	free(r->tmp);
 	free(r->buf);
+}
+
+/* @a / @b (b > 0) rounded down rather than towards zero. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b < 0);
+}
+
+/* The cursor meta of frame @n, mapped into the output as castrelayd does (or a fault). */
+static void relay_cursor_meta(struct relay *r, uint64_t n)
+{
+	const struct cr_process_params *p = &r->p;
+	int64_t dx, dy, out_w = r->frame.width, out_h = r->frame.height;
+	int32_t x, y;
+
+	cr_cursor_pattern_position(r->fault == FAULT_META_LATE ? n - 1 : n, p->src_width,
+				   p->src_height, &x, &y);
+	if (r->fault == FAULT_META_TOPLEFT) {
+		x -= CR_CURSOR_HOTSPOT_X;
+		y -= CR_CURSOR_HOTSPOT_Y;
+	}
+	dx = (int64_t)x - p->crop_x;
+	dy = (int64_t)y - p->crop_y;
+	r->meta = (struct cr_verify_cursor){
+		.visible = r->fault != FAULT_META_HIDDEN,
+		.x = (int32_t)(dx * out_w / p->crop_w),
+		.y = (int32_t)(dy * out_h / p->crop_h),
+		.hotspot_x = CR_CURSOR_HOTSPOT_X,
+		.hotspot_y = CR_CURSOR_HOTSPOT_Y,
+		.has_bitmap = !r->no_bitmap,
+		.format = cr_format_info_from_name(r->fault == FAULT_META_FORMAT ? "RGBA" : "BGRA"),
+		.width = r->fault == FAULT_META_SIZE ? CR_CURSOR_SIZE / 2 : CR_CURSOR_SIZE,
+		.height = r->fault == FAULT_META_SIZE ? CR_CURSOR_SIZE / 2 : CR_CURSOR_SIZE,
+		.stride = BITMAP_STRIDE,
+		.pixels = r->no_bitmap ? NULL : r->bitmap,
+	};
+	if (r->fault == FAULT_META_UNMAPPED) {
+		r->meta.x = x;
+		r->meta.y = y;
+	} else if (r->fault == FAULT_META_FLOOR) {
+		r->meta.x = (int32_t)floor_div(dx * out_w, p->crop_w);
+		r->meta.y = (int32_t)floor_div(dy * out_h, p->crop_h);
+	} else if (r->fault == FAULT_META_HOTSPOT) {
+		r->meta.hotspot_x = (int32_t)(CR_CURSOR_HOTSPOT_X * out_w / p->crop_w);
+		r->meta.hotspot_y = (int32_t)(CR_CURSOR_HOTSPOT_Y * out_h / p->crop_h);
+	}
+}
+
+/* The cursor meta of the last frame as a consumer finds it: NULL when the buffer has none. */
+static const struct cr_verify_cursor *relay_meta(const struct relay *r)
+{
+	return r->fault == FAULT_META_MISSING ? NULL : &r->meta;
 }
 
 /* Publishes frame @n: source pattern in RGBx, reference output, copied into padded planes. */
@@ -245,6 +322,7 @@ static void relay_frame(struct relay *r, uint64_t n)
 	r->p.cursor_x = x - CR_CURSOR_HOTSPOT_X;
 	r->p.cursor_y = y - CR_CURSOR_HOTSPOT_Y;
 	cr_reference_process(&r->p, r->src, r->cursor, r->tmp);
+	relay_cursor_meta(r, n);
 	for (uint64_t i = 0; r->noise && i < r->tight.size; i++) {
 		r->rng = r->rng * 1664525u + 1013904223u;
 		uint32_t k = r->rng >> 24;
@@ -296,7 +374,7 @@ static bool run(const struct cr_verify_options *opt, const struct relay_setup *s
 		goto out_verify;
 	for (uint32_t i = 0; i < count; i++) {
 		relay_frame(&r, seq ? seq[i] : first + i);
-		cr_verify_frame(&v, &r.frame);
+		cr_verify_frame(&v, &r.frame, relay_meta(&r));
 	}
 	*out = v;
 	out->src = NULL;
@@ -344,6 +422,13 @@ static const struct scenario scenarios[] = {
 	{ "BGRA, all but 16x14 pixels redacted", { "BGRA", SRC_W, SRC_H, CR_COLOR_BT601, false },
 	  { SRC_W, SRC_H, .n_redact = 2, .redact = { { 0, 0, 96, 50 }, { 0, 50, 80, 14 } },
 	    .cursor = true, .tolerance = 0 } },
+	/* 9, 10: the cursor as metadata */
+	{ "BGRx crop, half size, cursor meta", { "BGRx", 40, 28, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .crop = { 8, 4, 80, 56 }, .cursor_meta = true, .tolerance = 0 } },
+	{ "I420 bt709 limited, crop, double size, cursor meta, redaction",
+	  { "I420", 160, 112, CR_COLOR_BT709, false },
+	  { SRC_W, SRC_H, .crop = { 8, 4, 80, 56 }, .n_redact = 1,
+	    .redact = { { 40, 20, 30, 20 } }, .cursor_meta = true, .tolerance = 0 } },
 };
 
 static void test_faithful(void)
@@ -360,6 +445,7 @@ static void test_faithful(void)
 		CHECK_EQ_UINT(v.stale, 0);
 		CHECK_EQ_UINT(v.max_error, 0);
 		CHECK_EQ_UINT(v.previous, (250 + 11) & 0xff);
+		CHECK_EQ_UINT(v.cursor_checked, sc->opt.cursor_meta ? 12 : 0);
 	}
 }
 
@@ -385,6 +471,20 @@ static void test_faults(void)
 		{ 4, FAULT_NO_REDACT, "NV12 without redaction" },
 		{ 0, FAULT_SWAP_RB, "RGBx bytes announced as BGRx" },
 		{ 1, FAULT_SWAP_RB, "BGRA bytes announced as RGBA" },
+		{ 9, FAULT_META_MISSING, "BGRx without cursor meta" },
+		{ 10, FAULT_META_MISSING, "I420 without cursor meta" },
+		{ 9, FAULT_META_HIDDEN, "BGRx with the cursor meta saying 'no cursor'" },
+		{ 9, FAULT_META_UNMAPPED, "BGRx with the cursor at its source position" },
+		{ 10, FAULT_META_UNMAPPED, "I420 with the cursor at its source position" },
+		{ 9, FAULT_META_TOPLEFT, "BGRx with the bitmap corner as position" },
+		{ 10, FAULT_META_LATE, "I420 with the previous frame's cursor position" },
+		{ 9, FAULT_META_HOTSPOT, "BGRx with a scaled hotspot" },
+		{ 10, FAULT_META_HOTSPOT, "I420 with a scaled hotspot" },
+		{ 9, FAULT_META_BITMAP, "BGRx with one bitmap byte changed" },
+		{ 10, FAULT_META_FORMAT, "I420 with BGRA bitmap bytes announced as RGBA" },
+		{ 9, FAULT_META_SIZE, "BGRx with a 16x16 bitmap" },
+		{ 9, FAULT_META_EMBEDDED, "BGRx with the cursor drawn in the frames too" },
+		{ 10, FAULT_META_EMBEDDED, "I420 with the cursor drawn in the frames too" },
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
@@ -400,6 +500,97 @@ static void test_faults(void)
 		CHECK_MSG(v.mismatched_frames == 8, "%u of 8 frames mismatched (max_error %u)",
 			  v.mismatched_frames, v.max_error);
 	}
+}
+
+/* --- the cursor as metadata --------------------------------------------------------------- */
+
+static void test_map_cursor(void)
+{
+	static const struct {
+		uint32_t crop[4], out_w, out_h;
+		int32_t src_x, src_y, x, y;
+	} cases[] = {
+		/* castrelayd --crop 20,10,280,200 --scale 140x100, as cursor-meta.sh runs it */
+		{ { 20, 10, 280, 200 }, 140, 100, 20, 10, 0, 0 },
+		{ { 20, 10, 280, 200 }, 140, 100, 300, 210, 140, 100 },
+		{ { 20, 10, 280, 200 }, 140, 100, 161, 77, 70, 33 },   /* 70.5, 33.5 */
+		{ { 20, 10, 280, 200 }, 140, 100, 19, 9, 0, 0 },       /* -0.5: towards zero */
+		{ { 20, 10, 280, 200 }, 140, 100, 17, 7, -1, -1 },     /* -1.5 */
+		{ { 20, 10, 280, 200 }, 140, 100, -20, -20, -20, -15 }, /* the pattern's first */
+		{ { 20, 10, 280, 200 }, 140, 100, 340, 260, 160, 125 }, /* beyond the crop */
+		/* identity */
+		{ { 0, 0, 96, 64 }, 96, 64, -20, -7, -20, -7 },
+		{ { 0, 0, 96, 64 }, 96, 64, 115, 83, 115, 83 },
+		/* upscale, unequal factors */
+		{ { 8, 4, 80, 56 }, 100, 150, 7, 3, -1, -2 },           /* -1.25, -2.68 */
+		{ { 8, 4, 80, 56 }, 100, 150, 50, 30, 52, 69 },         /* 52.5, 69.6 */
+		{ { 8, 4, 80, 56 }, 100, 150, 88, 60, 100, 150 },
+		/* products beyond 32 bits do not wrap */
+		{ { 0, 0, 3, 3 }, 16384, 16384, 300000, -300000, 1638400000, -1638400000 },
+	};
+
+	cr_test_log("cursor positions mapped into the output, truncated towards zero");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		int32_t x, y;
+		cr_verify_map_cursor(cases[i].crop, cases[i].out_w, cases[i].out_h,
+				     cases[i].src_x, cases[i].src_y, &x, &y);
+		CHECK_EQ_INT(x, cases[i].x);
+		CHECK_EQ_INT(y, cases[i].y);
+	}
+}
+
+/* A cursor meta without a bitmap is fine; ignored without cursor_meta; bad options refused. */
+static void test_cursor_meta_misc(void)
+{
+	const struct scenario *sc = &scenarios[9];
+	struct relay r;
+	struct cr_verify v;
+
+	cr_test_log("cursor meta with a position only (no bitmap) passes");
+	if (CHECK(relay_init(&r, &sc->opt, &sc->setup, FAULT_NONE)) &&
+	    CHECK(cr_verify_init(&v, &sc->opt))) {
+		r.no_bitmap = true;
+		CHECK(cr_verify_set_destination(&v, &r.frame));
+		for (uint64_t n = 40; n < 48; n++) {
+			relay_frame(&r, n);
+			cr_verify_frame(&v, &r.frame, relay_meta(&r));
+		}
+		CHECK_EQ_UINT(v.checked, 8);
+		CHECK_EQ_UINT(v.cursor_checked, 8);
+		CHECK_EQ_UINT(v.mismatched_frames, 0);
+		cr_verify_finish(&v);
+	}
+	relay_finish(&r);
+
+	cr_test_log("without cursor_meta a missing cursor meta is not looked at");
+	struct cr_verify_options plain = sc->opt;
+	plain.cursor_meta = false;
+	struct cr_verify out;
+	if (CHECK(run(&plain, &sc->setup, FAULT_META_MISSING, false, 40, 8, NULL, &out))) {
+		CHECK_EQ_UINT(out.mismatched_frames, 0);
+		CHECK_EQ_UINT(out.cursor_checked, 0);
+	}
+
+	cr_test_log("rounding down instead of towards zero fails where the two differ");
+	/* frames 0..7: the cursor is up and left of the crop, where the two roundings part */
+	uint32_t differ = 0;
+	for (uint64_t n = 0; n < 8; n++) {
+		int32_t x, y;
+		cr_cursor_pattern_position(n, SRC_W, SRC_H, &x, &y);
+		int64_t px = ((int64_t)x - 8) * 40, py = ((int64_t)y - 4) * 28;
+		differ += px / 80 != floor_div(px, 80) || py / 56 != floor_div(py, 56);
+	}
+	CHECK(differ >= 4);
+	if (CHECK(run(&sc->opt, &sc->setup, FAULT_META_FLOOR, false, 0, 8, NULL, &out)))
+		CHECK_EQ_UINT(out.mismatched_frames, differ);
+
+	cr_test_log("cursor meta with an embedded cursor or a transform is refused");
+	struct cr_verify_options bad = sc->opt;
+	bad.cursor = true;
+	CHECK(!cr_verify_init(&v, &bad));
+	bad = sc->opt;
+	bad.transform = CR_TRANSFORM_90;
+	CHECK(!cr_verify_init(&v, &bad));
 }
 
 static void test_stale(void)
@@ -494,6 +685,8 @@ int main(void)
 	test_color();
 	test_faithful();
 	test_faults();
+	test_map_cursor();
+	test_cursor_meta_misc();
 	test_stale();
 	test_identify_all();
 	test_frame_rgb();

@@ -2,6 +2,7 @@
 #include "verify.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,12 @@ bool cr_verify_init(struct cr_verify *v, const struct cr_verify_options *opt)
 	}
 	if (opt->transform > CR_TRANSFORM_FLIPPED_270) {
 		fprintf(stderr, "verify: transform %u is not one of 0..7\n", opt->transform);
+		return false;
+	}
+	if (opt->cursor_meta && (opt->cursor || opt->transform != CR_TRANSFORM_NONE)) {
+		/* Where a cursor passed on as metadata goes under a transform is not defined. */
+		fprintf(stderr, "verify: a cursor passed on as metadata cannot be embedded too, "
+			"nor checked under a transform\n");
 		return false;
 	}
 	if (opt->n_redact > CR_MAX_REDACT) {
@@ -360,11 +367,117 @@ static uint32_t compare_plane(struct cr_verify *v, const struct cr_frame *f, uin
 	return worst;
 }
 
-void cr_verify_frame(struct cr_verify *v, const struct cr_frame *f)
+void cr_verify_map_cursor(const uint32_t crop[4], uint32_t dst_width, uint32_t dst_height,
+			  int32_t src_x, int32_t src_y, int32_t *x, int32_t *y)
+{
+	/* C division truncates towards zero, as the relay's does: -1 * 140 / 280 is 0, not -1. */
+	*x = (int32_t)(((int64_t)src_x - (int64_t)crop[0]) * (int64_t)dst_width /
+		       (int64_t)crop[2]);
+	*y = (int32_t)(((int64_t)src_y - (int64_t)crop[1]) * (int64_t)dst_height /
+		       (int64_t)crop[3]);
+}
+
+static void report_cursor(struct cr_verify *v, uint8_t frame, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report_cursor(struct cr_verify *v, uint8_t frame, const char *format, ...)
+{
+	va_list args;
+
+	if (v->reported++ >= MAX_REPORTS)
+		return;
+	fprintf(stderr, "verify: frame %u (checked #%u): ", frame, v->checked);
+	va_start(args, format);
+	vfprintf(stderr, format, args);
+	va_end(args);
+	fputc('\n', stderr);
+}
+
+/*
+ * The bitmap is metadata: copied, never computed, so it must match exactly. It is compared
+ * as colours decoded through its announced format rather than as raw bytes, since the source's
+ * byte order (BGRA or RGBA, following its frames) is not known here.
+ */
+static bool check_cursor_bitmap(struct cr_verify *v, uint8_t frame,
+				const struct cr_verify_cursor *c)
+{
+	int off[4];
+
+	if (c->format == NULL || c->format->out_kind != CR_OUT_PACKED) {
+		report_cursor(v, frame, "cursor bitmap in a format other than packed RGB%s%s",
+			      c->format ? ": " : "", c->format ? c->format->name : "");
+		return false;
+	}
+	if (c->pixels == NULL) {
+		report_cursor(v, frame, "cursor bitmap does not fit inside the meta");
+		return false;
+	}
+	if (c->width != CR_CURSOR_SIZE || c->height != CR_CURSOR_SIZE) {
+		report_cursor(v, frame, "cursor bitmap is %ux%u, expected %ux%u", c->width,
+			      c->height, CR_CURSOR_SIZE, CR_CURSOR_SIZE);
+		return false;
+	}
+	if (c->stride < CR_CURSOR_SIZE * 4) {
+		report_cursor(v, frame, "cursor bitmap stride %u is shorter than a row", c->stride);
+		return false;
+	}
+	cr_reference_layout_offsets(c->format->layout, off);
+	for (uint32_t y = 0; y < CR_CURSOR_SIZE; y++) {
+		const uint8_t *row = c->pixels + (size_t)y * c->stride;
+		for (uint32_t x = 0; x < CR_CURSOR_SIZE; x++) {
+			const uint8_t *got = row + x * 4;
+			/* v->cursor is CR_LAYOUT_RGBA: R, G, B, A in memory */
+			const uint8_t *want = (const uint8_t *)&v->cursor[y * CR_CURSOR_SIZE + x];
+			for (int k = 0; k < 4; k++) {
+				/* without alpha the bitmap is opaque, which ours is not */
+				uint8_t value = k == 3 && !c->format->has_alpha ? 255 : got[off[k]];
+				if (value == want[k])
+					continue;
+				report_cursor(v, frame, "cursor bitmap (%s) pixel %u,%u %c is %u, "
+					      "expected %u", c->format->name, x, y, "RGBA"[k],
+					      value, want[k]);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* Checks the cursor metadata of frame @frame; false (reported) when it is wrong. */
+static bool check_cursor(struct cr_verify *v, uint8_t frame, const struct cr_verify_cursor *c)
+{
+	int32_t src_x, src_y, x, y;
+
+	v->cursor_checked++;
+	if (c == NULL) {
+		report_cursor(v, frame, "no cursor meta on the buffer");
+		return false;
+	}
+	if (!c->visible) {
+		report_cursor(v, frame, "the cursor meta says there is no cursor (id 0)");
+		return false;
+	}
+	cr_cursor_pattern_position(frame, v->opt.src_width, v->opt.src_height, &src_x, &src_y);
+	cr_verify_map_cursor(v->opt.crop, v->dst.width, v->dst.height, src_x, src_y, &x, &y);
+	if (c->x != x || c->y != y) {
+		report_cursor(v, frame, "cursor at %d,%d, expected %d,%d (%d,%d in the source)",
+			      c->x, c->y, x, y, src_x, src_y);
+		return false;
+	}
+	if (c->hotspot_x != CR_CURSOR_HOTSPOT_X || c->hotspot_y != CR_CURSOR_HOTSPOT_Y) {
+		report_cursor(v, frame, "cursor hotspot %d,%d, expected %d,%d", c->hotspot_x,
+			      c->hotspot_y, CR_CURSOR_HOTSPOT_X, CR_CURSOR_HOTSPOT_Y);
+		return false;
+	}
+	return !c->has_bitmap || check_cursor_bitmap(v, frame, c);
+}
+
+void cr_verify_frame(struct cr_verify *v, const struct cr_frame *f,
+		     const struct cr_verify_cursor *cursor)
 {
 	const struct cr_format_info *fmt = v->dst.fmt;
 	uint32_t frame_error = 0;
-	bool mismatch = false;
+	bool mismatch = false, cursor_ok = true;
 
 	if (!v->have_dst || f->fmt != fmt || f->width != v->dst.width ||
 	    f->height != v->dst.height)
@@ -412,13 +525,17 @@ void cr_verify_frame(struct cr_verify *v, const struct cr_frame *f)
 			frame_error = e;
 	}
 
+	if (v->opt.cursor_meta)
+		cursor_ok = check_cursor(v, frame, cursor);
+
 	if (frame_error > v->max_error)
 		v->max_error = frame_error;
-	if (mismatch)
+	if (mismatch || !cursor_ok)
 		v->mismatched_frames++;
 	/*
 	 * Frame numbers are compared mod 256: "advanced" means 1..127 frames ahead. The number of
-	 * a mismatched frame is only the closest guess: it counts as a failure already.
+	 * a frame whose pixels mismatched is only the closest guess: it counts as a failure
+	 * already. A wrong cursor alone leaves the number sound.
 	 */
 	if (!mismatch && v->have_previous && (uint8_t)(frame - v->previous) - 1u >= 127u)
 		v->stale++;

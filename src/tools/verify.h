@@ -17,6 +17,12 @@
  * A frame whose number did not advance past the previous frame's counts as stale; only
  * frames that matched their reference are judged, the number of the others being a guess.
  *
+ * With cursor_meta the relay passes the source's cursor on as metadata instead of drawing it:
+ * every checked frame must then come with a visible cursor at the position
+ * cr_verify_map_cursor() gives for the recovered frame number, with cursor-pattern.h's
+ * hotspot and, when a bitmap is attached, its bitmap, unscaled. A wrong cursor makes the
+ * frame mismatched.
+ *
  * No PipeWire in here: the caller hands over mapped frames. Single-threaded.
  */
 #include <stdbool.h>
@@ -36,6 +42,7 @@ struct cr_verify_options {
 	uint32_t n_redact;    /* up to CR_MAX_REDACT rectangles filled with opaque black */
 	uint32_t redact[CR_MAX_REDACT][4]; /* x, y, w, h in source pixels */
 	bool cursor;          /* cursor-pattern.h's cursor is embedded */
+	bool cursor_meta;     /* it comes as metadata (excludes cursor and a transform) */
 	uint32_t tolerance;   /* largest difference allowed per channel or code */
 };
 
@@ -59,12 +66,29 @@ struct cr_verify {
 	uint32_t mismatched_frames; /* frames with at least one value off by > tolerance */
 	uint32_t max_error;         /* largest difference seen */
 	uint32_t stale;             /* matching frames whose number did not advance */
+	uint32_t cursor_checked;    /* with cursor_meta: frames whose cursor was checked */
+};
+
+/**
+ * The cursor metadata (SPA_META_Cursor) of one received frame, read by the caller; all of it
+ * borrowed for the duration of cr_verify_frame().
+ */
+struct cr_verify_cursor {
+	bool visible;                 /* id != 0 */
+	int32_t x, y;                 /* position of the hotspot, output pixels */
+	int32_t hotspot_x, hotspot_y; /* inside the bitmap */
+	bool has_bitmap;              /* bitmap_offset != 0 */
+	const struct cr_format_info *format; /* of the bitmap, NULL: one we do not handle */
+	uint32_t width, height;       /* of the bitmap, pixels */
+	uint32_t stride;              /* bytes */
+	const uint8_t *pixels;        /* NULL when the bitmap does not fit inside the meta */
 };
 
 /**
  * Prepares @v for the expectations in @opt (copied). Returns false (with a message on stderr)
  * when the crop or a redaction rectangle does not fit the source, the transform is out of
- * range or memory runs out; @v then needs no finish.
+ * range, cursor_meta comes with cursor or a transform, or memory runs out; @v then needs no
+ * finish.
  */
 bool cr_verify_init(struct cr_verify *v, const struct cr_verify_options *opt);
 
@@ -80,10 +104,23 @@ bool cr_verify_set_destination(struct cr_verify *v, const struct cr_frame *forma
 
 /**
  * Verifies one received frame (@frame: same format and size as the destination, planes and
- * data filled in, the data borrowed). Updates the results; prints the first few mismatches
- * on stderr. Does nothing before cr_verify_set_destination() succeeded.
+ * data filled in, the data borrowed) and, with cursor_meta, its cursor metadata (@cursor,
+ * borrowed; NULL when the buffer carried none; ignored without cursor_meta). Updates the
+ * results; prints the first few mismatches on stderr. Does nothing before
+ * cr_verify_set_destination() succeeded.
  */
-void cr_verify_frame(struct cr_verify *v, const struct cr_frame *frame);
+void cr_verify_frame(struct cr_verify *v, const struct cr_frame *frame,
+		     const struct cr_verify_cursor *cursor);
+
+/**
+ * Maps the cursor position (@src_x, @src_y) of the source, in source pixels, into a
+ * @dst_width x @dst_height output of the source rectangle @crop (x, y, w, h; w, h > 0) as a
+ * relay passing the cursor on as metadata does: (src - crop origin) * output size / crop
+ * size on each axis, the 64-bit product divided with truncation towards zero. No transform.
+ * Pure; exposed for tests.
+ */
+void cr_verify_map_cursor(const uint32_t crop[4], uint32_t dst_width, uint32_t dst_height,
+			  int32_t src_x, int32_t src_y, int32_t *x, int32_t *y);
 
 /**
  * Recovers the frame number (mod 256) of @frame as described above; exposed for tests.
