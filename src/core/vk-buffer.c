@@ -10,65 +10,10 @@
 
 #define TOPIC "vk-buffer"
 
-struct cr_vk_buffer *cr_vk_buffer_create_host(struct cr_vk_device *dev, VkDeviceSize size,
-					      VkBufferUsageFlags usage)
+/* A buffer object without memory; DMA-BUF capable when @external. */
+static struct cr_vk_buffer *new_buffer(struct cr_vk_device *dev, VkDeviceSize size,
+				       VkBufferUsageFlags usage, bool external)
 {
-	struct cr_vk_buffer *buf = calloc(1, sizeof(*buf));
-	if (!buf)
-		return NULL;
-	buf->size = size;
-	VkBufferCreateInfo bci = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.size = size,
-		.usage = usage,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-	};
-	if (!cr_vk_check(dev, vkCreateBuffer(dev->dev, &bci, NULL, &buf->buffer), "vkCreateBuffer"))
-		goto err_free;
-	VkMemoryRequirements reqs;
-	vkGetBufferMemoryRequirements(dev->dev, buf->buffer, &reqs);
-	int32_t type = cr_vk_device_memory_type(
-		dev, reqs.memoryTypeBits,
-		VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-		VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-	if (type < 0) {
-		cr_log_error(TOPIC, "no host-visible coherent memory type for %llu bytes",
-			     (unsigned long long)size);
-		goto err_buffer;
-	}
-	VkMemoryAllocateInfo mai = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-		.allocationSize = reqs.size,
-		.memoryTypeIndex = (uint32_t)type,
-	};
-	if (!cr_vk_check(dev, vkAllocateMemory(dev->dev, &mai, NULL, &buf->memory),
-			 "vkAllocateMemory (host buffer)"))
-		goto err_buffer;
-	if (!cr_vk_check(dev, vkBindBufferMemory(dev->dev, buf->buffer, buf->memory, 0),
-			 "vkBindBufferMemory"))
-		goto err_memory;
-	if (!cr_vk_check(dev, vkMapMemory(dev->dev, buf->memory, 0, VK_WHOLE_SIZE, 0, &buf->map),
-			 "vkMapMemory"))
-		goto err_memory;
-	return buf;
-
-err_memory:
-	vkFreeMemory(dev->dev, buf->memory, NULL);
-err_buffer:
-	vkDestroyBuffer(dev->dev, buf->buffer, NULL);
-err_free:
-	free(buf);
-	return NULL;
-}
-
-struct cr_vk_buffer *cr_vk_buffer_import_dmabuf(struct cr_vk_device *dev, int fd,
-						VkDeviceSize size)
-{
-	if (!dev->ext.external_memory_dma_buf) {
-		cr_log_error(TOPIC, "%s cannot import DMA-BUFs (no VK_EXT_external_memory_dma_buf)",
-			     dev->props.deviceName);
-		return NULL;
-	}
 	struct cr_vk_buffer *buf = calloc(1, sizeof(*buf));
 	if (!buf)
 		return NULL;
@@ -79,66 +24,108 @@ struct cr_vk_buffer *cr_vk_buffer_import_dmabuf(struct cr_vk_device *dev, int fd
 	};
 	VkBufferCreateInfo bci = {
 		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.pNext = &ebci,
+		.pNext = external ? &ebci : NULL,
 		.size = size,
-		.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+		.usage = usage,
 		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
 	};
 	if (!cr_vk_check(dev, vkCreateBuffer(dev->dev, &bci, NULL, &buf->buffer),
-			 "vkCreateBuffer (dma-buf import)"))
-		goto err_free;
+			 "vkCreateBuffer")) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
 
+/* Allocates memory of @type (a dedicated allocation when @dedicated, with @chain after it in
+ * pNext) and binds it to @buf. */
+static bool allocate_and_bind(struct cr_vk_device *dev, struct cr_vk_buffer *buf, int32_t type,
+			      VkDeviceSize size, bool dedicated, const void *chain,
+			      const char *what)
+{
+	if (type < 0) {
+		cr_log_error(TOPIC, "%s: no suitable memory type for %llu bytes", what,
+			     (unsigned long long)size);
+		return false;
+	}
+	VkMemoryDedicatedAllocateInfo dai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+		.pNext = chain,
+		.buffer = buf->buffer,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.pNext = dedicated ? (const void *)&dai : chain,
+		.allocationSize = size,
+		.memoryTypeIndex = (uint32_t)type,
+	};
+	return cr_vk_check(dev, vkAllocateMemory(dev->dev, &mai, NULL, &buf->memory), what) &&
+	       cr_vk_check(dev, vkBindBufferMemory(dev->dev, buf->buffer, buf->memory, 0), what);
+}
+
+struct cr_vk_buffer *cr_vk_buffer_create_host(struct cr_vk_device *dev, VkDeviceSize size,
+					      VkBufferUsageFlags usage)
+{
+	struct cr_vk_buffer *buf = new_buffer(dev, size, usage, false);
+	if (!buf)
+		return NULL;
+	VkMemoryRequirements reqs;
+	vkGetBufferMemoryRequirements(dev->dev, buf->buffer, &reqs);
+	int32_t type = cr_vk_device_memory_type(
+		dev, reqs.memoryTypeBits,
+		VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+		VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+	if (!allocate_and_bind(dev, buf, type, reqs.size, false, NULL, "host buffer") ||
+	    !cr_vk_check(dev, vkMapMemory(dev->dev, buf->memory, 0, VK_WHOLE_SIZE, 0, &buf->map),
+			 "vkMapMemory")) {
+		cr_vk_buffer_destroy(dev, buf);
+		return NULL;
+	}
+	return buf;
+}
+
+struct cr_vk_buffer *cr_vk_buffer_import_dmabuf(struct cr_vk_device *dev, int fd,
+						VkDeviceSize size)
+{
+	if (!dev->ext.external_memory_dma_buf) {
+		cr_log_error(TOPIC, "%s cannot import DMA-BUFs (no VK_EXT_external_memory_dma_buf)",
+			     dev->props.deviceName);
+		return NULL;
+	}
+	struct cr_vk_buffer *buf = new_buffer(
+		dev, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+		true);
+	if (!buf)
+		return NULL;
 	VkMemoryFdPropertiesKHR fdp = { .sType = VK_STRUCTURE_TYPE_MEMORY_FD_PROPERTIES_KHR };
 	if (!cr_vk_check(dev, dev->get_memory_fd_properties(
 				      dev->dev, VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT, fd,
 				      &fdp),
 			 "vkGetMemoryFdPropertiesKHR"))
-		goto err_buffer;
+		goto err;
 	VkMemoryRequirements reqs;
 	vkGetBufferMemoryRequirements(dev->dev, buf->buffer, &reqs);
 	int32_t type = cr_vk_device_memory_type(dev, reqs.memoryTypeBits & fdp.memoryTypeBits, 0, 0);
-	if (type < 0) {
-		cr_log_error(TOPIC, "no memory type can hold the DMA-BUF (buffer 0x%x, fd 0x%x)",
-			     reqs.memoryTypeBits, fdp.memoryTypeBits);
-		goto err_buffer;
-	}
+	/* Vulkan takes the fd only when the import succeeds: give it a dup. */
 	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (dup_fd < 0) {
 		cr_log_error(TOPIC, "dup of DMA-BUF fd %d failed", fd);
-		goto err_buffer;
+		goto err;
 	}
 	VkImportMemoryFdInfoKHR import = {
 		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
 		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
 		.fd = dup_fd,
 	};
-	VkMemoryDedicatedAllocateInfo dedicated = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
-		.pNext = &import,
-		.buffer = buf->buffer,
-	};
-	VkMemoryAllocateInfo mai = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-		.pNext = &dedicated,
-		.allocationSize = reqs.size,
-		.memoryTypeIndex = (uint32_t)type,
-	};
-	if (!cr_vk_check(dev, vkAllocateMemory(dev->dev, &mai, NULL, &buf->memory),
-			 "vkAllocateMemory (dma-buf import)")) {
-		close(dup_fd);
-		goto err_buffer;
+	if (!allocate_and_bind(dev, buf, type, reqs.size, true, &import, "DMA-BUF import")) {
+		if (!buf->memory)
+			close(dup_fd);
+		goto err;
 	}
-	if (!cr_vk_check(dev, vkBindBufferMemory(dev->dev, buf->buffer, buf->memory, 0),
-			 "vkBindBufferMemory (dma-buf import)"))
-		goto err_memory;
 	return buf;
 
-err_memory:
-	vkFreeMemory(dev->dev, buf->memory, NULL);
-err_buffer:
-	vkDestroyBuffer(dev->dev, buf->buffer, NULL);
-err_free:
-	free(buf);
+err:
+	cr_vk_buffer_destroy(dev, buf);
 	return NULL;
 }
 
@@ -171,68 +158,30 @@ bool cr_vk_buffer_can_export_dmabuf(struct cr_vk_device *dev)
 struct cr_vk_buffer *cr_vk_buffer_create_exportable(struct cr_vk_device *dev, VkDeviceSize size,
 						    int *fd)
 {
-	struct cr_vk_buffer *buf = calloc(1, sizeof(*buf));
+	struct cr_vk_buffer *buf = new_buffer(dev, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true);
 	if (!buf)
 		return NULL;
-	buf->size = size;
-	VkExternalMemoryBufferCreateInfo ebci = {
-		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
-	};
-	VkBufferCreateInfo bci = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.pNext = &ebci,
-		.size = size,
-		.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-	};
-	if (!cr_vk_check(dev, vkCreateBuffer(dev->dev, &bci, NULL, &buf->buffer),
-			 "vkCreateBuffer (dma-buf export)"))
-		goto err_free;
 	VkMemoryRequirements reqs;
 	vkGetBufferMemoryRequirements(dev->dev, buf->buffer, &reqs);
 	int32_t type = cr_vk_device_memory_type(dev, reqs.memoryTypeBits, 0,
 						VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-	if (type < 0) {
-		cr_log_error(TOPIC, "no memory type for an exportable buffer");
-		goto err_buffer;
-	}
 	VkExportMemoryAllocateInfo export = {
 		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
 		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
 	};
-	VkMemoryDedicatedAllocateInfo dedicated = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
-		.pNext = &export,
-		.buffer = buf->buffer,
-	};
-	VkMemoryAllocateInfo mai = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-		.pNext = &dedicated,
-		.allocationSize = reqs.size,
-		.memoryTypeIndex = (uint32_t)type,
-	};
-	if (!cr_vk_check(dev, vkAllocateMemory(dev->dev, &mai, NULL, &buf->memory),
-			 "vkAllocateMemory (dma-buf export)"))
-		goto err_buffer;
-	if (!cr_vk_check(dev, vkBindBufferMemory(dev->dev, buf->buffer, buf->memory, 0),
-			 "vkBindBufferMemory (dma-buf export)"))
-		goto err_memory;
+	if (!allocate_and_bind(dev, buf, type, reqs.size, true, &export, "DMA-BUF export"))
+		goto err;
 	VkMemoryGetFdInfoKHR gfi = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
 		.memory = buf->memory,
 		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
 	};
 	if (!cr_vk_check(dev, dev->get_memory_fd(dev->dev, &gfi, fd), "vkGetMemoryFdKHR"))
-		goto err_memory;
+		goto err;
 	return buf;
 
-err_memory:
-	vkFreeMemory(dev->dev, buf->memory, NULL);
-err_buffer:
-	vkDestroyBuffer(dev->dev, buf->buffer, NULL);
-err_free:
-	free(buf);
+err:
+	cr_vk_buffer_destroy(dev, buf);
 	return NULL;
 }
 
@@ -243,6 +192,7 @@ void cr_vk_buffer_destroy(struct cr_vk_device *dev, struct cr_vk_buffer *buf)
 	if (buf->map)
 		vkUnmapMemory(dev->dev, buf->memory);
 	vkDestroyBuffer(dev->dev, buf->buffer, NULL);
-	vkFreeMemory(dev->dev, buf->memory, NULL);
+	if (buf->memory)
+		vkFreeMemory(dev->dev, buf->memory, NULL);
 	free(buf);
 }
