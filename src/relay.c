@@ -273,12 +273,14 @@ static void update_cursor(struct cr_relay *r, const struct cr_pw_input_frame *f)
 	c->spa_format = bm->format;
 }
 
-static bool redacted(const struct cr_relay_settings *s, int32_t x, int32_t y)
+/* True when the cursor bitmap's rectangle (source pixels) touches a redaction. */
+static bool redacted(const struct cr_relay_settings *s, const struct cursor_state *c)
 {
+	int64_t x0 = (int64_t)c->x - c->hotspot_x, y0 = (int64_t)c->y - c->hotspot_y;
+	int64_t x1 = x0 + c->width, y1 = y0 + c->height;
 	for (uint32_t i = 0; i < s->n_redact; i++) {
 		const struct cr_rect *r = &s->redact[i];
-		if (x >= (int32_t)r->x && y >= (int32_t)r->y && x - (int64_t)r->x < r->w &&
-		    y - (int64_t)r->y < r->h)
+		if (x0 < (int64_t)r->x + r->w && x1 > r->x && y0 < (int64_t)r->y + r->h && y1 > r->y)
 			return true;
 	}
 	return false;
@@ -287,7 +289,7 @@ static bool redacted(const struct cr_relay_settings *s, int32_t x, int32_t y)
 /*
  * The cursor for cursor=meta: position mapped from source into output pixels (the source's
  * VideoTransform is not applied to it), bitmap copied into the job so that later frames
- * cannot change it before it is published. A cursor whose hotspot lies in a redacted
+ * cannot change it before it is published. A cursor whose bitmap touches a redacted
  * rectangle is not shown: redaction covers the cursor in every mode.
  */
 static void output_cursor(struct cr_relay *r, const struct cr_rect *crop, struct job *job)
@@ -295,7 +297,7 @@ static void output_cursor(struct cr_relay *r, const struct cr_rect *crop, struct
 	const struct cursor_state *c = &r->cursor;
 	struct cr_pw_output_cursor *out = &job->cursor;
 	*out = (struct cr_pw_output_cursor){
-		.visible = c->visible && c->width && !redacted(&r->settings, c->x, c->y),
+		.visible = c->visible && c->width && !redacted(&r->settings, c),
 	};
 	if (!out->visible)
 		return;

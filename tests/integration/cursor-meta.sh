@@ -42,9 +42,11 @@ check_match "the consumer says why" \
 	'no cursor meta on the buffer|the cursor meta says there is no cursor'
 stop_daemon m2
 
-# Redaction covers the cursor in every mode: with the whole source redacted, the metadata
-# says "no cursor" on every frame (the pixels are all black and still verify).
-start_daemon m3 --source castrelay-testsrc --name m3 --cursor meta --redact 0,0,320,240
+# Redaction covers the cursor in every mode: with the source and its surroundings redacted
+# (the test cursor also travels just outside the frame), the metadata says "no cursor" on
+# every frame; the pixels are all black (the part of the redaction inside the frame is what
+# the reference needs).
+start_daemon m3 --source castrelay-testsrc --name m3 --cursor meta --redact 0,0,1000,1000
 run_sink 30 --target castrelay.m3 --frames 8 --verify 320x240 --redact 0,0,320,240 \
 	--cursor-meta
 check_eq "a consumer expecting a visible cursor fails (exit 1)" "$CR_RC" 1
