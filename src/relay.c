@@ -58,6 +58,7 @@ struct cr_relay {
 	uint32_t out_w, out_h;
 	bool crop_warned;
 	bool swap_axes; /**< the source's VideoTransform rotates by 90 or 270 degrees */
+	uint32_t meta_crop_w, meta_crop_h; /**< the source's VideoCrop size, 0 when none */
 	struct cursor_state cursor;
 	uint64_t last_out_pts;
 	bool have_last_out;
@@ -160,9 +161,8 @@ static bool effective_crop(struct cr_relay *r, const struct cr_rect *meta, struc
 	return true;
 }
 
-/* Output size: the configured scale, else the crop, else the input. Fixed per input format
- * and settings, so that a changing VideoCrop meta is scaled into a stable output instead of
- * renegotiating every frame. */
+/* Output size: the configured scale, else the configured crop, else the source's VideoCrop
+ * (a window being shared: the output follows its size), else the input. */
 static void update_output_size(struct cr_relay *r)
 {
 	const struct cr_relay_settings *s = &r->settings;
@@ -170,6 +170,10 @@ static void update_output_size(struct cr_relay *r)
 	if (!w && s->has_crop) {
 		w = s->crop.w;
 		h = s->crop.h;
+	}
+	if (!w && r->meta_crop_w) {
+		w = r->meta_crop_w;
+		h = r->meta_crop_h;
 	}
 	if (!w && r->have_format) {
 		w = r->in_format.width;
@@ -334,8 +338,12 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 	struct cr_rect crop;
 	struct job *job;
 	update_cursor(r, f);
-	if (r->swap_axes != (bool)(f->transform & 1u)) {
+	uint32_t mw = f->has_crop ? f->crop.w : 0, mh = f->has_crop ? f->crop.h : 0;
+	if (r->swap_axes != (bool)(f->transform & 1u) || r->meta_crop_w != mw ||
+	    r->meta_crop_h != mh) {
 		r->swap_axes = f->transform & 1u;
+		r->meta_crop_w = mw;
+		r->meta_crop_h = mh;
 		update_output_size(r);
 	}
 	/* Lazy: nobody watches the output, so no GPU work at all. */

@@ -5,10 +5,14 @@
  * and verifies every frame of the castrelay test pattern against the CPU reference of the
  * processing kernel (crop, transform, scale, redaction, cursor, conversion to packed RGB or
  * NV12/I420), or the cursor passed on as SPA_META_Cursor. The last lines on stdout are meant to
- * be grepped by scripts.
+ * be grepped by scripts. With --dmabuf it negotiates like a DMA-BUF-capable consumer (PipeWire's
+ * src/examples/video-play-fixate.c, OBS): per format a LINEAR modifier variant (DONT_FIXATE,
+ * the producer fixates it) before the shared memory one, and reads DMA-BUF planes through a
+ * read-only mapping made once per buffer (sink-dmabuf.h).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <drm_fourcc.h>
 #include <spa/param/video/format-utils.h>
 #include <spa/utils/result.h>
 #include <pipewire/pipewire.h>
@@ -26,6 +31,7 @@
 #include "dmabuf.h"
 #include "frame.h"
 #include "png.h"
+#include "sink-dmabuf.h"
 #include "verify.h"
 
 #define PROG "castrelay-sink"
@@ -48,6 +54,13 @@ struct options {
 	struct cr_verify_options expect; /* with --verify */
 	const struct cr_format_info *format; /* --format, NULL for any */
 	bool print_format;
+	bool dmabuf; /* offer LINEAR DMA-BUFs before shared memory */
+};
+
+enum transport {
+	TRANSPORT_NONE,   /* no format negotiated yet */
+	TRANSPORT_SHM,    /* MemFd or MemPtr, mapped by PipeWire */
+	TRANSPORT_DMABUF, /* DmaBuf, mapped by us per buffer */
 };
 
 struct sink {
@@ -63,6 +76,7 @@ struct sink {
 	bool have_format;    /* a format is set now */
 	bool negotiated;     /* a format was set at some point: frame is valid */
 	struct cr_frame frame; /* format, size and colour; planes and data per buffer */
+	enum transport transport; /* of the current format (the last one, once it is gone) */
 
 	struct cr_verify verify;
 	uint8_t *rgb;        /* PNG scratch, width * height * 3 */
@@ -179,6 +193,19 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 	if (param == NULL)
 		return;
 
+	const struct spa_pod_prop *mod = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier);
+	if (mod != NULL && !sink->opt.dmabuf) {
+		pw_stream_set_error(sink->stream, -EINVAL, "modifier without --dmabuf");
+		return;
+	}
+	if (mod != NULL && (mod->flags & SPA_POD_PROP_FLAG_DONT_FIXATE)) {
+		/*
+		 * The producer still has to fixate the modifier (video-src-fixate.c): it announces
+		 * the fixed format, and PipeWire sets that one on both ports.
+		 */
+		return;
+	}
+
 	if (spa_format_parse(param, &media_type, &media_subtype) < 0 ||
 	    media_type != SPA_MEDIA_TYPE_video || media_subtype != SPA_MEDIA_SUBTYPE_raw ||
 	    spa_format_video_raw_parse(param, &info) < 0 ||
@@ -187,6 +214,11 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 	    info.size.height == 0 || info.size.width > CR_CLI_MAX_DIMENSION ||
 	    info.size.height > CR_CLI_MAX_DIMENSION) {
 		pw_stream_set_error(sink->stream, -EINVAL, "unsupported format");
+		return;
+	}
+	if (mod != NULL && info.modifier != DRM_FORMAT_MOD_LINEAR) {
+		pw_stream_set_error(sink->stream, -EINVAL, "modifier 0x%llx is not LINEAR",
+				    (unsigned long long)info.modifier);
 		return;
 	}
 	if (fmt->is_yuv)
@@ -210,6 +242,7 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 	}
 
 	sink->frame = frame;
+	sink->transport = mod != NULL ? TRANSPORT_DMABUF : TRANSPORT_SHM;
 	sink->have_format = true;
 	sink->negotiated = true;
 
@@ -222,13 +255,20 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 
 	/*
 	 * No count, size or stride: the producer chooses them (castrelay-testsrc pads rows with
-	 * --stride-pad, and its buffer count is part of what a test exercises).
+	 * --stride-pad, and its buffer count is part of what a test exercises). A DMA-BUF has
+	 * one block per plane.
 	 */
-	params[n_params++] = spa_pod_builder_add_object(&b,
-		SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
-		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
-		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(
-			(1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr)));
+	if (mod != NULL)
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
+			SPA_PARAM_BUFFERS_blocks, SPA_POD_Int((int32_t)fmt->n_planes),
+			SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(1 << SPA_DATA_DmaBuf));
+	else
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
+			SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
+			SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(
+				(1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr)));
 	params[n_params++] = spa_pod_builder_add_object(&b,
 		SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
@@ -314,6 +354,55 @@ static bool frame_planes(struct spa_buffer *buf, struct cr_frame *frame, const c
 }
 
 /*
+ * Like frame_planes() for a DmaBuf buffer mapped in add_buffer (@map): the planes lie where the
+ * chunks of the leading blocks say (sink-dmabuf.h checks them against the mapping: they are
+ * the producer's word, per frame). @text (of @len bytes) holds the reason behind *why.
+ */
+static bool dmabuf_planes(struct spa_buffer *buf, struct cr_sink_dmabuf *map,
+			  struct cr_frame *frame, char *text, size_t len, const char **why)
+{
+	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
+	struct cr_sink_dmabuf_block blocks[CR_DMABUF_MAX_PLANES];
+	uint32_t n_blocks = 0;
+
+	if (buf->n_datas < 1 || buf->datas[0].type != SPA_DATA_DmaBuf) {
+		*why = "not a DmaBuf buffer after a DMA-BUF format";
+		return false;
+	}
+	if (map == NULL) {
+		*why = "DMA-BUF not mapped (see above)";
+		return false;
+	}
+	if (h != NULL && (h->flags & SPA_META_HEADER_FLAG_CORRUPTED)) {
+		*why = "corrupted";
+		return false;
+	}
+	/* The planes are the leading DmaBuf blocks (sync objects may follow). */
+	for (uint32_t i = 0; i < buf->n_datas && n_blocks < frame->fmt->n_planes &&
+			     buf->datas[i].type == SPA_DATA_DmaBuf; i++) {
+		const struct spa_chunk *c = buf->datas[i].chunk;
+		if (c->flags & SPA_CHUNK_FLAG_CORRUPTED) {
+			*why = "corrupted";
+			return false;
+		}
+		blocks[n_blocks++] = (struct cr_sink_dmabuf_block){
+			.mapoffset = buf->datas[i].mapoffset,
+			.maxsize = buf->datas[i].maxsize,
+			.offset = c->offset,
+			.size = c->size,
+			.stride = c->stride,
+		};
+	}
+	if (!cr_sink_dmabuf_layout(frame->fmt, frame->width, frame->height, blocks, n_blocks,
+				   map->size, &frame->planes, text, len)) {
+		*why = text;
+		return false;
+	}
+	frame->data = map->data;
+	return true;
+}
+
+/*
  * The cursor metadata of @buf in @c; false when the buffer carries none. Everything is
  * bounds-checked against the meta size (it is the producer's memory): a bitmap that does not
  * fit is handed over without pixels, which verification reports.
@@ -352,17 +441,33 @@ static bool read_cursor(struct spa_buffer *buf, struct cr_verify_cursor *c)
 	return true;
 }
 
+/* Where the pixels of @b are, in @frame; false (with *why) for a buffer to skip. */
+static bool buffer_frame(struct sink *sink, struct pw_buffer *b, struct cr_frame *frame,
+			 char *text, size_t len, const char **why)
+{
+	if (sink->transport != TRANSPORT_DMABUF)
+		return frame_planes(b->buffer, frame, why);
+	if (!dmabuf_planes(b->buffer, b->user_data, frame, text, len, why))
+		return false;
+	if (!cr_sink_dmabuf_begin_read(b->user_data)) {
+		*why = "DMA_BUF_IOCTL_SYNC(START) failed";
+		return false;
+	}
+	return true;
+}
+
 static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 {
 	uint64_t now = now_ns();
 	struct spa_buffer *buf = b->buffer;
 	const char *why = NULL;
+	char text[256];
 	struct cr_frame frame;
 
 	if (!sink->have_format)
 		return;
 	frame = sink->frame;
-	if (!frame_planes(buf, &frame, &why)) {
+	if (!buffer_frame(sink, b, &frame, text, sizeof(text), &why)) {
 		if (sink->skipped++ < 5)
 			fprintf(stderr, "sink: skipping a buffer: %s\n", why);
 		return;
@@ -384,9 +489,54 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 	}
 	if (sink->opt.png_dir != NULL && !sink->png_failed && index % sink->opt.png_every == 0)
 		save_png(sink, &frame, index);
+	if (sink->transport == TRANSPORT_DMABUF)
+		cr_sink_dmabuf_end_read(b->user_data);
 
 	if (sink->frames >= sink->opt.frames)
 		quit(sink, 0);
+}
+
+/*
+ * DMA-BUF buffers are mapped here, once per buffer: PipeWire maps only data flagged
+ * MAPPABLE, which castrelayd and castrelay-testsrc do not set on DMA-BUFs. Every plane must
+ * lie in the first block's file; a buffer with planes in separate DMA-BUFs is left unmapped
+ * (one message here) and its frames are skipped.
+ */
+static void on_add_buffer(void *data, struct pw_buffer *b)
+{
+	struct spa_buffer *buf = b->buffer;
+	struct cr_sink_dmabuf *map;
+
+	(void)data;
+	b->user_data = NULL;
+	if (buf->n_datas < 1 || buf->datas[0].type != SPA_DATA_DmaBuf)
+		return;
+	if (buf->datas[0].fd < 0 || buf->datas[0].fd > INT_MAX) {
+		fprintf(stderr, "sink: a DMA-BUF buffer without a valid fd: its frames are "
+			"skipped\n");
+		return;
+	}
+	map = cr_sink_dmabuf_create((int)buf->datas[0].fd,
+				    (uint64_t)buf->datas[0].mapoffset + buf->datas[0].maxsize);
+	if (map == NULL)
+		return;
+	for (uint32_t i = 1; i < buf->n_datas && buf->datas[i].type == SPA_DATA_DmaBuf; i++) {
+		int64_t fd = buf->datas[i].fd;
+		if (fd < 0 || fd > INT_MAX || !cr_sink_dmabuf_holds(map, (int)fd)) {
+			fprintf(stderr, "sink: the planes of a buffer lie in different DMA-BUFs "
+				"(not supported): its frames are skipped\n");
+			cr_sink_dmabuf_destroy(map);
+			return;
+		}
+	}
+	b->user_data = map;
+}
+
+static void on_remove_buffer(void *data, struct pw_buffer *b)
+{
+	(void)data;
+	cr_sink_dmabuf_destroy(b->user_data);
+	b->user_data = NULL;
 }
 
 static void on_process(void *data)
@@ -419,6 +569,8 @@ static const struct pw_stream_events stream_events = {
 	PW_VERSION_STREAM_EVENTS,
 	.state_changed = on_state_changed,
 	.param_changed = on_param_changed,
+	.add_buffer = on_add_buffer,
+	.remove_buffer = on_remove_buffer,
 	.process = on_process,
 };
 
@@ -493,6 +645,8 @@ static void print_results(struct sink *sink)
 	} else {
 		printf("format: none\n");
 	}
+	printf("transport: %s\n", sink->transport == TRANSPORT_DMABUF ? "dmabuf" :
+				  sink->transport == TRANSPORT_SHM ? "shm" : "none");
 	if (sink->opt.verify) {
 		printf("verify: checked=%u mismatched_frames=%u max_error=%u stale=%u",
 		       sink->verify.checked, sink->verify.mismatched_frames,
@@ -538,14 +692,18 @@ static void usage(FILE *out)
 		"  --tolerance T       with --verify: largest channel or code error allowed\n"
 		"                      (default 2)\n"
 		"  --print-format      print the negotiated format when it is set\n"
+		"  --dmabuf            offer per format a LINEAR DMA-BUF (the producer fixates\n"
+		"                      the modifier) before shared memory, and read DMA-BUFs\n"
+		"                      through a read-only mapping\n"
 		"  --remote NAME       PipeWire remote to connect to\n"
 		"  -h, --help          show this help\n"
 		"\n"
 		"Prints at the end: frames, fps, latency_us (p50, p99), format ('NV12 320x240\n"
 		"bt709 limited' for YUV: the announced matrix and range, which verification\n"
-		"uses) and, with --verify, 'verify: checked=N mismatched_frames=M max_error=E\n"
-		"stale=S', followed by ' cursor_checked=C' with --cursor-meta (a frame with a\n"
-		"wrong cursor counts as mismatched).\n"
+		"uses), transport (dmabuf or shm; none when no format was set) and, with\n"
+		"--verify, 'verify: checked=N mismatched_frames=M max_error=E stale=S',\n"
+		"followed by ' cursor_checked=C' with --cursor-meta (a frame with a wrong\n"
+		"cursor counts as mismatched).\n"
 		"Exit status: 0 when all frames arrived (verified and fresh with --verify),\n"
 		"1 otherwise, 2 for bad usage.\n");
 }
@@ -560,7 +718,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_TARGET = 256, OPT_FRAMES, OPT_TIMEOUT, OPT_SKIP, OPT_PNG_DIR, OPT_PNG_EVERY,
 	       OPT_FORMAT, OPT_VERIFY, OPT_CROP, OPT_TRANSFORM, OPT_REDACT, OPT_CURSOR,
-	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE };
+	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE, OPT_DMABUF };
 	static const struct option long_options[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
@@ -578,6 +736,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
 		{ "print-format", no_argument, NULL, OPT_PRINT_FORMAT },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
+		{ "dmabuf", no_argument, NULL, OPT_DMABUF },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -665,6 +824,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case OPT_REMOTE:
 			opt->remote = optarg;
 			break;
+		case OPT_DMABUF:
+			opt->dmabuf = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -728,8 +890,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	return -1;
 }
 
+/*
+ * One EnumFormat: of @only, or of all our formats when it is NULL; with @linear a LINEAR
+ * modifier the producer has to fixate (an enum of one value, listed as default and as
+ * alternative, as cr_pw_format_build_enum() does).
+ */
 static const struct spa_pod *build_enum_format(struct spa_pod_builder *b,
-					      const struct cr_format_info *only)
+					      const struct cr_format_info *only, bool linear)
 {
 	struct spa_pod_frame f[2];
 
@@ -749,6 +916,14 @@ static const struct spa_pod *build_enum_format(struct spa_pod_builder *b,
 			spa_pod_builder_id(b, formats[i].spa);
 		spa_pod_builder_pop(b, &f[1]);
 	}
+	if (linear) {
+		spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_modifier,
+				     SPA_POD_PROP_FLAG_MANDATORY | SPA_POD_PROP_FLAG_DONT_FIXATE);
+		spa_pod_builder_push_choice(b, &f[1], SPA_CHOICE_Enum, 0);
+		spa_pod_builder_long(b, (int64_t)DRM_FORMAT_MOD_LINEAR);
+		spa_pod_builder_long(b, (int64_t)DRM_FORMAT_MOD_LINEAR);
+		spa_pod_builder_pop(b, &f[1]);
+	}
 	/* No colorMatrix or colorRange: the producer chooses, and announces its choice. */
 	spa_pod_builder_add(b,
 		SPA_FORMAT_VIDEO_size, SPA_POD_CHOICE_RANGE_Rectangle(
@@ -760,12 +935,37 @@ static const struct spa_pod *build_enum_format(struct spa_pod_builder *b,
 	return spa_pod_builder_pop(b, &f[0]);
 }
 
+/*
+ * Our EnumFormats. Without --dmabuf one, listing every format. With it, per format (packed
+ * ones first) the LINEAR DMA-BUF variant, then the shared memory one (DESIGN.md, "Protocol
+ * rules", consumer 1).
+ */
+static uint32_t build_enum_formats(struct spa_pod_builder *b, const struct options *opt,
+				   const struct spa_pod **params)
+{
+	uint32_t n = 0;
+
+	if (!opt->dmabuf) {
+		params[n++] = build_enum_format(b, opt->format, false);
+		return n;
+	}
+	for (size_t i = 0; i < SPA_N_ELEMENTS(formats); i++) {
+		const struct cr_format_info *fmt = cr_format_info_from_name(formats[i].name);
+		if (opt->format != NULL && fmt != opt->format)
+			continue;
+		params[n++] = build_enum_format(b, fmt, true);
+		params[n++] = build_enum_format(b, fmt, false);
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct sink sink = { 0 };
-	uint8_t storage[1024];
+	uint8_t storage[4096];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
-	const struct spa_pod *params[1];
+	const struct spa_pod *params[2 * SPA_N_ELEMENTS(formats)];
+	uint32_t n_params;
 	int res;
 
 	res = parse_options(argc, argv, &sink.opt);
@@ -839,9 +1039,17 @@ int main(int argc, char **argv)
 	}
 	pw_stream_add_listener(sink.stream, &sink.stream_listener, &stream_events, &sink);
 
-	params[0] = build_enum_format(&b, sink.opt.format);
+	n_params = build_enum_formats(&b, &sink.opt, params);
+	for (uint32_t i = 0; i < n_params; i++) {
+		if (params[i] == NULL) {
+			fprintf(stderr, "sink: the EnumFormats do not fit their buffer\n");
+			sink.exit_status = 1;
+			goto out_stream;
+		}
+	}
 	res = pw_stream_connect(sink.stream, PW_DIRECTION_INPUT, PW_ID_ANY,
-				PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS, params, 1);
+				PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS, params,
+				n_params);
 	if (res < 0) {
 		fprintf(stderr, "sink: cannot connect the stream: %s\n", spa_strerror(res));
 		sink.exit_status = 1;

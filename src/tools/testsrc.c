@@ -2,28 +2,39 @@
 /*
  * castrelay-testsrc: a PipeWire Video/Source that drives its graph from a timer and fills
  * frame n with the castrelay test pattern (pattern.h). It allocates its own buffer memory
- * (memfd), and with --memfd-dmabuf offers a LINEAR modifier first and hands the memfds out as
- * SPA_DATA_DmaBuf, which lets the DMA-BUF import path of a consumer run on machines without a
- * DRM device. Negotiation follows PipeWire's src/examples/video-src-fixate.c. With --cursor
- * every buffer carries SPA_META_Cursor with a bitmap (cursor-pattern.h), filled as in
- * PipeWire's src/examples/video-src.c and as xdg-desktop-portal's cursor_mode=metadata
- * producers (GNOME, KDE) do. With --transform every buffer carries SPA_META_VideoTransform, as
- * compositors send for rotated outputs.
+ * (testsrc-buffer.h): memfds, and with --memfd-dmabuf it offers a LINEAR modifier first and
+ * hands the memfds out as SPA_DATA_DmaBuf, which lets the DMA-BUF import path of a consumer run
+ * on machines without a DRM device; with --dmabuf udmabuf|heap|vgem the DMA-BUFs are real
+ * (the vm test bed's guest has all three). Negotiation follows PipeWire's
+ * src/examples/video-src-fixate.c; a consumer that takes the format without a modifier gets
+ * memfds (SHM). With --cursor every buffer carries SPA_META_Cursor with a bitmap
+ * (cursor-pattern.h), filled as in PipeWire's src/examples/video-src.c and as
+ * xdg-desktop-portal's cursor_mode=metadata producers (GNOME, KDE) do. With --transform every
+ * buffer carries SPA_META_VideoTransform, as compositors send for rotated outputs, and with
+ * --video-crop SPA_META_VideoCrop, as window or region screencasts do.
+ *
+ * --late-writes MS imitates a GPU that is still rendering when the compositor hands a buffer
+ * over (implicit sync): every other vgem buffer is queued with an unsignalled vgem write fence
+ * and still holding the picture of its previous use; only MS milliseconds later (a timer on
+ * the loop) are the new frame's pixels written and the fence signalled (fence_frame() says why
+ * not every frame). A consumer that waits for the buffer's implicit fences sees every frame;
+ * one that does not sees stale pixels.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
 #include <spa/param/video/format-utils.h>
 #include <spa/pod/builder.h>
+#include <spa/utils/list.h>
 #include <spa/utils/result.h>
 #include <pipewire/pipewire.h>
 
@@ -31,6 +42,7 @@
 #include "cr-params.h"
 #include "cursor-pattern.h"
 #include "pattern.h"
+#include "testsrc-buffer.h"
 
 #define PROG "castrelay-testsrc"
 #define BUFFERS_DEFAULT 4
@@ -49,17 +61,24 @@ struct options {
 	uint32_t fps;
 	uint32_t frames;
 	uint32_t stride_pad;
-	bool memfd_dmabuf;
+	bool dmabuf;                             /* --memfd-dmabuf or --dmabuf */
+	enum cr_testsrc_buffer_kind dmabuf_kind; /* what DMA-BUF buffers are made of */
+	uint32_t late_writes_ms;                 /* 0: write before queueing */
 	bool cursor;
 	bool have_transform;
 	uint32_t transform; /* enum spa_meta_videotransform_value */
+	bool have_video_crop;
+	uint32_t video_crop[4]; /* x, y, w, h; not checked against --size, on purpose */
 };
 
 /* Our allocation behind one pw_buffer, kept in pw_buffer->user_data. */
 struct allocation {
-	int fd;
-	void *map;
-	size_t size;
+	struct cr_testsrc_buffer *mem;
+	/* --late-writes: queued with a pending fence, waiting in testsrc.late for its pixels */
+	bool late;
+	uint64_t late_frame;
+	uint64_t late_due_ns;
+	struct spa_list link;
 };
 
 enum modifier_mode {
@@ -77,6 +96,9 @@ struct testsrc {
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
 	struct spa_source *timer;
+	struct spa_source *late_timer;
+	struct spa_list late; /* struct allocation.link, in due order */
+	int vgem_fd;          /* --dmabuf vgem: the vgem primary node */
 	uint32_t stride;
 	bool have_format;
 	bool dmabuf;
@@ -85,6 +107,10 @@ struct testsrc {
 	uint32_t flush_cycles;
 	uint32_t missing_cursor_meta;
 	uint32_t missing_transform_meta;
+	uint32_t missing_crop_meta;
+	uint32_t late_writes;     /* fenced frames written, fences signalled */
+	uint32_t in_time_writes;  /* of which written before queueing */
+	uint64_t late_max_ns;   /* largest delay of a late write behind its due time */
 	uint32_t cursor_format;               /* SPA_VIDEO_FORMAT_RGBA or _BGRA */
 	uint8_t cursor_bitmap[CURSOR_BYTES]; /* in cursor_format */
 	int exit_status;
@@ -149,13 +175,13 @@ static const struct spa_pod *build_format(struct testsrc *src, struct spa_pod_bu
 	return spa_pod_builder_pop(b, &f[0]);
 }
 
-/* The EnumFormats we announce: with --memfd-dmabuf the modifier variant first. */
+/* The EnumFormats we announce: with --memfd-dmabuf or --dmabuf the modifier variant first. */
 static uint32_t build_enum_formats(struct testsrc *src, struct spa_pod_builder *b,
 				   const struct spa_pod **params)
 {
 	uint32_t n = 0;
 
-	if (src->opt.memfd_dmabuf)
+	if (src->opt.dmabuf)
 		params[n++] = build_format(src, b, MODIFIER_CHOICE);
 	params[n++] = build_format(src, b, MODIFIER_NONE);
 	return n;
@@ -181,7 +207,7 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 {
 	uint8_t storage[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
-	const struct spa_pod *params[5];
+	const struct spa_pod *params[6];
 	uint32_t n_params = 0;
 	struct spa_video_info_raw info = { 0 };
 
@@ -197,8 +223,8 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 	}
 
 	const struct spa_pod_prop *mod = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier);
-	if (mod != NULL && !src->opt.memfd_dmabuf) {
-		pw_stream_set_error(src->stream, -EINVAL, "modifier without --memfd-dmabuf");
+	if (mod != NULL && !src->opt.dmabuf) {
+		pw_stream_set_error(src->stream, -EINVAL, "modifier without a DMA-BUF option");
 		return;
 	}
 	if (mod != NULL && (mod->flags & SPA_POD_PROP_FLAG_DONT_FIXATE)) {
@@ -223,8 +249,14 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 
 	src->dmabuf = mod != NULL;
 	src->have_format = true;
-	fprintf(stderr, "testsrc: transport %s\n",
-		src->dmabuf ? "dmabuf (memfd, LINEAR)" : "shm");
+	if (src->dmabuf)
+		fprintf(stderr, "testsrc: transport dmabuf (%s, LINEAR)\n",
+			cr_testsrc_buffer_kind_name(src->opt.dmabuf_kind));
+	else
+		fprintf(stderr, "testsrc: transport shm\n");
+	if (src->opt.late_writes_ms > 0 && !src->dmabuf)
+		fprintf(stderr, "testsrc: --late-writes needs the vgem DMA-BUF transport: "
+			"writing every frame before queueing it\n");
 
 	uint32_t data_types = src->dmabuf ? 1u << SPA_DATA_DmaBuf :
 				(1u << SPA_DATA_MemFd) | (1u << SPA_DATA_MemPtr);
@@ -250,6 +282,11 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoTransform),
 			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_videotransform)));
+	if (src->opt.have_video_crop)
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoCrop),
+			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_region)));
 	pw_stream_update_params(src->stream, params, n_params);
 }
 
@@ -269,8 +306,6 @@ static void on_add_buffer(void *data, struct pw_buffer *buffer)
 	struct allocation *alloc;
 	size_t size = (size_t)src->stride * src->opt.height;
 	bool as_dmabuf = src->dmabuf && (d->type & (1u << SPA_DATA_DmaBuf));
-	const char *what;
-	int res;
 
 	if (buf->n_datas < 1 || (!as_dmabuf && !(d->type & (1u << SPA_DATA_MemFd)))) {
 		pw_stream_set_error(src->stream, -ENOTSUP, "no usable data type (0x%x)",
@@ -280,31 +315,21 @@ static void on_add_buffer(void *data, struct pw_buffer *buffer)
 
 	alloc = calloc(1, sizeof(*alloc));
 	if (alloc == NULL) {
-		res = -errno;
-		what = "calloc";
-		goto fail;
+		pw_stream_set_error(src->stream, -errno, "calloc: %m");
+		return;
 	}
-	alloc->fd = memfd_create("castrelay-testsrc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (alloc->fd < 0) {
-		res = -errno;
-		what = "memfd_create";
-		goto fail_alloc;
+	spa_list_init(&alloc->link);
+	alloc->mem = cr_testsrc_buffer_create(as_dmabuf ? src->opt.dmabuf_kind :
+							  CR_TESTSRC_BUFFER_MEMFD,
+					      size, src->stride, src->vgem_fd);
+	if (alloc->mem == NULL) {
+		int res = errno ? -errno : -ENOMEM;
+		free(alloc);
+		pw_stream_set_error(src->stream, res, "cannot allocate a %s buffer: %s",
+				    as_dmabuf ? cr_testsrc_buffer_kind_name(src->opt.dmabuf_kind) :
+						"memfd", spa_strerror(res));
+		return;
 	}
-	if (ftruncate(alloc->fd, (off_t)size) < 0) {
-		res = -errno;
-		what = "ftruncate";
-		goto fail_fd;
-	}
-	/* Consumers may rely on the size never changing under their mapping. */
-	if (fcntl(alloc->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-		pw_log_warn("testsrc: cannot seal memfd: %m");
-	alloc->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, alloc->fd, 0);
-	if (alloc->map == MAP_FAILED) {
-		res = -errno;
-		what = "mmap";
-		goto fail_fd;
-	}
-	alloc->size = size;
 
 	if (as_dmabuf) {
 		d->type = SPA_DATA_DmaBuf;
@@ -313,32 +338,28 @@ static void on_add_buffer(void *data, struct pw_buffer *buffer)
 		d->type = SPA_DATA_MemFd;
 		d->flags = SPA_DATA_FLAG_READWRITE | SPA_DATA_FLAG_MAPPABLE;
 	}
-	d->fd = alloc->fd;
+	d->fd = alloc->mem->fd;
 	d->mapoffset = 0;
-	d->maxsize = (uint32_t)size;
-	d->data = alloc->map;
+	d->maxsize = (uint32_t)alloc->mem->size;
+	d->data = alloc->mem->map;
 	buffer->user_data = alloc;
-	return;
-
-fail_fd:
-	close(alloc->fd);
-fail_alloc:
-	free(alloc);
-fail:
-	pw_stream_set_error(src->stream, res, "%s: %s", what, spa_strerror(res));
 }
+
+static void finish_late_write(struct testsrc *src, struct allocation *alloc);
 
 static void on_remove_buffer(void *data, struct pw_buffer *buffer)
 {
+	struct testsrc *src = data;
 	struct allocation *alloc = buffer->user_data;
 	struct spa_data *d = &buffer->buffer->datas[0];
 
 	if (alloc == NULL)
 		return;
+	if (alloc->late)
+		finish_late_write(src, alloc);
 	d->data = NULL;
 	d->fd = -1;
-	munmap(alloc->map, alloc->size);
-	close(alloc->fd);
+	cr_testsrc_buffer_destroy(alloc->mem);
 	free(alloc);
 	buffer->user_data = NULL;
 }
@@ -420,6 +441,94 @@ static void init_cursor_bitmap(struct testsrc *src)
 	}
 }
 
+static void write_frame(struct testsrc *src, struct cr_testsrc_buffer *mem, uint64_t frame)
+{
+	cr_testsrc_buffer_begin_write(mem);
+	fill_frame(src, mem->map, frame);
+	cr_testsrc_buffer_end_write(mem);
+}
+
+/* Arms the late-write timer for the earliest pending write, or disarms it. */
+static void arm_late_timer(struct testsrc *src)
+{
+	struct pw_loop *loop = pw_main_loop_get_loop(src->loop);
+
+	if (spa_list_is_empty(&src->late)) {
+		pw_loop_update_timer(loop, src->late_timer, NULL, NULL, false);
+		return;
+	}
+	struct allocation *first = spa_list_first(&src->late, struct allocation, link);
+	struct timespec due = {
+		.tv_sec = (time_t)(first->late_due_ns / SPA_NSEC_PER_SEC),
+		.tv_nsec = (long)(first->late_due_ns % SPA_NSEC_PER_SEC),
+	};
+	pw_loop_update_timer(loop, src->late_timer, &due, NULL, true);
+}
+
+/* The "GPU" finished: the frame's pixels land in the buffer, then its fence signals. */
+static void finish_late_write(struct testsrc *src, struct allocation *alloc)
+{
+	uint64_t now = now_ns();
+
+	fill_frame(src, alloc->mem->map, alloc->late_frame);
+	cr_testsrc_buffer_end_write(alloc->mem);
+	if (!cr_testsrc_buffer_signal(alloc->mem))
+		quit(src, 1);
+	spa_list_remove(&alloc->link);
+	alloc->late = false;
+	src->late_writes++;
+	if (now > alloc->late_due_ns && now - alloc->late_due_ns > src->late_max_ns)
+		src->late_max_ns = now - alloc->late_due_ns;
+}
+
+static void on_late_timer(void *data, uint64_t expirations)
+{
+	struct testsrc *src = data;
+	uint64_t now = now_ns();
+	struct allocation *alloc;
+
+	while (!spa_list_is_empty(&src->late)) {
+		alloc = spa_list_first(&src->late, struct allocation, link);
+		if (alloc->late_due_ns > now)
+			break;
+		finish_late_write(src, alloc);
+	}
+	arm_late_timer(src);
+}
+
+/*
+ * --late-writes: every frame gets a vgem write fence before it is queued. Frames with an even
+ * number go out with the buffer's previous picture, and on_late_timer() writes them and
+ * signals their fence MS milliseconds later; odd ones are written and signalled before they
+ * are queued (a GPU that finished in time). The mix is what makes a consumer that does not
+ * wait detectable: it shows old pictures between fresh ones, going backwards (stale), where
+ * all-late frames would only show a constant lag that no pixel check can tell from latency.
+ */
+static bool fence_frame(struct testsrc *src, struct allocation *alloc, uint64_t frame)
+{
+	/* Begin the CPU access before fencing: it waits for all fences, ours included. */
+	cr_testsrc_buffer_begin_write(alloc->mem);
+	if (!cr_testsrc_buffer_fence(alloc->mem)) {
+		fill_frame(src, alloc->mem->map, frame);
+		cr_testsrc_buffer_end_write(alloc->mem);
+		return false;
+	}
+	bool late = frame % 2 == 0, was_empty = spa_list_is_empty(&src->late);
+	alloc->late = true;
+	alloc->late_frame = frame;
+	alloc->late_due_ns = now_ns();
+	if (late)
+		alloc->late_due_ns += (uint64_t)src->opt.late_writes_ms * SPA_NSEC_PER_MSEC;
+	spa_list_append(&src->late, &alloc->link);
+	if (!late) {
+		finish_late_write(src, alloc);
+		src->in_time_writes++;
+	} else if (was_empty) {
+		arm_late_timer(src);
+	}
+	return true;
+}
+
 static void on_process(void *data)
 {
 	struct testsrc *src = data;
@@ -449,7 +558,20 @@ static void on_process(void *data)
 		return;
 	}
 
-	fill_frame(src, d->data, src->frame);
+	struct allocation *alloc = b->user_data;
+	if (alloc->late) {
+		/* Back from the consumer before its pixels were due: finish that frame first. */
+		finish_late_write(src, alloc);
+		arm_late_timer(src);
+	}
+	if (src->opt.late_writes_ms > 0 && alloc->mem->kind == CR_TESTSRC_BUFFER_VGEM) {
+		if (!fence_frame(src, alloc, src->frame)) {
+			fprintf(stderr, "testsrc: cannot attach a vgem fence: stopping\n");
+			quit(src, 1);
+		}
+	} else {
+		write_frame(src, alloc->mem, src->frame);
+	}
 	if (src->opt.cursor)
 		fill_cursor(src, buf, src->frame);
 	if (src->opt.have_transform) {
@@ -459,6 +581,18 @@ static void on_process(void *data)
 			t->transform = src->opt.transform;
 		else if (src->missing_transform_meta++ == 0)
 			fprintf(stderr, "testsrc: buffers have no transform meta\n");
+	}
+	if (src->opt.have_video_crop) {
+		struct spa_meta_region *crop = spa_buffer_find_meta_data(buf, SPA_META_VideoCrop,
+									 sizeof(*crop));
+		if (crop != NULL) {
+			crop->region.position.x = (int32_t)src->opt.video_crop[0];
+			crop->region.position.y = (int32_t)src->opt.video_crop[1];
+			crop->region.size.width = src->opt.video_crop[2];
+			crop->region.size.height = src->opt.video_crop[3];
+		} else if (src->missing_crop_meta++ == 0) {
+			fprintf(stderr, "testsrc: buffers have no video crop meta\n");
+		}
 	}
 
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
@@ -578,21 +712,32 @@ static void usage(FILE *out)
 		"  --frames N         stop after N frames, 0 = run until a signal (default 0)\n"
 		"  --stride-pad N     extra bytes at the end of each row, 0 to 4096 (default 0)\n"
 		"  --memfd-dmabuf     offer a LINEAR DMA-BUF first and hand out memfds as DmaBuf\n"
+		"  --dmabuf KIND      offer a LINEAR DMA-BUF first and hand out real DMA-BUFs:\n"
+		"                     udmabuf (/dev/udmabuf), heap (/dev/dma_heap/system) or vgem\n"
+		"                     (a vgem dumb buffer exported with PRIME)\n"
+		"  --late-writes MS   with --dmabuf vgem: fence every buffer with a vgem write\n"
+		"                     fence; queue even frames with their buffer's previous\n"
+		"                     picture, write them and signal their fence MS (1 to 5000)\n"
+		"                     milliseconds later (odd frames are written in time)\n"
 		"  --cursor           attach SPA_META_Cursor with a 32x32 bitmap to every frame\n"
 		"                     (moving; BGRA for BGR formats, RGBA for RGB ones)\n"
 		"  --transform T      attach SPA_META_VideoTransform T (0..7) to every frame\n"
+		"  --video-crop X,Y,W,H\n"
+		"                     attach SPA_META_VideoCrop with this region to every frame\n"
+		"                     (not checked against --size)\n"
 		"  --remote NAME      PipeWire remote to connect to (default: the usual one)\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"Prints 'testsrc: streaming NAME WxH FORMAT' on stdout when a consumer is linked,\n"
-		"and the negotiated transport on stderr.\n");
+		"and the negotiated transport on stderr. Exits 1 when the --dmabuf device is\n"
+		"missing.\n");
 }
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_DMABUF,
-	       OPT_CURSOR, OPT_TRANSFORM, OPT_REMOTE };
+	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_MEMFD_DMABUF,
+	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_REMOTE };
 	static const struct option long_options[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "size", required_argument, NULL, OPT_SIZE },
@@ -600,15 +745,18 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "fps", required_argument, NULL, OPT_FPS },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "stride-pad", required_argument, NULL, OPT_PAD },
-		{ "memfd-dmabuf", no_argument, NULL, OPT_DMABUF },
+		{ "memfd-dmabuf", no_argument, NULL, OPT_MEMFD_DMABUF },
+		{ "dmabuf", required_argument, NULL, OPT_DMABUF },
+		{ "late-writes", required_argument, NULL, OPT_LATE_WRITES },
 		{ "cursor", no_argument, NULL, OPT_CURSOR },
 		{ "transform", required_argument, NULL, OPT_TRANSFORM },
+		{ "video-crop", required_argument, NULL, OPT_VIDEO_CROP },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	bool ok = true;
+	bool ok = true, memfd_dmabuf = false, real_dmabuf = false;
 
 	*opt = (struct options){
 		.name = "castrelay-testsrc",
@@ -644,8 +792,24 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			ok = cr_cli_parse_u32(PROG, "--stride-pad", optarg, 0, 4096,
 					      &opt->stride_pad);
 			break;
+		case OPT_MEMFD_DMABUF:
+			memfd_dmabuf = true;
+			opt->dmabuf = true;
+			opt->dmabuf_kind = CR_TESTSRC_BUFFER_MEMFD;
+			break;
 		case OPT_DMABUF:
-			opt->memfd_dmabuf = true;
+			real_dmabuf = true;
+			opt->dmabuf = true;
+			if (!cr_testsrc_buffer_kind_from_name(optarg, &opt->dmabuf_kind)) {
+				fprintf(stderr, PROG ": invalid --dmabuf value '%s': expected "
+					"udmabuf, heap or vgem\n", optarg);
+				ok = false;
+			}
+			break;
+		case OPT_LATE_WRITES:
+			/* vgem signals a forgotten fence after 10 s: stay well below. */
+			ok = cr_cli_parse_u32(PROG, "--late-writes", optarg, 1, 5000,
+					      &opt->late_writes_ms);
 			break;
 		case OPT_CURSOR:
 			opt->cursor = true;
@@ -654,6 +818,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			ok = cr_cli_parse_u32(PROG, "--transform", optarg, 0,
 					      SPA_META_TRANSFORMATION_Flipped270, &opt->transform);
 			opt->have_transform = true;
+			break;
+		case OPT_VIDEO_CROP:
+			ok = cr_cli_parse_rect(PROG, "--video-crop", optarg, opt->video_crop);
+			opt->have_video_crop = true;
 			break;
 		case OPT_REMOTE:
 			opt->remote = optarg;
@@ -668,12 +836,42 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (!ok)
 		return 2;
+	if (memfd_dmabuf && real_dmabuf) {
+		fprintf(stderr, PROG ": --memfd-dmabuf and --dmabuf exclude each other\n");
+		return 2;
+	}
+	if (opt->late_writes_ms > 0 &&
+	    !(real_dmabuf && opt->dmabuf_kind == CR_TESTSRC_BUFFER_VGEM)) {
+		fprintf(stderr, PROG ": --late-writes needs --dmabuf vgem (only vgem lets a "
+			"producer attach its own fences)\n");
+		return 2;
+	}
 	if (optind < argc) {
 		fprintf(stderr, PROG ": unexpected argument '%s'; try '" PROG " --help'.\n",
 			argv[optind]);
 		return 2;
 	}
 	return -1;
+}
+
+/* Fails early, before PipeWire, when the --dmabuf provider is missing. */
+static bool open_dmabuf_device(struct testsrc *src)
+{
+	if (!src->opt.dmabuf || src->opt.dmabuf_kind == CR_TESTSRC_BUFFER_MEMFD)
+		return true;
+	if (src->opt.dmabuf_kind == CR_TESTSRC_BUFFER_VGEM) {
+		src->vgem_fd = cr_dmabuf_alloc_open_drm("vgem", true);
+		if (src->vgem_fd < 0)
+			fprintf(stderr, PROG ": --dmabuf vgem: no vgem device (modprobe vgem)\n");
+		return src->vgem_fd >= 0;
+	}
+	struct cr_testsrc_buffer *probe = cr_testsrc_buffer_create(src->opt.dmabuf_kind, 4096, 0,
+								   -1);
+	if (probe == NULL)
+		fprintf(stderr, PROG ": --dmabuf %s: cannot allocate a DMA-BUF\n",
+			cr_testsrc_buffer_kind_name(src->opt.dmabuf_kind));
+	cr_testsrc_buffer_destroy(probe);
+	return probe != NULL;
 }
 
 int main(int argc, char **argv)
@@ -696,7 +894,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	src.exit_status = 0;
+	src.vgem_fd = -1;
+	spa_list_init(&src.late);
 	init_cursor_bitmap(&src);
+	if (!open_dmabuf_device(&src))
+		return 1;
 
 	pw_init(&argc, &argv);
 
@@ -714,6 +916,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "testsrc: cannot create a timer: %m\n");
 		src.exit_status = 1;
 		goto out_loop;
+	}
+	src.late_timer = pw_loop_add_timer(loop, on_late_timer, &src);
+	if (src.late_timer == NULL) {
+		fprintf(stderr, "testsrc: cannot create a timer: %m\n");
+		src.exit_status = 1;
+		goto out_timer;
 	}
 
 	src.context = pw_context_new(loop, NULL, 0);
@@ -771,10 +979,18 @@ out_core:
 out_context:
 	pw_context_destroy(src.context);
 out_timer:
+	if (src.late_timer != NULL)
+		pw_loop_destroy_source(loop, src.late_timer);
 	pw_loop_destroy_source(loop, src.timer);
 out_loop:
 	pw_main_loop_destroy(src.loop);
 out_deinit:
 	pw_deinit();
+	if (src.vgem_fd >= 0)
+		close(src.vgem_fd);
+	if (src.opt.late_writes_ms > 0)
+		fprintf(stderr, "testsrc: late writes: %u fenced frames, %u of them written before "
+			"queueing; fences signalled at most %" PRIu64 " us after they were due\n",
+			src.late_writes, src.in_time_writes, src.late_max_ns / 1000);
 	return src.exit_status;
 }

@@ -80,7 +80,7 @@ static void check_udmabuf(struct cr_vm_vk *vk)
 {
 	cr_test_log("udmabuf from a sealed memfd");
 	int memfd = -1;
-	int dmabuf = cr_vm_dmabuf_udmabuf(SIZE, &memfd);
+	int dmabuf = cr_dmabuf_alloc_udmabuf(SIZE, &memfd);
 	if (!CHECK_MSG(dmabuf >= 0, "UDMABUF_CREATE: %s", strerror(errno)))
 		return;
 	CHECK_EQ_INT(lseek(dmabuf, 0, SEEK_END), SIZE);
@@ -95,7 +95,7 @@ static void check_udmabuf(struct cr_vm_vk *vk)
 static void check_heap(struct cr_vm_vk *vk)
 {
 	cr_test_log("system dma-heap");
-	int dmabuf = cr_vm_dmabuf_heap(SIZE);
+	int dmabuf = cr_dmabuf_alloc_heap(SIZE);
 	if (!CHECK_MSG(dmabuf >= 0, "DMA_HEAP_IOCTL_ALLOC: %s", strerror(errno)))
 		return;
 	CHECK_EQ_INT(lseek(dmabuf, 0, SEEK_END), SIZE);
@@ -109,11 +109,11 @@ static void check_heap(struct cr_vm_vk *vk)
 static void check_vgem(struct cr_vm_vk *vk)
 {
 	cr_test_log("vgem dumb buffer, PRIME export, write fence");
-	int vgem = cr_vm_dmabuf_open_drm("vgem", true);
+	int vgem = cr_dmabuf_alloc_open_drm("vgem", true);
 	if (!CHECK(vgem >= 0))
 		return;
-	struct cr_vm_vgem_bo bo;
-	if (!CHECK(cr_vm_vgem_bo_init(&bo, vgem, WIDTH, HEIGHT)))
+	struct cr_dmabuf_alloc_vgem_bo bo;
+	if (!CHECK(cr_dmabuf_alloc_vgem_bo_init(&bo, vgem, WIDTH, HEIGHT)))
 		goto close_vgem;
 	CHECK_GE_INT(bo.stride, WIDTH * 4);
 	CHECK_GE_INT(bo.size, (uint64_t)bo.stride * HEIGHT);
@@ -121,13 +121,13 @@ static void check_vgem(struct cr_vm_vk *vk)
 
 	/* An unsignalled write fence makes a READ sync_file pending until it is signalled. */
 	uint32_t fence;
-	if (CHECK(cr_vm_vgem_fence_attach(vgem, bo.handle, true, &fence))) {
+	if (CHECK(cr_dmabuf_alloc_vgem_fence_attach(vgem, bo.handle, true, &fence))) {
 		int sync = cr_vm_dmabuf_export_sync_file(bo.dmabuf, DMA_BUF_SYNC_READ);
 		if (CHECK(sync >= 0)) {
 			CHECK_EQ_INT(cr_vm_sync_file_wait(sync, 0), 0);
 			CHECK_EQ_INT(cr_vm_sync_file_status(sync), 0);
 		}
-		CHECK(cr_vm_vgem_fence_signal(vgem, fence));
+		CHECK(cr_dmabuf_alloc_vgem_fence_signal(vgem, fence));
 		if (sync >= 0) {
 			CHECK_EQ_INT(cr_vm_sync_file_wait(sync, 1000), 1);
 			CHECK_EQ_INT(cr_vm_sync_file_status(sync), 1);
@@ -159,7 +159,7 @@ static void check_vgem(struct cr_vm_vk *vk)
 		cr_vm_vk_buffer_destroy(vk, dst);
 		cr_vm_vk_image_destroy(vk, img);
 	}
-	cr_vm_vgem_bo_finish(&bo, vgem);
+	cr_dmabuf_alloc_vgem_bo_finish(&bo, vgem);
 close_vgem:
 	close(vgem);
 }
@@ -167,7 +167,7 @@ close_vgem:
 static void check_virtio_gpu(void)
 {
 	cr_test_log("virtio-gpu DRM device with timeline syncobjs");
-	int fd = cr_vm_dmabuf_open_drm("virtio_gpu", false);
+	int fd = cr_dmabuf_alloc_open_drm("virtio_gpu", false);
 	if (!CHECK(fd >= 0))
 		return;
 	bool syncobj, timeline;

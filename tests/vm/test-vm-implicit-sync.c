@@ -41,7 +41,7 @@ enum { OLD = 0x0a, NEW = 0x0b, NEWER = 0x0c };
 struct bed {
 	struct cr_vm_vk *vk;
 	int vgem;
-	struct cr_vm_vgem_bo bo;
+	struct cr_dmabuf_alloc_vgem_bo bo;
 	struct cr_vm_vk_image *img;    /* bo imported as a LINEAR image */
 	struct cr_vm_vk_buffer *buf;   /* bo imported as a buffer */
 	struct cr_vm_vk_buffer *dst;   /* host-visible readback */
@@ -112,7 +112,7 @@ static void case_no_wait_sees_old(struct bed *bed)
 	cr_test_log("1. a read that ignores the pending write fence sees the old pattern");
 	fill(bed, OLD);
 	uint32_t fence;
-	if (!CHECK(cr_vm_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
+	if (!CHECK(cr_dmabuf_alloc_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
 		return;
 	int sync = cr_vm_dmabuf_export_sync_file(bed->bo.dmabuf, DMA_BUF_SYNC_READ);
 	CHECK(sync >= 0);
@@ -125,7 +125,7 @@ static void case_no_wait_sees_old(struct bed *bed)
 	CHECK_EQ_INT(cr_vm_sync_file_wait(sync, 0), 0); /* the read really overlapped the fence */
 
 	fill(bed, NEW);
-	CHECK(cr_vm_vgem_fence_signal(bed->vgem, fence));
+	CHECK(cr_dmabuf_alloc_vgem_fence_signal(bed->vgem, fence));
 	CHECK_EQ_INT(cr_vm_sync_file_wait(sync, 1000), 1);
 	/* 1, not -ETIMEDOUT: we signalled it, vgem's 10 s expiry did not. */
 	CHECK_EQ_INT(cr_vm_sync_file_status(sync), 1);
@@ -139,7 +139,7 @@ static void case_wait_sees_new(struct bed *bed)
 		    "(image import)");
 	fill(bed, OLD);
 	uint32_t fence;
-	if (!CHECK(cr_vm_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
+	if (!CHECK(cr_dmabuf_alloc_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
 		return;
 	int sync = cr_vm_dmabuf_export_sync_file(bed->bo.dmabuf, DMA_BUF_SYNC_READ);
 	if (CHECK(sync >= 0))
@@ -150,7 +150,7 @@ static void case_wait_sees_new(struct bed *bed)
 	if (job)
 		CHECK_EQ_INT(cr_vm_vk_job_poll(bed->vk, job), 0);
 	fill(bed, NEW);
-	CHECK(cr_vm_vgem_fence_signal(bed->vgem, fence));
+	CHECK(cr_dmabuf_alloc_vgem_fence_signal(bed->vgem, fence));
 	if (CHECK(job != NULL) && CHECK_EQ_INT(cr_vm_vk_job_wait(bed->vk, job, 5 * SECOND_NS), 1))
 		CHECK_EQ_INT(readback(bed), NEW);
 	cr_vm_vk_job_destroy(bed->vk, job);
@@ -168,7 +168,7 @@ static void *producer_main(void *data)
 	struct producer *p = data;
 	cr_vm_sleep_ns(p->delay_ns);
 	fill(p->bed, NEWER);
-	p->signalled = cr_vm_vgem_fence_signal(p->bed->vgem, p->fence);
+	p->signalled = cr_dmabuf_alloc_vgem_fence_signal(p->bed->vgem, p->fence);
 	return NULL;
 }
 
@@ -178,13 +178,13 @@ static void case_wait_sees_new_threaded(struct bed *bed)
 		    "read is submitted (buffer import)");
 	fill(bed, OLD);
 	struct producer p = { .bed = bed, .delay_ns = bed->watch_ns };
-	if (!CHECK(cr_vm_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &p.fence)))
+	if (!CHECK(cr_dmabuf_alloc_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &p.fence)))
 		return;
 	int sync = cr_vm_dmabuf_export_sync_file(bed->bo.dmabuf, DMA_BUF_SYNC_READ);
 	CHECK(sync >= 0);
 	pthread_t thread;
 	if (!CHECK_EQ_INT(pthread_create(&thread, NULL, producer_main, &p), 0)) {
-		cr_vm_vgem_fence_signal(bed->vgem, p.fence);
+		cr_dmabuf_alloc_vgem_fence_signal(bed->vgem, p.fence);
 		if (sync >= 0)
 			close(sync);
 		return;
@@ -206,14 +206,14 @@ static void case_import_sync_file(struct bed *bed)
 	cr_test_log("3. IMPORT_SYNC_FILE puts a pending fence on a udmabuf; its readers wait");
 	size_t size = 64 * 1024;
 	int memfd = -1;
-	int udmabuf = cr_vm_dmabuf_udmabuf(size, &memfd);
+	int udmabuf = cr_dmabuf_alloc_udmabuf(size, &memfd);
 	if (!CHECK(udmabuf >= 0))
 		return;
 	struct cr_vm_vk_buffer *src = cr_vm_vk_buffer_import(bed->vk, udmabuf, size);
 	struct cr_vm_vk_buffer *dst = cr_vm_vk_buffer_create_host(bed->vk, size);
 	uint32_t fence;
 	if (!CHECK(src != NULL) || !CHECK(dst != NULL) ||
-	    !CHECK(cr_vm_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
+	    !CHECK(cr_dmabuf_alloc_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
 		goto destroy_buffers;
 
 	int pending = cr_vm_dmabuf_export_sync_file(bed->bo.dmabuf, DMA_BUF_SYNC_READ);
@@ -233,7 +233,7 @@ static void case_import_sync_file(struct bed *bed)
 	void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (CHECK(map != MAP_FAILED))
 		cr_vm_pattern_fill(map, 256, 64, size / 256, NEW);
-	CHECK(cr_vm_vgem_fence_signal(bed->vgem, fence));
+	CHECK(cr_dmabuf_alloc_vgem_fence_signal(bed->vgem, fence));
 	if (CHECK(job != NULL) && CHECK_EQ_INT(cr_vm_vk_job_wait(bed->vk, job, 5 * SECOND_NS), 1)) {
 		uint32_t x = 0, y = 0, got = 0;
 		CHECK_MSG(cr_vm_pattern_check(dst->map, 256, 64, size / 256, NEW, &x, &y, &got),
@@ -278,8 +278,9 @@ int main(void)
 	bed.vk = cr_vm_vk_create();
 	if (!CHECK_MSG(bed.vk != NULL, "no lavapipe device"))
 		return cr_test_result();
-	bed.vgem = cr_vm_dmabuf_open_drm("vgem", true);
-	if (!CHECK(bed.vgem >= 0) || !CHECK(cr_vm_vgem_bo_init(&bed.bo, bed.vgem, WIDTH, HEIGHT)))
+	bed.vgem = cr_dmabuf_alloc_open_drm("vgem", true);
+	if (!CHECK(bed.vgem >= 0) ||
+	    !CHECK(cr_dmabuf_alloc_vgem_bo_init(&bed.bo, bed.vgem, WIDTH, HEIGHT)))
 		goto out;
 	bed.img = cr_vm_vk_image_import(bed.vk, bed.bo.dmabuf, WIDTH, HEIGHT, bed.bo.stride,
 					VK_FORMAT_B8G8R8A8_UNORM);
@@ -301,7 +302,7 @@ out:
 	cr_vm_vk_buffer_destroy(bed.vk, bed.buf);
 	cr_vm_vk_image_destroy(bed.vk, bed.img);
 	if (bed.vgem >= 0) {
-		cr_vm_vgem_bo_finish(&bed.bo, bed.vgem);
+		cr_dmabuf_alloc_vgem_bo_finish(&bed.bo, bed.vgem);
 		close(bed.vgem);
 	}
 	cr_vm_vk_destroy(bed.vk);

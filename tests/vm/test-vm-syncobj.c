@@ -35,7 +35,7 @@ struct bed {
 	int drm;
 	int vgem;
 	struct cr_vm_vk *vk;
-	struct cr_vm_vgem_bo bo;
+	struct cr_dmabuf_alloc_vgem_bo bo;
 	struct cr_vm_vk_image *img;
 	struct cr_vm_vk_buffer *dst;
 	uint64_t watch_ns; /* see test-vm-implicit-sync.c */
@@ -125,7 +125,7 @@ static void case_pending_chain(struct bed *bed)
 	int signalled = cr_vm_syncobj_eventfd(bed->drm, t, 1, false);
 	uint32_t fence;
 	if (!CHECK(avail >= 0) || !CHECK(signalled >= 0) ||
-	    !CHECK(cr_vm_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
+	    !CHECK(cr_dmabuf_alloc_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
 		goto close_fds;
 	cr_vm_pattern_fill(bed->bo.map, bed->bo.stride, WIDTH, HEIGHT, OLD);
 	CHECK_EQ_INT(cr_vm_syncobj_wait(bed->drm, t, 1, true, 0), 0);
@@ -155,7 +155,7 @@ static void case_pending_chain(struct bed *bed)
 	CHECK_EQ_INT(readable(signalled, 0), 0);
 
 	cr_vm_pattern_fill(bed->bo.map, bed->bo.stride, WIDTH, HEIGHT, NEW);
-	CHECK(cr_vm_vgem_fence_signal(bed->vgem, fence));
+	CHECK(cr_dmabuf_alloc_vgem_fence_signal(bed->vgem, fence));
 	if (CHECK(job != NULL) && CHECK_EQ_INT(cr_vm_vk_job_wait(bed->vk, job, 5 * SECOND_NS), 1))
 		holds(bed, NEW);
 	CHECK_EQ_INT(readable(signalled, 1000), 1);
@@ -225,7 +225,7 @@ int main(void)
 		return cr_test_skip("guest-side test: run the vm suite (tests/vm/run-in-vm.sh)");
 
 	struct bed bed = { .drm = -1, .vgem = -1, .bo = { .dmabuf = -1 } };
-	bed.drm = cr_vm_dmabuf_open_drm("virtio_gpu", false);
+	bed.drm = cr_dmabuf_alloc_open_drm("virtio_gpu", false);
 	if (!CHECK(bed.drm >= 0))
 		return cr_test_result();
 	bool syncobj, timeline;
@@ -235,9 +235,9 @@ int main(void)
 	case_cpu_points(&bed);
 
 	bed.vk = cr_vm_vk_create();
-	bed.vgem = cr_vm_dmabuf_open_drm("vgem", true);
+	bed.vgem = cr_dmabuf_alloc_open_drm("vgem", true);
 	if (!CHECK_MSG(bed.vk != NULL, "no lavapipe device") || !CHECK(bed.vgem >= 0) ||
-	    !CHECK(cr_vm_vgem_bo_init(&bed.bo, bed.vgem, WIDTH, HEIGHT)))
+	    !CHECK(cr_dmabuf_alloc_vgem_bo_init(&bed.bo, bed.vgem, WIDTH, HEIGHT)))
 		goto out;
 	bed.img = cr_vm_vk_image_import(bed.vk, bed.bo.dmabuf, WIDTH, HEIGHT, bed.bo.stride,
 					VK_FORMAT_B8G8R8A8_UNORM);
@@ -255,7 +255,7 @@ out:
 		cr_vm_vk_image_destroy(bed.vk, bed.img);
 	}
 	if (bed.vgem >= 0) {
-		cr_vm_vgem_bo_finish(&bed.bo, bed.vgem);
+		cr_dmabuf_alloc_vgem_bo_finish(&bed.bo, bed.vgem);
 		close(bed.vgem);
 	}
 	cr_vm_vk_destroy(bed.vk);

@@ -1,65 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 /**
- * Guest-side helpers of the vm test bed (tests/vm/run-in-vm.sh): real DMA-BUFs from the three
- * providers the guest kernel has (udmabuf, the system dma-heap, vgem), vgem's test fences, and
- * the implicit-sync uapi on any DMA-BUF (DMA_BUF_IOCTL_EXPORT/IMPORT_SYNC_FILE). Kernel uapi
- * and libdrm only. Every function logs the failing call with errno to stderr and returns
+ * Guest-side helpers of the vm test bed (tests/vm/run-in-vm.sh): the implicit-sync uapi on any
+ * DMA-BUF (DMA_BUF_IOCTL_EXPORT/IMPORT_SYNC_FILE), sync_file state and time. The DMA-BUFs
+ * themselves (udmabuf, the system dma-heap, vgem) and vgem's test fences come from
+ * src/tools/dmabuf-alloc.h, shared with castrelay-testsrc and included here. Kernel uapi and
+ * libdrm only. Every function logs the failing call with errno to stderr and returns
  * -1/false/NULL; errno is preserved for the caller. Any thread, no shared state.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/**
- * Opens the DRM node of the device whose kernel driver is @driver ("vgem", "virtio_gpu"):
- * the primary node (/dev/dri/cardN) when @primary, else the render node. Returns a new fd
- * (O_RDWR | O_CLOEXEC) or -1 with a log line naming the drivers that were found.
- */
-int cr_vm_dmabuf_open_drm(const char *driver, bool primary);
-
-/**
- * Allocates a DMA-BUF of @size bytes (a multiple of the page size) from udmabuf: a sealed
- * memfd handed to /dev/udmabuf (UDMABUF_CREATE). When @memfd is not NULL the memfd is returned
- * there (the caller closes it; both map the same pages), else it is closed. Returns the
- * DMA-BUF fd or -1.
- */
-int cr_vm_dmabuf_udmabuf(size_t size, int *memfd);
-
-/** Allocates a DMA-BUF of @size bytes from /dev/dma_heap/system. Returns the fd or -1. */
-int cr_vm_dmabuf_heap(size_t size);
-
-/** A vgem dumb buffer (32 bits per pixel), exported as a DMA-BUF and mapped for the CPU. */
-struct cr_vm_vgem_bo {
-	uint32_t handle;  /**< GEM handle on the vgem fd it was created on */
-	int dmabuf;       /**< owned PRIME export (O_RDWR | O_CLOEXEC) */
-	uint32_t width;
-	uint32_t height;
-	uint32_t stride;  /**< bytes, as chosen by the kernel */
-	uint64_t size;    /**< bytes */
-	void *map;        /**< shared, writable mapping of the whole buffer */
-};
-
-/**
- * Creates a @width x @height vgem buffer on @vgem_fd (borrowed: a primary node, dumb buffers
- * are not allowed on render nodes), exports it and maps it into @bo. Returns false on failure
- * with nothing left to free.
- */
-bool cr_vm_vgem_bo_init(struct cr_vm_vgem_bo *bo, int vgem_fd, uint32_t width, uint32_t height);
-
-/** Unmaps, closes and frees what cr_vm_vgem_bo_init() made; safe on a zeroed @bo. */
-void cr_vm_vgem_bo_finish(struct cr_vm_vgem_bo *bo, int vgem_fd);
-
-/**
- * Attaches a new, unsignalled vgem fence to buffer @handle (DRM_IOCTL_VGEM_FENCE_ATTACH), as a
- * writer when @write (exclusive: readers' implicit sync waits for it) or as a reader. The fence
- * id is returned in @fence for cr_vm_vgem_fence_signal(). vgem signals a forgotten fence by
- * itself after 10 s (with an error status), so tests keep fences pending for less than that.
- */
-bool cr_vm_vgem_fence_attach(int vgem_fd, uint32_t handle, bool write, uint32_t *fence);
-
-/** Signals the vgem fence @fence (DRM_IOCTL_VGEM_FENCE_SIGNAL). */
-bool cr_vm_vgem_fence_signal(int vgem_fd, uint32_t fence);
+#include "dmabuf-alloc.h"
 
 /**
  * DMA_BUF_IOCTL_EXPORT_SYNC_FILE on @dmabuf (borrowed) with @flags DMA_BUF_SYNC_READ and/or
