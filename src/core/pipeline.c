@@ -37,6 +37,7 @@ struct cr_pipeline_source {
 
 struct cr_pipeline_output {
 	struct cr_vk_buffer *buffer;
+	int fd; /**< our own reference to the exported DMA-BUF, for its consumers' fences */
 	unsigned in_flight;
 	bool destroyed;
 };
@@ -49,6 +50,7 @@ struct slot {
 	VkCommandBuffer cmd;
 	VkFence fence;
 	VkSemaphore acquire; /**< waits for the producer's fence (temporary SYNC_FD import) */
+	VkSemaphore readers; /**< waits for consumers still reading the output buffer */
 	VkDescriptorSet set;
 	struct cr_vk_buffer *staging; /**< SHM input copy, grown on demand */
 	struct cr_vk_buffer *out;     /**< output readback, grown on demand */
@@ -230,7 +232,8 @@ static bool create_slots(struct cr_pipeline *pipe)
 		if (!cr_vk_check(pipe->dev, vkAllocateDescriptorSets(d, &dsai, &s->set),
 				 "vkAllocateDescriptorSets"))
 			return false;
-		if (pipe->gpu_waits && !(s->acquire = cr_vk_sync_semaphore_create(pipe->dev)))
+		if (pipe->gpu_waits && (!(s->acquire = cr_vk_sync_semaphore_create(pipe->dev)) ||
+					!(s->readers = cr_vk_sync_semaphore_create(pipe->dev))))
 			return false;
 		s->params = cr_vk_buffer_create_host(pipe->dev, sizeof(struct cr_process_params),
 						     VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
@@ -296,6 +299,7 @@ static void free_source(struct cr_pipeline *pipe, struct cr_pipeline_source *src
 static void free_output(struct cr_pipeline *pipe, struct cr_pipeline_output *out)
 {
 	cr_vk_buffer_destroy(pipe->dev, out->buffer);
+	close(out->fd);
 	free(out);
 }
 
@@ -378,6 +382,8 @@ void cr_pipeline_destroy(struct cr_pipeline *pipe)
 			vkDestroyFence(d, s->fence, NULL);
 		if (s->acquire)
 			vkDestroySemaphore(d, s->acquire, NULL);
+		if (s->readers)
+			vkDestroySemaphore(d, s->readers, NULL);
 		cr_vk_buffer_destroy(pipe->dev, s->staging);
 		cr_vk_buffer_destroy(pipe->dev, s->out);
 		cr_vk_buffer_destroy(pipe->dev, s->params);
@@ -434,6 +440,14 @@ struct cr_pipeline_output *cr_pipeline_export_output(struct cr_pipeline *pipe, u
 		return NULL;
 	out->buffer = cr_vk_buffer_create_exportable(pipe->dev, size, fd);
 	if (!out->buffer) {
+		free(out);
+		return NULL;
+	}
+	out->fd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (out->fd < 0) {
+		cr_log_error(TOPIC, "dup of exported DMA-BUF: %s", strerror(errno));
+		close(*fd);
+		cr_vk_buffer_destroy(pipe->dev, out->buffer);
 		free(out);
 		return NULL;
 	}
@@ -580,40 +594,36 @@ static bool check_frame(const struct cr_pipeline_frame *in, const struct cr_pipe
 }
 
 /*
- * Implicit sync in: the producer's pending writes, as a sync_file (DMA_BUF_SYNC_READ waits for
- * writers only), become the temporary payload of the slot's semaphore, which the submission
- * waits for on the GPU. Returns true when the submission must wait on s->acquire.
+ * Implicit sync: the fences of a shared buffer, exported as a sync_file, become the temporary
+ * payload of @sem, which the submission waits for on the GPU. For an input, CR_SYNC_READ
+ * waits for the producer's writes; for an output being reused, CR_SYNC_WRITE waits for its
+ * consumers' reads too. Returns true when the submission must wait on @sem.
  */
-static bool acquire_fences(struct cr_pipeline *pipe, struct slot *s,
-			   struct cr_pipeline_source *src)
+static bool wait_fences(struct cr_pipeline *pipe, int fd, VkSemaphore sem, uint32_t flags)
 {
-	pipe->implicit = false;
 	if (pipe->skip_sync)
 		return false;
-	int sync_fd = cr_sync_file_export(src->fd, CR_SYNC_READ);
+	int sync_fd = cr_sync_file_export(fd, flags);
 	if (sync_fd < 0) {
 		if (!pipe->warned_fences)
-			cr_log_warn(TOPIC, "cannot export the producer's fences (%s): reading "
-					   "DMA-BUFs without synchronisation (castrelay.sync=none)",
+			cr_log_warn(TOPIC, "cannot export a DMA-BUF's fences (%s): using shared "
+					   "buffers without synchronisation (castrelay.sync=none)",
 				    strerror(-sync_fd));
 		pipe->warned_fences = true;
 		return false;
 	}
 	if (!pipe->gpu_waits) {
-		/* Fallback: no SYNC_FD semaphores. Bounded, so a stuck producer costs a frame. */
+		/* Fallback: no SYNC_FD semaphores. Bounded, so a stuck peer costs a frame. */
 		if (!pipe->warned_fallback)
-			cr_log_warn(TOPIC, "%s cannot wait on sync_files: waiting for producers' "
-					   "fences on the CPU, at most %d ms (castrelay.sync=none)",
+			cr_log_warn(TOPIC, "%s cannot wait on sync_files: waiting for DMA-BUF fences "
+					   "on the CPU, at most %d ms (castrelay.sync=none)",
 				    pipe->dev->props.deviceName, FALLBACK_WAIT_MS);
 		pipe->warned_fallback = true;
 		cr_sync_file_wait(sync_fd, FALLBACK_WAIT_MS);
 		close(sync_fd);
 		return false;
 	}
-	if (!cr_vk_sync_import_sync_file(pipe->dev, s->acquire, sync_fd))
-		return false;
-	pipe->implicit = true;
-	return true;
+	return cr_vk_sync_import_sync_file(pipe->dev, sem, sync_fd);
 }
 
 static void fill_params(struct cr_process_params *p, const struct cr_pipeline_frame *in,
@@ -761,13 +771,23 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 		    out->output ? dst_buffer : VK_NULL_HANDLE))
 		return false;
 
-	VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
-	bool gpu_wait = in->source && acquire_fences(pipe, s, in->source);
+	VkPipelineStageFlags wait_stages[2] = {
+		VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	};
+	VkSemaphore waits[2];
+	uint32_t n_waits = 0;
+	if (in->source) {
+		pipe->implicit = wait_fences(pipe, in->source->fd, s->acquire, CR_SYNC_READ);
+		if (pipe->implicit)
+			waits[n_waits++] = s->acquire;
+	}
+	if (out->output && wait_fences(pipe, out->output->fd, s->readers, CR_SYNC_WRITE))
+		waits[n_waits++] = s->readers;
 	VkSubmitInfo si = {
 		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-		.waitSemaphoreCount = gpu_wait ? 1 : 0,
-		.pWaitSemaphores = &s->acquire,
-		.pWaitDstStageMask = &wait_stage,
+		.waitSemaphoreCount = n_waits,
+		.pWaitSemaphores = waits,
+		.pWaitDstStageMask = wait_stages,
 		.commandBufferCount = 1,
 		.pCommandBuffers = &s->cmd,
 	};

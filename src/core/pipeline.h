@@ -137,8 +137,10 @@ bool cr_pipeline_can_export_dmabuf(const struct cr_pipeline *pipe);
 
 /**
  * Allocates an output buffer of @size bytes exported as a LINEAR DMA-BUF; *@fd receives a new
- * fd owned by the caller. Returns NULL and logs on failure (also used as the test allocation
- * that fixates an output modifier).
+ * fd owned by the caller. Before each job that writes it, the GPU waits for the buffer's
+ * fences (DMA_BUF_IOCTL_EXPORT_SYNC_FILE, WRITE: consumers still reading the previous frame).
+ * Returns NULL and logs on failure (also used as the test allocation that fixates an output
+ * modifier).
  */
 struct cr_pipeline_output *cr_pipeline_export_output(struct cr_pipeline *pipe, uint64_t size,
 						     int *fd);
