@@ -40,6 +40,8 @@ done </lib/modules/load-order
 p9="trans=virtio,version=9p2000.L,msize=512000"
 mount -t 9p -o "$p9,ro,cache=loose" hostroot /newroot || bail "cannot mount the host root"
 mount -t 9p -o "$p9,cache=mmap" build /build || bail "cannot mount the build directory"
+mkdir -p /source
+mount -t 9p -o "$p9,ro,cache=loose" source /source || bail "cannot mount the source tree"
 rundir=/build/$run
 [ -r "$rundir/build-dir" ] || bail "no $rundir/build-dir"
 builddir=$(cat "$rundir/build-dir")
@@ -53,7 +55,11 @@ mount -t tmpfs tmpfs /newroot/dev/shm
 for d in /tmp /run /var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs "/newroot$d" || bail "cannot mount a tmpfs on $d"
 done
-# After the tmpfs mounts: a build directory below /tmp needs its mount point in the guest's /tmp.
+# After the tmpfs mounts, which hide what lies below the host's /tmp: the source tree, then the
+# build directory (it may lie inside the source tree) at their host paths.
+sourcedir=$(cat "$rundir/source-dir")
+mkdir -p "/newroot$sourcedir" 2>/dev/null
+mount -o bind /source "/newroot$sourcedir" || bail "cannot bind the source tree to $sourcedir"
 mkdir -p "/newroot$builddir" 2>/dev/null
 mount -o bind /build "/newroot$builddir" || bail "cannot bind the build directory to $builddir"
 
