@@ -64,6 +64,8 @@ struct options {
 	bool dmabuf;                             /* --memfd-dmabuf or --dmabuf */
 	enum cr_testsrc_buffer_kind dmabuf_kind; /* what DMA-BUF buffers are made of */
 	uint32_t late_writes_ms;                 /* 0: write before queueing */
+	uint64_t extra_modifiers[4];             /* --offer-modifier: offered before LINEAR */
+	uint32_t n_extra_modifiers;
 	bool cursor;
 	bool have_transform;
 	uint32_t transform; /* enum spa_meta_videotransform_value */
@@ -158,9 +160,14 @@ static const struct spa_pod *build_format(struct testsrc *src, struct spa_pod_bu
 	if (mode == MODIFIER_CHOICE) {
 		spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_modifier,
 				     SPA_POD_PROP_FLAG_MANDATORY | SPA_POD_PROP_FLAG_DONT_FIXATE);
-		/* An enum choice lists its default first, then the alternatives. */
+		/* An enum choice lists its default first, then the alternatives: like a
+		 * compositor, the --offer-modifier layouts come first and LINEAR last. */
+		const struct options *o = &src->opt;
 		spa_pod_builder_push_choice(b, &f[1], SPA_CHOICE_Enum, 0);
-		spa_pod_builder_long(b, DRM_FORMAT_MOD_LINEAR);
+		spa_pod_builder_long(b, (int64_t)(o->n_extra_modifiers ? o->extra_modifiers[0]
+								 : DRM_FORMAT_MOD_LINEAR));
+		for (uint32_t i = 0; i < o->n_extra_modifiers; i++)
+			spa_pod_builder_long(b, (int64_t)o->extra_modifiers[i]);
 		spa_pod_builder_long(b, DRM_FORMAT_MOD_LINEAR);
 		spa_pod_builder_pop(b, &f[1]);
 	} else if (mode == MODIFIER_FIXED) {
@@ -719,6 +726,9 @@ static void usage(FILE *out)
 		"                     fence; queue even frames with their buffer's previous\n"
 		"                     picture, write them and signal their fence MS (1 to 5000)\n"
 		"                     milliseconds later (odd frames are written in time)\n"
+		"  --offer-modifier M with a DMA-BUF option: also offer DRM modifier M (0x…, up to\n"
+		"                     4 times) before LINEAR, as a compositor offering tiled layouts\n"
+		"                     does; buffers are always LINEAR, so M must be refused\n"
 		"  --cursor           attach SPA_META_Cursor with a 32x32 bitmap to every frame\n"
 		"                     (moving; BGRA for BGR formats, RGBA for RGB ones)\n"
 		"  --transform T      attach SPA_META_VideoTransform T (0..7) to every frame\n"
@@ -737,7 +747,8 @@ static void usage(FILE *out)
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_MEMFD_DMABUF,
-	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_REMOTE };
+	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_REMOTE,
+	       OPT_OFFER_MODIFIER };
 	static const struct option long_options[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "size", required_argument, NULL, OPT_SIZE },
@@ -748,6 +759,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "memfd-dmabuf", no_argument, NULL, OPT_MEMFD_DMABUF },
 		{ "dmabuf", required_argument, NULL, OPT_DMABUF },
 		{ "late-writes", required_argument, NULL, OPT_LATE_WRITES },
+		{ "offer-modifier", required_argument, NULL, OPT_OFFER_MODIFIER },
 		{ "cursor", no_argument, NULL, OPT_CURSOR },
 		{ "transform", required_argument, NULL, OPT_TRANSFORM },
 		{ "video-crop", required_argument, NULL, OPT_VIDEO_CROP },
@@ -811,6 +823,22 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			ok = cr_cli_parse_u32(PROG, "--late-writes", optarg, 1, 5000,
 					      &opt->late_writes_ms);
 			break;
+		case OPT_OFFER_MODIFIER: {
+			char *end = NULL;
+			errno = 0;
+			unsigned long long m = strtoull(optarg, &end, 0);
+			if (errno || !end || *end || end == optarg || m == DRM_FORMAT_MOD_LINEAR ||
+			    m == DRM_FORMAT_MOD_INVALID || opt->n_extra_modifiers == 4) {
+				fprintf(stderr, PROG ": invalid --offer-modifier value '%s': expected a "
+					"DRM modifier other than LINEAR and INVALID (e.g. 0x%llx), at "
+					"most 4 times\n", optarg,
+					(unsigned long long)I915_FORMAT_MOD_X_TILED);
+				ok = false;
+				break;
+			}
+			opt->extra_modifiers[opt->n_extra_modifiers++] = m;
+			break;
+		}
 		case OPT_CURSOR:
 			opt->cursor = true;
 			break;
@@ -838,6 +866,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		return 2;
 	if (memfd_dmabuf && real_dmabuf) {
 		fprintf(stderr, PROG ": --memfd-dmabuf and --dmabuf exclude each other\n");
+		return 2;
+	}
+	if (opt->n_extra_modifiers > 0 && !opt->dmabuf) {
+		fprintf(stderr, PROG ": --offer-modifier needs --memfd-dmabuf or --dmabuf\n");
 		return 2;
 	}
 	if (opt->late_writes_ms > 0 &&
