@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,32 +169,29 @@ bool cr_config_apply_key(struct cr_relay_settings *s, const char *key, const cha
 	uint32_t v = 0;
 	bool ok = true;
 	const char *expect = "";
-	if (strncmp(key, "crop.", 5) == 0 || strncmp(key, "scale.", 6) == 0) {
+	static const struct {
+		const char *key;
+		size_t offset;
+	} dims[] = {
+		{ "crop.x", offsetof(struct cr_relay_settings, crop.x) },
+		{ "crop.y", offsetof(struct cr_relay_settings, crop.y) },
+		{ "crop.width", offsetof(struct cr_relay_settings, crop.w) },
+		{ "crop.height", offsetof(struct cr_relay_settings, crop.h) },
+		{ "scale.width", offsetof(struct cr_relay_settings, scale_w) },
+		{ "scale.height", offsetof(struct cr_relay_settings, scale_h) },
+	};
+	size_t dim = 0;
+	while (dim < sizeof(dims) / sizeof(dims[0]) && strcmp(key, dims[dim].key) != 0)
+		dim++;
+	if (dim < sizeof(dims) / sizeof(dims[0])) {
 		ok = parse_bounded(value, 0, MAX_DIMENSION, &v);
 		expect = "an integer 0..16384";
-		if (!ok) {
-		} else if (strcmp(key, "crop.x") == 0) {
-			t.crop.x = v;
-		} else if (strcmp(key, "crop.y") == 0) {
-			t.crop.y = v;
-		} else if (strcmp(key, "crop.width") == 0) {
-			t.crop.w = v;
-		} else if (strcmp(key, "crop.height") == 0) {
-			t.crop.h = v;
-		} else if (strcmp(key, "scale.width") == 0) {
-			t.scale_w = v;
-		} else if (strcmp(key, "scale.height") == 0) {
-			t.scale_h = v;
-		} else {
-			snprintf(why, why_len, "%s: unknown key", key);
-			return false;
-		}
+		*(uint32_t *)((char *)&t + dims[dim].offset) = v;
 		t.has_crop = t.crop.w > 0 && t.crop.h > 0;
-		if (ok && (t.scale_w == 0) != (t.scale_h == 0) && strncmp(key, "scale.", 6) == 0 &&
-		    s->scale_w && s->scale_h) {
-			/* Setting one of a pair to 0 clears both: follow the input. */
+		/* Setting one of a scale pair to 0 clears both: follow the input. */
+		if ((t.scale_w == 0) != (t.scale_h == 0) && key[0] == 's' && s->scale_w &&
+		    s->scale_h)
 			t.scale_w = t.scale_h = 0;
-		}
 	} else if (strcmp(key, "redact") == 0) {
 		ok = parse_redact_list(value, &t);
 		expect = "X,Y,W,H;X,Y,W,H... (at most 16, W and H >= 1), or empty";
