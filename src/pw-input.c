@@ -180,6 +180,12 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	in->events->format(in->data, &in->format);
 }
 
+/* What add_buffer learnt about a DMA-BUF, kept in pw_buffer.user_data for its lifetime. */
+struct imported {
+	void *import;  /**< events.import's handle */
+	uint64_t size; /**< bytes of the DMA-BUF, for the per-frame layout check */
+};
+
 static void on_add_buffer(void *data, struct pw_buffer *b)
 {
 	struct cr_pw_input *in = data;
@@ -187,6 +193,11 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 	b->user_data = NULL;
 	if (d->type != SPA_DATA_DmaBuf)
 		return;
+	off_t size = lseek((int)d->fd, 0, SEEK_END);
+	struct imported *imp = calloc(1, sizeof(*imp));
+	if (!imp)
+		return;
+	imp->size = size > 0 ? (uint64_t)size : 0;
 	struct cr_dmabuf buf = {
 		.width = in->format.width,
 		.height = in->format.height,
@@ -195,8 +206,13 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 		.n_planes = 1,
 		.planes[0] = { .fd = (int)d->fd, .offset = 0, .stride = 0 },
 	};
-	b->user_data = in->events->import(in->data, &buf);
-	if (b->user_data || !in->dmabuf_offered || was_dropped(in, buf.modifier))
+	imp->import = in->events->import(in->data, &buf);
+	if (imp->import) {
+		b->user_data = imp;
+		return;
+	}
+	free(imp);
+	if (!in->dmabuf_offered || was_dropped(in, buf.modifier))
 		return;
 	/* Drop the modifier and renegotiate, from a loop event: never inside this callback. */
 	in->dropped[in->n_dropped++] = buf.modifier;
@@ -215,8 +231,11 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 static void on_remove_buffer(void *data, struct pw_buffer *b)
 {
 	struct cr_pw_input *in = data;
-	if (b->user_data)
-		in->events->release_import(in->data, b->user_data);
+	struct imported *imp = b->user_data;
+	if (imp) {
+		in->events->release_import(in->data, imp->import);
+		free(imp);
+	}
 	b->user_data = NULL;
 }
 
@@ -236,7 +255,8 @@ static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
 	struct spa_buffer *buf = b->buffer;
 	struct spa_data *d = &buf->datas[0];
 	char why[200];
-	*f = (struct cr_pw_input_frame){ .format = &in->format, .import = b->user_data };
+	const struct imported *imp = b->user_data;
+	*f = (struct cr_pw_input_frame){ .format = &in->format, .import = imp ? imp->import : NULL };
 
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
 	if (h) {
@@ -257,10 +277,9 @@ static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
 	if (d->chunk->stride <= 0)
 		f->stride = in->format.width * in->format.info->bytes_per_pixel;
 	if (d->type == SPA_DATA_DmaBuf) {
-		if (!f->import)
+		if (!imp)
 			return false;
-		off_t size = lseek((int)d->fd, 0, SEEK_END);
-		f->size = size > 0 ? (uint64_t)size : 0;
+		f->size = imp->size;
 	} else {
 		if (!d->data)
 			return false;
