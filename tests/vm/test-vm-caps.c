@@ -17,7 +17,7 @@
 #include "test.h"
 #include "vm-dmabuf.h"
 #include "vm-pattern.h"
-#include "vm-syncobj.h"
+#include "syncobj.h"
 #include "vm-vk.h"
 
 #define SIZE (64u * 1024u)
@@ -171,17 +171,17 @@ static void check_virtio_gpu(void)
 	if (!CHECK(fd >= 0))
 		return;
 	bool syncobj, timeline;
-	cr_vm_syncobj_caps(fd, &syncobj, &timeline);
+	cr_syncobj_caps(fd, &syncobj, &timeline);
 	CHECK(syncobj);
 	CHECK(timeline);
 	uint32_t handle = 0;
-	if (CHECK(cr_vm_syncobj_create(fd, &handle))) {
-		int ev = cr_vm_syncobj_eventfd(fd, handle, 1, true);
+	if (CHECK(cr_syncobj_create(fd, &handle))) {
+		int ev = cr_syncobj_eventfd(fd, handle, 1, true);
 		CHECK_MSG(ev >= 0, "DRM_IOCTL_SYNCOBJ_EVENTFD: %s", strerror(errno));
 		if (ev >= 0)
 			close(ev);
 	}
-	cr_vm_syncobj_destroy(fd, handle);
+	cr_syncobj_destroy(fd, handle);
 	close(fd);
 }
 

@@ -21,7 +21,7 @@
 #include "test.h"
 #include "vm-dmabuf.h"
 #include "vm-pattern.h"
-#include "vm-syncobj.h"
+#include "syncobj.h"
 #include "vm-vk.h"
 
 #define WIDTH 32u
@@ -73,34 +73,34 @@ static void case_cpu_points(struct bed *bed)
 {
 	cr_test_log("1. CPU-signalled timeline points, eventfds, export");
 	uint32_t t = 0;
-	if (!CHECK(cr_vm_syncobj_create(bed->drm, &t)))
+	if (!CHECK(cr_syncobj_create(bed->drm, &t)))
 		return;
 	uint64_t value = 99;
-	CHECK(cr_vm_syncobj_query(bed->drm, t, &value));
+	CHECK(cr_syncobj_query(bed->drm, t, &value));
 	CHECK_EQ_UINT(value, 0);
-	int avail = cr_vm_syncobj_eventfd(bed->drm, t, 1, true);
-	int signalled = cr_vm_syncobj_eventfd(bed->drm, t, 1, false);
-	int later = cr_vm_syncobj_eventfd(bed->drm, t, 3, false);
+	int avail = cr_syncobj_eventfd(bed->drm, t, 1, true);
+	int signalled = cr_syncobj_eventfd(bed->drm, t, 1, false);
+	int later = cr_syncobj_eventfd(bed->drm, t, 3, false);
 	if (CHECK(avail >= 0) && CHECK(signalled >= 0) && CHECK(later >= 0)) {
 		CHECK_EQ_INT(readable(avail, 0), 0);
 		CHECK_EQ_INT(readable(signalled, 0), 0);
-		CHECK_EQ_INT(cr_vm_syncobj_wait(bed->drm, t, 1, false, 0), 0);
+		CHECK_EQ_INT(cr_syncobj_wait(bed->drm, t, 1, false, 0), 0);
 
-		CHECK(cr_vm_syncobj_signal(bed->drm, t, 1));
+		CHECK(cr_syncobj_signal(bed->drm, t, 1));
 		CHECK_EQ_INT(readable(avail, 1000), 1);
 		CHECK_EQ_INT(readable(signalled, 1000), 1);
-		CHECK_EQ_INT(cr_vm_syncobj_wait(bed->drm, t, 1, false, 0), 1);
-		CHECK(cr_vm_syncobj_query(bed->drm, t, &value));
+		CHECK_EQ_INT(cr_syncobj_wait(bed->drm, t, 1, false, 0), 1);
+		CHECK(cr_syncobj_query(bed->drm, t, &value));
 		CHECK_EQ_UINT(value, 1);
 
-		CHECK(cr_vm_syncobj_signal(bed->drm, t, 2));
+		CHECK(cr_syncobj_signal(bed->drm, t, 2));
 		CHECK_EQ_INT(readable(later, 0), 0);
-		CHECK(cr_vm_syncobj_signal(bed->drm, t, 3));
+		CHECK(cr_syncobj_signal(bed->drm, t, 3));
 		CHECK_EQ_INT(readable(later, 1000), 1);
-		CHECK(cr_vm_syncobj_query(bed->drm, t, &value));
+		CHECK(cr_syncobj_query(bed->drm, t, &value));
 		CHECK_EQ_UINT(value, 3);
 
-		int sync = cr_vm_syncobj_export_sync_file(bed->drm, t, 2);
+		int sync = cr_syncobj_export_sync_file(bed->drm, t, 2);
 		if (CHECK(sync >= 0)) {
 			CHECK_EQ_INT(cr_vm_sync_file_wait(sync, 0), 1);
 			close(sync);
@@ -112,40 +112,40 @@ static void case_cpu_points(struct bed *bed)
 		close(signalled);
 	if (later >= 0)
 		close(later);
-	cr_vm_syncobj_destroy(bed->drm, t);
+	cr_syncobj_destroy(bed->drm, t);
 }
 
 static void case_pending_chain(struct bed *bed)
 {
 	cr_test_log("2. pending vgem fence -> timeline point -> sync_file -> lavapipe wait");
 	uint32_t t = 0;
-	if (!CHECK(cr_vm_syncobj_create(bed->drm, &t)))
+	if (!CHECK(cr_syncobj_create(bed->drm, &t)))
 		return;
-	int avail = cr_vm_syncobj_eventfd(bed->drm, t, 1, true);
-	int signalled = cr_vm_syncobj_eventfd(bed->drm, t, 1, false);
+	int avail = cr_syncobj_eventfd(bed->drm, t, 1, true);
+	int signalled = cr_syncobj_eventfd(bed->drm, t, 1, false);
 	uint32_t fence;
 	if (!CHECK(avail >= 0) || !CHECK(signalled >= 0) ||
 	    !CHECK(cr_dmabuf_alloc_vgem_fence_attach(bed->vgem, bed->bo.handle, true, &fence)))
 		goto close_fds;
 	cr_vm_pattern_fill(bed->bo.map, bed->bo.stride, WIDTH, HEIGHT, OLD);
-	CHECK_EQ_INT(cr_vm_syncobj_wait(bed->drm, t, 1, true, 0), 0);
+	CHECK_EQ_INT(cr_syncobj_wait(bed->drm, t, 1, true, 0), 0);
 	CHECK_EQ_INT(readable(avail, 0), 0);
 
 	int producer = cr_vm_dmabuf_export_sync_file(bed->bo.dmabuf, DMA_BUF_SYNC_READ);
 	if (CHECK(producer >= 0)) {
-		CHECK(cr_vm_syncobj_import_sync_file(bed->drm, t, 1, producer));
+		CHECK(cr_syncobj_import_sync_file(bed->drm, t, 1, producer));
 		close(producer);
 	}
 	/* Available (a fence is attached) but not signalled. */
 	CHECK_EQ_INT(readable(avail, 1000), 1);
-	CHECK_EQ_INT(cr_vm_syncobj_wait(bed->drm, t, 1, true, 0), 1);
-	CHECK_EQ_INT(cr_vm_syncobj_wait(bed->drm, t, 1, false, 0), 0);
+	CHECK_EQ_INT(cr_syncobj_wait(bed->drm, t, 1, true, 0), 1);
+	CHECK_EQ_INT(cr_syncobj_wait(bed->drm, t, 1, false, 0), 0);
 	CHECK_EQ_INT(readable(signalled, 0), 0);
 	uint64_t value = 99;
-	CHECK(cr_vm_syncobj_query(bed->drm, t, &value));
+	CHECK(cr_syncobj_query(bed->drm, t, &value));
 	CHECK_EQ_UINT(value, 0);
 
-	int sync = cr_vm_syncobj_export_sync_file(bed->drm, t, 1);
+	int sync = cr_syncobj_export_sync_file(bed->drm, t, 1);
 	if (CHECK(sync >= 0))
 		CHECK_EQ_INT(cr_vm_sync_file_wait(sync, 0), 0);
 	struct cr_vm_vk_job *job = submit_read(bed, sync, false); /* sync is taken */
@@ -159,7 +159,7 @@ static void case_pending_chain(struct bed *bed)
 	if (CHECK(job != NULL) && CHECK_EQ_INT(cr_vm_vk_job_wait(bed->vk, job, 5 * SECOND_NS), 1))
 		holds(bed, NEW);
 	CHECK_EQ_INT(readable(signalled, 1000), 1);
-	CHECK(cr_vm_syncobj_query(bed->drm, t, &value));
+	CHECK(cr_syncobj_query(bed->drm, t, &value));
 	CHECK_EQ_UINT(value, 1);
 	cr_vm_vk_job_destroy(bed->vk, job);
 close_fds:
@@ -167,31 +167,31 @@ close_fds:
 		close(avail);
 	if (signalled >= 0)
 		close(signalled);
-	cr_vm_syncobj_destroy(bed->drm, t);
+	cr_syncobj_destroy(bed->drm, t);
 }
 
 static void case_vulkan_to_timeline(struct bed *bed)
 {
 	cr_test_log("3. lavapipe's completion -> sync_file -> timeline point");
 	uint32_t t = 0;
-	if (!CHECK(cr_vm_syncobj_create(bed->drm, &t)))
+	if (!CHECK(cr_syncobj_create(bed->drm, &t)))
 		return;
-	CHECK(cr_vm_syncobj_signal(bed->drm, t, 1));
-	int ev = cr_vm_syncobj_eventfd(bed->drm, t, 2, false);
+	CHECK(cr_syncobj_signal(bed->drm, t, 1));
+	int ev = cr_syncobj_eventfd(bed->drm, t, 2, false);
 	CHECK(ev >= 0);
 	cr_vm_pattern_fill(bed->bo.map, bed->bo.stride, WIDTH, HEIGHT, OLD);
 	struct cr_vm_vk_job *job = submit_read(bed, -1, true);
 	if (CHECK(job != NULL)) {
 		int done = cr_vm_vk_job_export_sync_file(bed->vk, job);
 		if (CHECK(done >= 0)) {
-			CHECK(cr_vm_syncobj_import_sync_file(bed->drm, t, 2, done));
+			CHECK(cr_syncobj_import_sync_file(bed->drm, t, 2, done));
 			close(done);
 		}
-		CHECK_EQ_INT(cr_vm_syncobj_wait(bed->drm, t, 2, false, 5 * (int64_t)SECOND_NS), 1);
+		CHECK_EQ_INT(cr_syncobj_wait(bed->drm, t, 2, false, 5 * (int64_t)SECOND_NS), 1);
 		if (ev >= 0)
 			CHECK_EQ_INT(readable(ev, 1000), 1);
 		uint64_t value = 0;
-		CHECK(cr_vm_syncobj_query(bed->drm, t, &value));
+		CHECK(cr_syncobj_query(bed->drm, t, &value));
 		CHECK_EQ_UINT(value, 2);
 		CHECK_EQ_INT(cr_vm_vk_job_poll(bed->vk, job), 1);
 		holds(bed, OLD);
@@ -199,7 +199,7 @@ static void case_vulkan_to_timeline(struct bed *bed)
 	cr_vm_vk_job_destroy(bed->vk, job);
 	if (ev >= 0)
 		close(ev);
-	cr_vm_syncobj_destroy(bed->drm, t);
+	cr_syncobj_destroy(bed->drm, t);
 }
 
 static void measure_watch(struct bed *bed)
@@ -229,7 +229,7 @@ int main(void)
 	if (!CHECK(bed.drm >= 0))
 		return cr_test_result();
 	bool syncobj, timeline;
-	cr_vm_syncobj_caps(bed.drm, &syncobj, &timeline);
+	cr_syncobj_caps(bed.drm, &syncobj, &timeline);
 	if (!CHECK(syncobj) || !CHECK(timeline))
 		goto close_drm;
 	case_cpu_points(&bed);
