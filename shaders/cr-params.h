@@ -29,9 +29,17 @@
 #define CR_LAYOUT_RGBX 1u /* R G B x */
 #define CR_LAYOUT_BGRA 2u /* B G R A */
 #define CR_LAYOUT_RGBA 3u /* R G B A */
+/* 10 bits per channel in a little-endian 32-bit word, the top 2 bits unused (read as opaque,
+ * written as 0b11): XRGB2101010 (SPA xRGB_210LE) has B in bits 0-9, G in 10-19, R in 20-29;
+ * XBGR2101010 (SPA xBGR_210LE) has R in bits 0-9 and B in 20-29. The kernel works on floats
+ * on the 0..255 scale whatever the depth: a 10-bit code c is read as c * 255 / 1023 (not
+ * quantised to 8 bits), and written as round(v * 1023 / 255), so 8-bit codes expand exactly to
+ * round(c8 * 1023 / 255) and 10-bit codes survive an identity relay unchanged. */
+#define CR_LAYOUT_XRGB2101010 4u
+#define CR_LAYOUT_XBGR2101010 5u
 
-/* Output kinds. */
-#define CR_OUT_PACKED 0u /* one plane of 32-bit pixels in dst_layout */
+/* Plane kinds of outputs (out_kind) and of sources (src_kind: PACKED or NV12 only). */
+#define CR_OUT_PACKED 0u /* one plane of 32-bit pixels in dst_layout / src_layout */
 #define CR_OUT_NV12 1u   /* Y plane, then interleaved U V at half resolution */
 #define CR_OUT_I420 2u   /* Y plane, U plane, V plane; chroma at half resolution */
 
@@ -67,7 +75,8 @@
 #endif
 
 CR_PARAMS_BLOCK(cr_process_params) {
-	/* source: packed 32-bit pixels; offset and stride in pixels */
+	/* source: packed 32-bit pixels, offset and stride in pixels; NV12 (src_kind), offset and
+	 * stride in bytes of the Y plane (binding 0) */
 	CR_U32 src_offset;
 	CR_U32 src_stride;
 	CR_U32 src_width;
@@ -106,12 +115,23 @@ CR_PARAMS_BLOCK(cr_process_params) {
 	CR_U32 cursor_h;
 	CR_U32 cursor_stride; /* pixels */
 	CR_U32 cursor_layout; /* CR_LAYOUT_* with alpha: BGRA or RGBA */
+	CR_U32 src_kind;      /* CR_OUT_PACKED or CR_OUT_NV12 */
+
+	CR_U32 src_offset1; /* NV12 source: byte offset and stride of the UV plane (binding 4) */
+	CR_U32 src_stride1;
 	CR_U32 pad0;
+	CR_U32 pad1;
 
 	/* RGB (0..255) to Y, U, V (0..255 codes): code = dot(row.xyz, rgb) + row.w */
 	CR_VEC4 yuv_y CR_ARRAY4;
 	CR_VEC4 yuv_u CR_ARRAY4;
 	CR_VEC4 yuv_v CR_ARRAY4;
+
+	/* NV12 source: Y, U, V codes to R, G, B (0..255, clamped): c = dot(row.xyz, yuv) + row.w;
+	 * the chroma of source pixel (x, y) is the sample (x / 2, y / 2) (no interpolation) */
+	CR_VEC4 rgb_r CR_ARRAY4;
+	CR_VEC4 rgb_g CR_ARRAY4;
+	CR_VEC4 rgb_b CR_ARRAY4;
 
 	CR_UVEC4 redact[CR_MAX_REDACT] CR_ARRAY4; /* x, y, w, h in source pixels */
 };

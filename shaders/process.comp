@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The fused processing kernel: crop, VideoTransform, bilinear or box (area) scaling, cursor
-// compositing, redaction and output conversion (packed RGB orders, NV12, I420 with BT.601 or
-// BT.709 in limited or full range) in one dispatch. Packed 32-bit source pixels are read from
-// a storage buffer with an explicit stride, so any LINEAR layout works without an intermediate
-// image. src/core/reference.c implements the same arithmetic; tests compare the two.
+// compositing, redaction and output conversion (packed 8-bit and 10-bit RGB orders, NV12, I420
+// with BT.601 or BT.709 in limited or full range) in one dispatch. Sources (packed 8-bit or
+// 10-bit pixels, or NV12 converted to RGB with the inverse matrix) are read from storage
+// buffers with explicit offsets and strides, so any LINEAR layout works without an
+// intermediate image; NV12's UV plane comes from a second binding, which is the Y plane's
+// buffer again when both lie in one. Everything in between is float on the 0..255 scale.
+// src/core/reference.c implements the same arithmetic; tests compare the two.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 
@@ -14,6 +17,7 @@ layout(local_size_x = CR_WORKGROUP_SIZE, local_size_y = CR_WORKGROUP_SIZE) in;
 layout(std430, set = 0, binding = 0) readonly buffer Src { uint src[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer Dst { uint dst[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Cursor { uint cursor[]; };
+layout(std430, set = 0, binding = 4) readonly buffer Src1 { uint src1[]; };
 
 // The parameter block (binding 3) is declared by cr-params.h.
 
@@ -27,8 +31,23 @@ bool has_alpha(uint l)
 	return l == CR_LAYOUT_BGRA || l == CR_LAYOUT_RGBA;
 }
 
+bool is_10bit(uint l)
+{
+	return l == CR_LAYOUT_XRGB2101010 || l == CR_LAYOUT_XBGR2101010;
+}
+
+float unorm10(uint code)
+{
+	return float(code) * (255.0 / 1023.0);
+}
+
 vec4 unpack_px(uint px, uint l)
 {
+	if (is_10bit(l)) {
+		vec4 t = vec4(unorm10((px >> 20) & 0x3ffu), unorm10((px >> 10) & 0x3ffu),
+			      unorm10(px & 0x3ffu), 255.0);
+		return l == CR_LAYOUT_XRGB2101010 ? t : t.bgra;
+	}
 	vec4 c = vec4(float(px & 0xffu), float((px >> 8) & 0xffu), float((px >> 16) & 0xffu),
 		      float(px >> 24));
 	if (is_bgr(l))
@@ -38,9 +57,36 @@ vec4 unpack_px(uint px, uint l)
 	return c;
 }
 
+float dot_row(vec4 row, vec4 c)
+{
+	return row.x * c.r + row.y * c.g + row.z * c.b + row.w;
+}
+
+float src_byte(uint at)
+{
+	return float((src[at >> 2] >> (8u * (at & 3u))) & 0xffu);
+}
+
+float src1_byte(uint at)
+{
+	return float((src1[at >> 2] >> (8u * (at & 3u))) & 0xffu);
+}
+
+// The source pixel before cursor and redaction; NV12 takes the chroma of its 2x2 block.
+vec4 source_pixel(uint x, uint y)
+{
+	if (src_kind != CR_OUT_NV12)
+		return unpack_px(src[src_offset + y * src_stride + x], src_layout);
+	uint at = src_offset1 + y / 2u * src_stride1 + x / 2u * 2u;
+	vec4 yuv = vec4(src_byte(src_offset + y * src_stride + x), src1_byte(at),
+			src1_byte(at + 1u), 0.0);
+	return vec4(clamp(dot_row(rgb_r, yuv), 0.0, 255.0), clamp(dot_row(rgb_g, yuv), 0.0, 255.0),
+		    clamp(dot_row(rgb_b, yuv), 0.0, 255.0), 255.0);
+}
+
 vec4 raw_texel(uint x, uint y)
 {
-	vec4 c = unpack_px(src[src_offset + y * src_stride + x], src_layout);
+	vec4 c = source_pixel(x, y);
 	if (cursor_enabled == 0u)
 		return c;
 	int cx = int(x) - cursor_x, cy = int(y) - cursor_y;
@@ -143,9 +189,9 @@ uint code(float v)
 	return uint(floor(clamp(v, 0.0, 255.0) + 0.5));
 }
 
-float dot_row(vec4 row, vec4 c)
+uint code10(float v)
 {
-	return row.x * c.r + row.y * c.g + row.z * c.b + row.w;
+	return uint(floor(clamp(v * (1023.0 / 255.0), 0.0, 1023.0) + 0.5));
 }
 
 void packed_pixel(uvec2 d)
@@ -153,6 +199,14 @@ void packed_pixel(uvec2 d)
 	if (d.x >= dst_width || d.y >= dst_height)
 		return;
 	vec4 v = rgba_at(d.x, d.y);
+	if (is_10bit(dst_layout)) {
+		// The unused top bits are written as ones (opaque).
+		if (dst_layout == CR_LAYOUT_XBGR2101010)
+			v = v.bgra;
+		dst[d.y * dst_stride + d.x] = code10(v.b) | (code10(v.g) << 10) |
+					      (code10(v.r) << 20) | (3u << 30);
+		return;
+	}
 	if (!has_alpha(dst_layout))
 		v.a = 255.0;
 	if (is_bgr(dst_layout))

@@ -27,6 +27,27 @@ void cr_color_yuv_rows(enum cr_color_matrix matrix, bool full_range, float y[4],
 	v[3] = 128.0f;
 }
 
+void cr_color_rgb_rows(enum cr_color_matrix matrix, bool full_range, float r[4], float g[4],
+		       float b[4])
+{
+	float a[3][4];
+	float *out[3] = { r, g, b };
+	cr_color_yuv_rows(matrix, full_range, a[0], a[1], a[2]);
+
+	/* code = A rgb + o, so rgb = A^-1 code - A^-1 o; A^-1 by cofactors. */
+	float det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
+		    a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+		    a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; j < 3; j++) {
+			/* inverse[i][j] = cofactor[j][i] / det */
+			int r0 = (j + 1) % 3, r1 = (j + 2) % 3, c0 = (i + 1) % 3, c1 = (i + 2) % 3;
+			out[i][j] = (a[r0][c0] * a[r1][c1] - a[r0][c1] * a[r1][c0]) / det;
+		}
+		out[i][3] = -(out[i][0] * a[0][3] + out[i][1] * a[1][3] + out[i][2] * a[2][3]);
+	}
+}
+
 const char *cr_color_matrix_name(enum cr_color_matrix matrix)
 {
 	return matrix == CR_COLOR_BT709 ? "bt709" : "bt601";

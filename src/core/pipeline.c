@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,8 +30,14 @@
 #define FALLBACK_WAIT_MS 50
 
 struct cr_pipeline_source {
-	struct cr_vk_buffer *buffer;
-	int fd; /**< a dup of the DMA-BUF, for exporting its fences */
+	struct cr_vk_buffer *buffer; /**< the DMA-BUF holding plane 0 */
+	int fd; /**< a dup of that DMA-BUF, for exporting its fences */
+	/** Further distinct DMA-BUFs of disjoint planes, and dups of their fds. */
+	struct cr_vk_buffer *more[CR_DMABUF_MAX_PLANES - 1];
+	int more_fds[CR_DMABUF_MAX_PLANES - 1];
+	uint32_t n_more;
+	/** Per plane: 0 for @buffer, i + 1 for more[i]. */
+	uint32_t plane_buffer[CR_DMABUF_MAX_PLANES];
 	unsigned in_flight; /**< jobs reading it */
 	bool destroyed;     /**< released by its owner; freed when in_flight drops to 0 */
 };
@@ -51,6 +58,12 @@ struct slot {
 	VkFence fence;
 	VkSemaphore acquire; /**< waits for the producer's fence (temporary SYNC_FD import) */
 	VkSemaphore readers; /**< waits for consumers still reading the output buffer */
+	/** Implicit sync of the further DMA-BUFs of disjoint planes (source.more). */
+	VkSemaphore acquire_more[CR_DMABUF_MAX_PLANES - 1];
+	/** Exportable: signalled by a job writing an exported output; its sync_file becomes
+	 * that buffer's write fence in finish_slot(). */
+	VkSemaphore done;
+	bool signal_done; /**< this job signals @done (exported and so unsignalled once done) */
 	VkDescriptorSet set;
 	struct cr_vk_buffer *staging; /**< SHM input copy, grown on demand */
 	struct cr_vk_buffer *out;     /**< output readback, grown on demand */
@@ -81,8 +94,12 @@ struct cr_pipeline {
 	unsigned fail_imports; /**< CASTRELAY_TEST_FAIL_IMPORTS: tests only */
 	bool gpu_waits;    /**< SYNC_FD semaphores: the GPU waits for producers' fences */
 	bool skip_sync;    /**< CASTRELAY_TEST_SKIP_SYNC: tests only */
-	bool implicit;     /**< the last DMA-BUF frame was synchronised */
+	const char *sync_mode; /**< of the last DMA-BUF frame: cr_pipeline_sync_mode() */
 	bool warned_fences, warned_fallback;
+	/* Implicit sync out (main thread): cr_pipeline_output_fence_mode(). */
+	bool can_attach;   /**< exportable SYNC_FD semaphores: our fence goes on outputs */
+	bool attached;     /**< on the last exported output written */
+	struct cr_pipeline_fence_stats fence_stats;
 
 	/* Submission order, main thread: slots to deliver. */
 	unsigned order[CR_PIPELINE_SLOTS];
@@ -119,7 +136,9 @@ static void *waiter_main(void *arg)
 		pthread_mutex_unlock(&pipe->mutex);
 		VkResult res = vkWaitForFences(pipe->dev->dev, 1, &fence, VK_TRUE, WAIT_SLICE_NS);
 		pthread_mutex_lock(&pipe->mutex);
-		if (res == VK_TIMEOUT)
+		/* cr_pipeline_drain() may have emptied the queue while we waited unlocked. */
+		if (res == VK_TIMEOUT || pipe->wait_count == 0 ||
+		    &pipe->slots[pipe->wait_queue[pipe->wait_head]] != s)
 			continue;
 		if (res != VK_SUCCESS)
 			cr_vk_check(pipe->dev, res, "vkWaitForFences");
@@ -139,15 +158,17 @@ static void *waiter_main(void *arg)
 static bool create_kernel(struct cr_pipeline *pipe)
 {
 	VkDevice d = pipe->dev->dev;
-	VkDescriptorSetLayoutBinding bindings[4] = {
+	/* 0: source plane 0, 1: output, 2: cursor, 3: parameters, 4: source plane 1 (NV12 UV) */
+	VkDescriptorSetLayoutBinding bindings[5] = {
 		{ 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
 		{ 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
 		{ 2, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
 		{ 3, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+		{ 4, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
 	};
 	VkDescriptorSetLayoutCreateInfo dslci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-		.bindingCount = 4,
+		.bindingCount = 5,
 		.pBindings = bindings,
 	};
 	if (!cr_vk_check(pipe->dev, vkCreateDescriptorSetLayout(d, &dslci, NULL, &pipe->set_layout),
@@ -184,7 +205,7 @@ static bool create_kernel(struct cr_pipeline *pipe)
 			 "vkCreateComputePipelines"))
 		return false;
 	VkDescriptorPoolSize pool_sizes[2] = {
-		{ VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 3 * CR_PIPELINE_SLOTS },
+		{ VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4 * CR_PIPELINE_SLOTS },
 		{ VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, CR_PIPELINE_SLOTS },
 	};
 	VkDescriptorPoolCreateInfo dpci = {
@@ -235,6 +256,12 @@ static bool create_slots(struct cr_pipeline *pipe)
 		if (pipe->gpu_waits && (!(s->acquire = cr_vk_sync_semaphore_create(pipe->dev)) ||
 					!(s->readers = cr_vk_sync_semaphore_create(pipe->dev))))
 			return false;
+		for (unsigned k = 0; pipe->gpu_waits && k < CR_DMABUF_MAX_PLANES - 1; k++)
+			if (!(s->acquire_more[k] = cr_vk_sync_semaphore_create(pipe->dev)))
+				return false;
+		if (pipe->can_attach &&
+		    !(s->done = cr_vk_sync_semaphore_create_exportable(pipe->dev)))
+			pipe->can_attach = false; /* logged: outputs still go out after completion */
 		s->params = cr_vk_buffer_create_host(pipe->dev, sizeof(struct cr_process_params),
 						     VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
 		s->cursor = cr_vk_buffer_create_host(pipe->dev, 64,
@@ -271,8 +298,18 @@ struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_don
 	if (pipe->skip_sync)
 		cr_log_warn(TOPIC, "CASTRELAY_TEST_SKIP_SYNC=1: not waiting for producers' fences "
 				   "(for tests only: frames may be read while still being written)");
+	/* Implicit sync out needs exported outputs and exportable SYNC_FD semaphores. */
+	pipe->can_attach = pipe->can_export && !pipe->skip_sync &&
+			   cr_vk_sync_can_export_sync_file(dev);
 	if (!create_kernel(pipe) || !create_slots(pipe))
 		goto err_vk;
+	if (pipe->can_attach)
+		cr_log_info(TOPIC, "output DMA-BUFs get our fence (IMPORT_SYNC_FILE) before queueing");
+	else
+		cr_log_info(TOPIC, "no fence of ours on outputs (%s): they are queued once the GPU "
+				   "is done", !pipe->can_export ? "no DMA-BUF export"
+				   : pipe->skip_sync ? "CASTRELAY_TEST_SKIP_SYNC"
+				   : "no exportable SYNC_FD semaphores");
 	int err = pthread_create(&pipe->waiter, NULL, waiter_main, pipe);
 	if (err != 0) {
 		cr_log_error(TOPIC, "cannot start the fence waiter thread: %s", strerror(err));
@@ -291,6 +328,10 @@ err_free:
 
 static void free_source(struct cr_pipeline *pipe, struct cr_pipeline_source *src)
 {
+	for (uint32_t i = 0; i < src->n_more; i++) {
+		cr_vk_buffer_destroy(pipe->dev, src->more[i]);
+		close(src->more_fds[i]);
+	}
 	cr_vk_buffer_destroy(pipe->dev, src->buffer);
 	close(src->fd);
 	free(src);
@@ -303,13 +344,73 @@ static void free_output(struct cr_pipeline *pipe, struct cr_pipeline_output *out
 	free(out);
 }
 
+/*
+ * Implicit sync out: @s's completion becomes its output's write fence. Runs only once the job
+ * is known to be complete (the waiter saw its fence signal, or the drain waited for the queue),
+ * so the export cannot block the loop, also on lavapipe, which waits for the work before it
+ * exports (DESIGN.md). With @attach false (a failed job, teardown) it only unsignals @s->done
+ * for the next job. Returns the CPU time spent exporting (and importing), 0 when nothing was
+ * exported.
+ */
+static uint64_t attach_fence(struct cr_pipeline *pipe, struct slot *s, bool attach)
+{
+	uint64_t t0 = now_ns();
+	int sync_fd = -1;
+	s->signal_done = false;
+	if (!cr_vk_sync_export_sync_file(pipe->dev, s->done, &sync_fd)) {
+		/* @done may still hold the signal, and signalling it again would be invalid. */
+		vkDestroySemaphore(pipe->dev->dev, s->done, NULL);
+		s->done = cr_vk_sync_semaphore_create_exportable(pipe->dev);
+		if (pipe->can_attach)
+			cr_log_warn(TOPIC, "cannot export our fence: output DMA-BUFs carry none from "
+					   "now on (they are still queued once the GPU is done)");
+		pipe->can_attach = false;
+		pipe->fence_stats.failed++;
+		pipe->attached = false;
+		return 0;
+	}
+	if (!attach) {
+		if (sync_fd >= 0)
+			close(sync_fd);
+		return 0;
+	}
+	if (sync_fd < 0) {
+		/* The driver says it had signalled already (the Vulkan spec allows -1 for that):
+		 * there is nothing a consumer could wait for. */
+		pipe->fence_stats.signalled++;
+		pipe->attached = false;
+		return now_ns() - t0;
+	}
+	int err = cr_sync_file_import(s->target->fd, sync_fd, CR_SYNC_WRITE);
+	close(sync_fd);
+	if (err < 0) {
+		/* -ENOTTY: a kernel before 5.20; it will not change, so don't try each frame. */
+		cr_log_warn(TOPIC, "cannot put our fence on an output DMA-BUF (%s): not trying again "
+				   "(outputs are still queued once the GPU is done)", strerror(-err));
+		pipe->can_attach = false;
+		pipe->fence_stats.failed++;
+		pipe->attached = false;
+		return 0;
+	}
+	pipe->fence_stats.attached++;
+	pipe->attached = true;
+	return now_ns() - t0;
+}
+
 static void finish_slot(struct cr_pipeline *pipe, struct slot *s, bool ok)
 {
+	/* Before the done callback: the owner queues the output buffer from there. */
+	uint64_t fence_ns = 0;
+	if (s->signal_done)
+		fence_ns = attach_fence(pipe, s, ok && s->result == VK_SUCCESS);
+	else if (s->target && ok && s->result == VK_SUCCESS)
+		pipe->attached = false;
 	struct cr_pipeline_result res = {
 		.ok = ok && s->result == VK_SUCCESS,
 		.pixels = s->target ? NULL : (s->out ? s->out->map : NULL),
 		.layout = s->layout,
 		.gpu_ns = s->done_ns > s->submit_ns ? s->done_ns - s->submit_ns : 0,
+		.fence_ns = fence_ns,
 	};
 	struct cr_pipeline_source *src = s->source;
 	struct cr_pipeline_output *target = s->target;
@@ -384,6 +485,11 @@ void cr_pipeline_destroy(struct cr_pipeline *pipe)
 			vkDestroySemaphore(d, s->acquire, NULL);
 		if (s->readers)
 			vkDestroySemaphore(d, s->readers, NULL);
+		for (unsigned k = 0; k < CR_DMABUF_MAX_PLANES - 1; k++)
+			if (s->acquire_more[k])
+				vkDestroySemaphore(d, s->acquire_more[k], NULL);
+		if (s->done)
+			vkDestroySemaphore(d, s->done, NULL);
 		cr_vk_buffer_destroy(pipe->dev, s->staging);
 		cr_vk_buffer_destroy(pipe->dev, s->out);
 		cr_vk_buffer_destroy(pipe->dev, s->params);
@@ -469,15 +575,26 @@ uint32_t cr_pipeline_input_modifiers(const struct cr_pipeline *pipe, uint32_t fo
 				     uint64_t *modifiers, uint32_t max)
 {
 	const struct cr_format_info *fmt = cr_format_info_from_fourcc(fourcc);
-	if (!pipe->can_import || max == 0 || !fmt || fmt->out_kind != CR_OUT_PACKED)
+	if (!pipe->can_import || max == 0 || !fmt || !fmt->readable)
 		return 0;
 	modifiers[0] = DRM_FORMAT_MOD_LINEAR;
 	return 1;
 }
 
+const char *cr_pipeline_output_fence_mode(const struct cr_pipeline *pipe)
+{
+	return pipe->attached ? "attached" : "none";
+}
+
+void cr_pipeline_output_fence_stats(const struct cr_pipeline *pipe,
+				    struct cr_pipeline_fence_stats *stats)
+{
+	*stats = pipe->fence_stats;
+}
+
 const char *cr_pipeline_sync_mode(const struct cr_pipeline *pipe)
 {
-	return pipe->implicit ? "implicit" : "none";
+	return pipe->sync_mode ? pipe->sync_mode : "none";
 }
 
 /* Makes *buf at least @size bytes; staging memory is reallocated only when a frame grows. */
@@ -514,8 +631,18 @@ static void foreign_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd, VkBuf
 			     0, 0, NULL, 1, &b, 0, NULL);
 }
 
+/* foreign_barrier() for every DMA-BUF of an imported source (disjoint planes: several). */
+static void source_barriers(struct cr_pipeline *pipe, VkCommandBuffer cmd,
+			    const struct cr_pipeline_source *src, bool acquire)
+{
+	foreign_barrier(pipe, cmd, src->buffer->buffer, acquire, VK_ACCESS_SHADER_READ_BIT);
+	for (uint32_t i = 0; i < src->n_more; i++)
+		foreign_barrier(pipe, cmd, src->more[i]->buffer, acquire,
+				VK_ACCESS_SHADER_READ_BIT);
+}
+
 static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_process_params *p,
-		   VkBuffer foreign_in, VkBuffer foreign_out)
+		   const struct cr_pipeline_source *foreign_in, VkBuffer foreign_out)
 {
 	bool foreign = pipe->dev->ext.queue_family_foreign;
 	VkCommandBufferBeginInfo begin = {
@@ -526,8 +653,8 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 		return false;
 	/* The acquire is recorded before the dispatch, so it executes before the work and
 	 * after the semaphore wait (which covers all commands of the submission). */
-	if (foreign && foreign_in != VK_NULL_HANDLE)
-		foreign_barrier(pipe, s->cmd, foreign_in, true, VK_ACCESS_SHADER_READ_BIT);
+	if (foreign && foreign_in)
+		source_barriers(pipe, s->cmd, foreign_in, true);
 	if (foreign && foreign_out != VK_NULL_HANDLE)
 		foreign_barrier(pipe, s->cmd, foreign_out, true, VK_ACCESS_SHADER_WRITE_BIT);
 	vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->pipeline);
@@ -548,8 +675,8 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 	};
 	vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 			     VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
-	if (foreign && foreign_in != VK_NULL_HANDLE)
-		foreign_barrier(pipe, s->cmd, foreign_in, false, VK_ACCESS_SHADER_READ_BIT);
+	if (foreign && foreign_in)
+		source_barriers(pipe, s->cmd, foreign_in, false);
 	if (foreign && foreign_out != VK_NULL_HANDLE)
 		foreign_barrier(pipe, s->cmd, foreign_out, false, VK_ACCESS_SHADER_WRITE_BIT);
 	return cr_vk_check(pipe->dev, vkEndCommandBuffer(s->cmd), "vkEndCommandBuffer");
@@ -558,8 +685,9 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 static bool check_frame(const struct cr_pipeline_frame *in, const struct cr_pipeline_target *out)
 {
 	const struct cr_rect *c = &in->crop;
-	if (!in->format || !out->format || in->format->out_kind != CR_OUT_PACKED) {
-		cr_log_error(TOPIC, "input must be a packed 32-bit format");
+	if (!in->format || !out->format || !in->format->readable) {
+		cr_log_error(TOPIC, "input must be packed RGB or NV12, not %s",
+			     in->format ? in->format->name : "(none)");
 		return false;
 	}
 	if (out->width == 0 || out->height == 0 || in->width == 0 || in->height == 0) {
@@ -577,6 +705,17 @@ static bool check_frame(const struct cr_pipeline_frame *in, const struct cr_pipe
 		cr_log_error(TOPIC, "stride %u / offset %u not a multiple of 4", in->stride,
 			     in->offset);
 		return false;
+	}
+	for (uint32_t i = 1; i < in->format->n_planes; i++) {
+		const struct cr_pipeline_plane *e = &in->extra[i - 1];
+		uint32_t row_bytes, rows;
+		cr_format_plane_size(in->format, i, in->width, in->height, &row_bytes, &rows);
+		if (e->stride % 4 || e->offset % 4 || e->stride < row_bytes) {
+			cr_log_error(TOPIC, "plane %u: stride %u / offset %u not a multiple of "
+				     "4 or shorter than a row of %u bytes", i, e->stride, e->offset,
+				     row_bytes);
+			return false;
+		}
 	}
 	if (out->n_redact > CR_PIPELINE_MAX_REDACT) {
 		cr_log_error(TOPIC, "%u redaction rectangles, at most %d", out->n_redact,
@@ -599,6 +738,8 @@ static bool check_frame(const struct cr_pipeline_frame *in, const struct cr_pipe
  * waits for the producer's writes; for an output being reused, CR_SYNC_WRITE waits for its
  * consumers' reads too. Returns true when the submission must wait on @sem.
  */
+static bool wait_sync_file(struct cr_pipeline *pipe, int sync_fd, VkSemaphore sem);
+
 static bool wait_fences(struct cr_pipeline *pipe, int fd, VkSemaphore sem, uint32_t flags)
 {
 	if (pipe->skip_sync)
@@ -610,6 +751,20 @@ static bool wait_fences(struct cr_pipeline *pipe, int fd, VkSemaphore sem, uint3
 					   "buffers without synchronisation (castrelay.sync=none)",
 				    strerror(-sync_fd));
 		pipe->warned_fences = true;
+		return false;
+	}
+	return wait_sync_file(pipe, sync_fd, sem);
+}
+
+/* Makes the submission wait for @sync_fd (taken; -1: nothing to wait for) through @sem, or
+ * waits on the CPU, bounded, when the GPU cannot. Returns true when the submission must wait
+ * on @sem. */
+static bool wait_sync_file(struct cr_pipeline *pipe, int sync_fd, VkSemaphore sem)
+{
+	if (sync_fd < 0)
+		return false;
+	if (pipe->skip_sync) {
+		close(sync_fd);
 		return false;
 	}
 	if (!pipe->gpu_waits) {
@@ -631,8 +786,11 @@ static void fill_params(struct cr_process_params *p, const struct cr_pipeline_fr
 {
 	struct cr_rect crop = in->crop.w ? in->crop
 					 : (struct cr_rect){ 0, 0, in->width, in->height };
+	bool nv12 = in->format->out_kind == CR_OUT_NV12;
 	*p = (struct cr_process_params){
-		.src_stride = in->stride / 4,
+		.src_kind = nv12 ? CR_OUT_NV12 : CR_OUT_PACKED,
+		.src_stride = nv12 ? in->stride : in->stride / 4,
+		.src_stride1 = nv12 ? in->extra[0].stride : 0,
 		.src_width = in->width,
 		.src_height = in->height,
 		.src_layout = in->format->layout,
@@ -673,10 +831,102 @@ static void fill_params(struct cr_process_params *p, const struct cr_pipeline_fr
 		p->cursor_layout = in->cursor->format->layout;
 	}
 	cr_color_yuv_rows(out->matrix, out->full_range, p->yuv_y, p->yuv_u, p->yuv_v);
+	if (nv12)
+		cr_color_rgb_rows(in->matrix, in->full_range, p->rgb_r, p->rgb_g, p->rgb_b);
 }
+
+/* The buffer of @src holding plane @plane. */
+static VkBuffer source_buffer(const struct cr_pipeline_source *src, uint32_t plane)
+{
+	uint32_t k = src->plane_buffer[plane];
+	return k == 0 ? src->buffer->buffer : src->more[k - 1]->buffer;
+}
+
+/*
+ * Where the kernel reads the source from: @buffers[0] for plane 0 (binding 0) and @buffers[1]
+ * for NV12's UV plane (binding 4; plane 0's buffer again for packed sources). An imported
+ * DMA-BUF is read in place. Of an SHM frame only the rows the crop touches are copied into
+ * @s's staging buffer, plane after plane; the parameters are moved into that window then.
+ * Returns false (logged) when an SHM plane does not fit its memory.
+ */
+static bool bind_source(struct cr_pipeline *pipe, struct slot *s,
+			const struct cr_pipeline_frame *in, bool pixelate,
+			struct cr_process_params *p, VkBuffer buffers[2])
+{
+	bool nv12 = in->format->out_kind == CR_OUT_NV12;
+	if (in->source) {
+		buffers[0] = source_buffer(in->source, 0);
+		buffers[1] = nv12 ? source_buffer(in->source, 1) : buffers[0];
+		p->src_offset = nv12 ? in->offset : in->offset / 4;
+		p->src_offset1 = nv12 ? in->extra[0].offset : 0;
+		return true;
+	}
+	/* Pixelation reads block origins that may lie above the crop, so then the copy starts
+	 * at row 0; NV12 starts on an even row, so that chroma rows stay whole. */
+	uint32_t top = p->n_redact && pixelate ? 0 : p->crop_y;
+	uint32_t end = p->crop_y + p->crop_h;
+	if (nv12)
+		top &= ~1u;
+	const uint8_t *from[2];
+	uint64_t bytes[2], at[2], total = 0;
+	uint32_t n = nv12 ? 2 : 1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct cr_pipeline_plane *e = i ? &in->extra[0] : NULL;
+		uint32_t offset = e ? e->offset : in->offset, stride = e ? e->stride : in->stride;
+		const uint8_t *data = e && e->data ? e->data : in->data;
+		uint64_t size = e && e->data ? e->size : in->size;
+		uint32_t row_bytes, rows, first_row = i ? top / 2 : top;
+		uint32_t last_row = i ? (end + 1) / 2 : end;
+		cr_format_plane_size(in->format, i, in->width, in->height, &row_bytes, &rows);
+		uint64_t first = (uint64_t)offset + (uint64_t)first_row * stride;
+		bytes[i] = (uint64_t)(last_row - first_row - 1) * stride + row_bytes;
+		if (!data || first + bytes[i] > size) {
+			cr_log_error(TOPIC, "%s plane %u of %llu bytes too small for %ux%u, "
+				     "offset %u stride %u", in->format->name, i,
+				     (unsigned long long)size, in->width, in->height, offset,
+				     stride);
+			return false;
+		}
+		from[i] = data + first;
+		at[i] = (total + 3) / 4 * 4;
+		total = at[i] + bytes[i];
+	}
+	if (!ensure_host_buffer(pipe, &s->staging, total, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		memcpy((uint8_t *)s->staging->map + at[i], from[i], bytes[i]);
+	buffers[0] = buffers[1] = s->staging->buffer;
+	/* Move everything given in source rows into the copied window. */
+	for (uint32_t i = 0; i < p->n_redact; i++) {
+		uint32_t y = p->redact[i][1], h = p->redact[i][3];
+		uint32_t cut = y < top ? top - y : 0;
+		p->redact[i][1] = y > top ? y - top : 0;
+		p->redact[i][3] = h > cut ? h - cut : 0;
+	}
+	p->cursor_y -= (int32_t)top;
+	p->src_offset = 0;
+	p->src_offset1 = nv12 ? (uint32_t)at[1] : 0;
+	p->src_height = end - top;
+	p->crop_y -= top;
+	return true;
+}
+
+static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
+		   const struct cr_pipeline_target *out, void *job_data, int *acquire_fd);
 
 bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 			const struct cr_pipeline_target *out, void *job_data)
+{
+	int acquire_fd = in->explicit_acquire ? in->acquire_fd : -1;
+	bool ok = submit(pipe, in, out, job_data, &acquire_fd);
+	if (acquire_fd >= 0)
+		close(acquire_fd);
+	return ok;
+}
+
+/* *@acquire_fd is set to -1 once taken. */
+static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
+		   const struct cr_pipeline_target *out, void *job_data, int *acquire_fd)
 {
 	if (!cr_pipeline_can_submit(pipe) || !check_frame(in, out))
 		return false;
@@ -689,40 +939,9 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 	struct cr_process_params *p = s->params->map;
 	fill_params(p, in, out, &s->layout);
 
-	VkBuffer src_buffer;
-	if (in->source) {
-		src_buffer = in->source->buffer->buffer;
-		p->src_offset = in->offset / 4;
-	} else {
-		/* Only the rows the crop touches are copied; pixelation reads block origins that
-		 * may lie above the crop, so then the copy starts at row 0. */
-		uint32_t top = p->n_redact && out->pixelate ? 0 : p->crop_y;
-		uint64_t first = (uint64_t)in->offset + (uint64_t)top * in->stride;
-		uint32_t rows = p->crop_y + p->crop_h - top;
-		uint64_t bytes = (uint64_t)(rows - 1) * in->stride + (uint64_t)in->width * 4;
-		if (first + bytes > in->size) {
-			cr_log_error(TOPIC, "frame of %llu bytes too small for %ux%u stride %u",
-				     (unsigned long long)in->size, in->width, in->height,
-				     in->stride);
-			return false;
-		}
-		if (!ensure_host_buffer(pipe, &s->staging, bytes,
-					VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
-			return false;
-		memcpy(s->staging->map, (const uint8_t *)in->data + first, bytes);
-		src_buffer = s->staging->buffer;
-		/* Move everything given in source rows into the copied window. */
-		for (uint32_t i = 0; i < p->n_redact; i++) {
-			uint32_t y = p->redact[i][1], h = p->redact[i][3];
-			uint32_t cut = y < top ? top - y : 0;
-			p->redact[i][1] = y > top ? y - top : 0;
-			p->redact[i][3] = h > cut ? h - cut : 0;
-		}
-		p->cursor_y -= (int32_t)top;
-		p->src_offset = 0;
-		p->src_height = rows;
-		p->crop_y -= top;
-	}
+	VkBuffer src_buffers[2];
+	if (!bind_source(pipe, s, in, out->pixelate, p, src_buffers))
+		return false;
 	if (in->cursor) {
 		const struct cr_pipeline_cursor *k = in->cursor;
 		if (!ensure_host_buffer(pipe, &s->cursor, (uint64_t)k->width * k->height * 4,
@@ -749,14 +968,15 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 		dst_buffer = s->out->buffer;
 	}
 
-	VkDescriptorBufferInfo infos[4] = {
-		{ src_buffer, 0, VK_WHOLE_SIZE },
+	VkDescriptorBufferInfo infos[5] = {
+		{ src_buffers[0], 0, VK_WHOLE_SIZE },
 		{ dst_buffer, 0, VK_WHOLE_SIZE },
 		{ s->cursor->buffer, 0, VK_WHOLE_SIZE },
 		{ s->params->buffer, 0, VK_WHOLE_SIZE },
+		{ src_buffers[1], 0, VK_WHOLE_SIZE },
 	};
-	VkWriteDescriptorSet writes[4];
-	for (int i = 0; i < 4; i++)
+	VkWriteDescriptorSet writes[5];
+	for (int i = 0; i < 5; i++)
 		writes[i] = (VkWriteDescriptorSet){
 			.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
 			.dstSet = s->set,
@@ -766,20 +986,36 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 						 : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
 			.pBufferInfo = &infos[i],
 		};
-	vkUpdateDescriptorSets(pipe->dev->dev, 4, writes, 0, NULL);
-	if (!record(pipe, s, p, in->source ? src_buffer : VK_NULL_HANDLE,
-		    out->output ? dst_buffer : VK_NULL_HANDLE))
+	vkUpdateDescriptorSets(pipe->dev->dev, 5, writes, 0, NULL);
+	if (!record(pipe, s, p, in->source, out->output ? dst_buffer : VK_NULL_HANDLE))
 		return false;
 
-	VkPipelineStageFlags wait_stages[2] = {
-		VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-	};
-	VkSemaphore waits[2];
+	VkPipelineStageFlags wait_stages[2 + CR_DMABUF_MAX_PLANES - 1];
+	for (size_t i = 0; i < sizeof(wait_stages) / sizeof(wait_stages[0]); i++)
+		wait_stages[i] = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+	VkSemaphore waits[2 + CR_DMABUF_MAX_PLANES - 1];
 	uint32_t n_waits = 0;
-	if (in->source) {
-		pipe->implicit = wait_fences(pipe, in->source->fd, s->acquire, CR_SYNC_READ);
-		if (pipe->implicit)
+	if (in->explicit_acquire) {
+		/* The producer's acquire point replaces its implicit fences. */
+		int fd = *acquire_fd;
+		*acquire_fd = -1;
+		if (wait_sync_file(pipe, fd, s->acquire))
 			waits[n_waits++] = s->acquire;
+		if (in->source)
+			pipe->sync_mode = pipe->skip_sync ? "none" : "explicit";
+	} else if (in->source) {
+		bool implicit = wait_fences(pipe, in->source->fd, s->acquire, CR_SYNC_READ);
+		pipe->sync_mode = implicit ? "implicit" : "none";
+		if (implicit)
+			waits[n_waits++] = s->acquire;
+		/* Disjoint planes: the fences of every further DMA-BUF too. */
+		for (uint32_t i = 0; i < in->source->n_more; i++) {
+			if (wait_fences(pipe, in->source->more_fds[i], s->acquire_more[i],
+					CR_SYNC_READ))
+				waits[n_waits++] = s->acquire_more[i];
+			else
+				pipe->sync_mode = "none";
+		}
 	}
 	if (out->output && wait_fences(pipe, out->output->fd, s->readers, CR_SYNC_WRITE))
 		waits[n_waits++] = s->readers;
@@ -791,11 +1027,18 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 		.commandBufferCount = 1,
 		.pCommandBuffers = &s->cmd,
 	};
+	/* Implicit sync out: our completion, exported onto the output in finish_slot(). */
+	bool signal_done = out->output && pipe->can_attach && s->done;
+	if (signal_done) {
+		si.signalSemaphoreCount = 1;
+		si.pSignalSemaphores = &s->done;
+	}
 	s->submit_ns = now_ns();
 	if (!cr_vk_check(pipe->dev, vkQueueSubmit(pipe->dev->queue, 1, &si, s->fence),
 			 "vkQueueSubmit"))
 		return false;
 
+	s->signal_done = signal_done;
 	s->job_data = job_data;
 	s->source = in->source;
 	if (s->source)
@@ -816,36 +1059,88 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 	return true;
 }
 
+/* Imports the whole DMA-BUF @fd (borrowed) into *@buffer, keeping a dup in *@dup. */
+static bool import_buffer(struct cr_pipeline *pipe, int fd, struct cr_vk_buffer **buffer,
+			  int *dup)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0) {
+		cr_log_error(TOPIC, "DMA-BUF fd %d has no size", fd);
+		return false;
+	}
+	*dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (*dup < 0) {
+		cr_log_error(TOPIC, "dup of DMA-BUF fd %d: %s", fd, strerror(errno));
+		return false;
+	}
+	*buffer = cr_vk_buffer_import_dmabuf(pipe->dev, fd, (uint64_t)size);
+	if (!*buffer) {
+		close(*dup);
+		*dup = -1;
+		return false;
+	}
+	return true;
+}
+
+/* True when fds @a and @b refer to one buffer: the same fd, or dups of one file (a DMA-BUF
+ * has one inode however often it is passed around). */
+static bool same_buffer(int a, int b)
+{
+	struct stat sa, sb;
+	if (a == b)
+		return true;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 						     const struct cr_dmabuf *buf)
 {
-	const struct cr_dmabuf_plane *p = &buf->planes[0];
 	if (pipe->fail_imports > 0) {
 		pipe->fail_imports--;
 		cr_log_warn(TOPIC, "failing a DMA-BUF import on purpose (CASTRELAY_TEST_FAIL_IMPORTS)");
 		return NULL;
 	}
-	off_t size = lseek(p->fd, 0, SEEK_END);
-	if (size <= 0) {
-		cr_log_error(TOPIC, "DMA-BUF fd %d has no size", p->fd);
+	const struct cr_format_info *fmt = cr_format_info_from_fourcc(buf->fourcc);
+	if (!fmt || !fmt->readable) {
+		cr_log_error(TOPIC, "cannot import a DMA-BUF of %s: not an input format",
+			     fmt ? fmt->name : "an unknown format");
+		return NULL;
+	}
+	if (buf->n_planes != fmt->n_planes) {
+		cr_log_error(TOPIC, "cannot import a DMA-BUF of %s with %u planes: it has %u",
+			     fmt->name, buf->n_planes, fmt->n_planes);
 		return NULL;
 	}
 	struct cr_pipeline_source *src = calloc(1, sizeof(*src));
 	if (!src)
 		return NULL;
-	src->fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 3);
-	if (src->fd < 0) {
-		cr_log_error(TOPIC, "dup of DMA-BUF fd %d: %s", p->fd, strerror(errno));
-		free(src);
-		return NULL;
-	}
-	src->buffer = cr_vk_buffer_import_dmabuf(pipe->dev, p->fd, (uint64_t)size);
-	if (!src->buffer) {
-		close(src->fd);
-		free(src);
-		return NULL;
+	int fds[CR_DMABUF_MAX_PLANES]; /* the caller's fd of each buffer, to find repeats */
+	if (!import_buffer(pipe, buf->planes[0].fd, &src->buffer, &src->fd))
+		goto err_free;
+	fds[0] = buf->planes[0].fd;
+	for (uint32_t i = 1; i < buf->n_planes; i++) {
+		int fd = buf->planes[i].fd;
+		uint32_t k = 0;
+		while (k <= src->n_more && !same_buffer(fd, fds[k]))
+			k++;
+		if (k <= src->n_more) {
+			src->plane_buffer[i] = k;
+			continue;
+		}
+		if (!import_buffer(pipe, fd, &src->more[src->n_more], &src->more_fds[src->n_more]))
+			goto err_more;
+		fds[++src->n_more] = fd;
+		src->plane_buffer[i] = src->n_more;
 	}
 	return src;
+
+err_more:
+	free_source(pipe, src);
+	return NULL;
+err_free:
+	free(src);
+	return NULL;
 }
 
 void cr_pipeline_source_destroy(struct cr_pipeline *pipe, struct cr_pipeline_source *src)

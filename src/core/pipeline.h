@@ -31,18 +31,48 @@ struct cr_pipeline_cursor {
 	int32_t x, y;    /**< top-left of the bitmap: position - hotspot */
 };
 
+/** Where a plane after the first lies (cr_pipeline_frame.extra). */
+struct cr_pipeline_plane {
+	uint32_t offset; /**< bytes, from the start of the buffer holding the plane */
+	uint32_t stride; /**< bytes */
+	/**
+	 * SHM input: the mapping holding this plane (a separate block), or NULL: the frame's
+	 * @data. Ignored for an imported source, which knows each plane's buffer.
+	 */
+	const void *data;
+	uint64_t size; /**< bytes of @data, when set */
+};
+
 struct cr_pipeline_frame {
-	const struct cr_format_info *format;
+	const struct cr_format_info *format; /**< a readable one (cr_format_info.readable) */
 	uint32_t width, height;
-	uint32_t offset, stride; /**< bytes, of the pixels in @source or @data */
+	uint32_t offset, stride; /**< bytes, of plane 0 in @source or @data */
 	/** An imported DMA-BUF, or NULL: then @data/@size are copied at submit time. */
 	struct cr_pipeline_source *source;
 	const void *data;
 	uint64_t size;
+	/**
+	 * Planes 1 .. format->n_planes - 1 (NV12: extra[0] is the UV plane): in @source, in the
+	 * buffer imported for that plane's fd (the same as plane 0's when they share one); for
+	 * SHM, in extra[i].data or else in @data. Ignored for single-plane formats, so callers
+	 * of packed formats leave it zero.
+	 */
+	struct cr_pipeline_plane extra[CR_DMABUF_MAX_PLANES - 1];
+	/** YUV input (NV12): how the producer converted RGB; zero is BT.601 limited range. */
+	enum cr_color_matrix matrix;
+	bool full_range;
 	/** Inside width x height (the caller clamps); w == 0 means the whole frame. */
 	struct cr_rect crop;
 	uint32_t transform; /**< CR_TRANSFORM_* (SPA_META_VideoTransform) */
 	const struct cr_pipeline_cursor *cursor; /**< NULL: none */
+	/**
+	 * Explicit sync (the producer's SPA_META_SyncTimeline acquire point): when set, the
+	 * job waits for @acquire_fd instead of the DMA-BUF's implicit fences. @acquire_fd is a
+	 * sync_file taken by cr_pipeline_submit() (closed also on failure), or -1 when the point
+	 * is known to have signalled already.
+	 */
+	bool explicit_acquire;
+	int acquire_fd;
 };
 
 #define CR_PIPELINE_MAX_REDACT 16
@@ -71,6 +101,9 @@ struct cr_pipeline_result {
 	const void *pixels;
 	struct cr_plane_layout layout; /**< cr_format_plane_layout() of the target */
 	uint64_t gpu_ns;    /**< from submit to completion seen by the waiter */
+	/** CPU time spent on our fence for the exported output at delivery (export, and import
+	 * when attached: cr_pipeline_output_fence_mode()); 0 when the job exported none. */
+	uint64_t fence_ns;
 };
 
 /** Called by cr_pipeline_dispatch() for each finished job. */
@@ -119,9 +152,11 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 			const struct cr_pipeline_target *out, void *job_data);
 
 /**
- * Imports a LINEAR DMA-BUF (fds borrowed) for use as cr_pipeline_frame.source: the whole of
- * plane 0's fd, so that offsets and strides can change per frame (they are checked then with
- * cr_dmabuf_check_plane()). Returns NULL and logs when the device cannot import it.
+ * Imports a LINEAR DMA-BUF (fds borrowed) for use as cr_pipeline_frame.source: for each
+ * distinct fd among its planes (the same fd, or another fd of the same buffer, is imported
+ * once) the whole buffer, so that offsets and strides can change per frame (they are checked
+ * then with cr_dmabuf_check_planes()). @buf->n_planes must be the format's plane count and
+ * the format readable. Returns NULL and logs when the device cannot import it.
  */
 struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 						     const struct cr_dmabuf *buf);
@@ -151,8 +186,8 @@ void cr_pipeline_output_destroy(struct cr_pipeline *pipe, struct cr_pipeline_out
 /**
  * The DRM format modifiers the pipeline can read DMA-BUFs of @fourcc with, into @modifiers
  * (room for @max); never DRM_FORMAT_MOD_INVALID (an implicit layout cannot be imported).
- * Today the kernel reads storage buffers, so this is LINEAR when the device imports DMA-BUFs
- * as buffers, else nothing. Returns the count.
+ * Today the kernel reads storage buffers, so this is LINEAR for readable formats when the
+ * device imports DMA-BUFs as buffers, else nothing. Returns the count.
  *
  * For tests only: CASTRELAY_TEST_FAIL_IMPORTS=N makes the first N imports fail.
  */
@@ -161,12 +196,44 @@ uint32_t cr_pipeline_input_modifiers(const struct cr_pipeline *pipe, uint32_t fo
 
 /**
  * How the last frame read from an imported DMA-BUF was synchronised with its producer:
- * "implicit" (the producer's fences, exported with DMA_BUF_IOCTL_EXPORT_SYNC_FILE, were waited
- * for by the GPU) or "none" (no fences could be exported, e.g. memfds or old kernels, or the
- * GPU cannot wait on a sync_file and the bounded CPU poll fallback was used). "none" before
- * the first DMA-BUF frame.
+ * "explicit" (the frame's acquire sync_file, cr_pipeline_frame.explicit_acquire, was waited
+ * for), "implicit" (the producer's fences, exported with DMA_BUF_IOCTL_EXPORT_SYNC_FILE, were
+ * waited for by the GPU) or "none" (no fences could be exported, e.g. memfds or old kernels,
+ * or the GPU cannot wait on a sync_file and the bounded CPU poll fallback was used). "none"
+ * before the first DMA-BUF frame.
  *
  * For tests only: CASTRELAY_TEST_SKIP_SYNC=1 in the environment makes the pipeline skip
- * every wait (and say "none"), so that tests can show they detect missing synchronisation.
+ * every wait (and say "none") and attach no fence to outputs, so that tests can show they
+ * detect missing synchronisation.
  */
 const char *cr_pipeline_sync_mode(const struct cr_pipeline *pipe);
+
+/**
+ * Implicit sync out: our own fence on exported output buffers. Where the device exports SYNC_FD
+ * semaphores (cr_vk_sync_can_export_sync_file()), a job writing an exported output
+ * (cr_pipeline_target.output) signals one; once the fence waiter has seen the job complete
+ * (so that exporting never blocks the loop: lavapipe's export waits for the work, DESIGN.md),
+ * cr_pipeline_dispatch() exports it as a sync_file and adds it to the output DMA-BUF's fences
+ * as a writer (DMA_BUF_IOCTL_IMPORT_SYNC_FILE, WRITE), before the done callback runs, that is
+ * before the buffer can be queued. Consumers using implicit sync find it there; it has always
+ * signalled by then, because results are delivered only after completion.
+ *
+ * Returns, for the last job that wrote an exported output: "attached", or "none": no such job
+ * yet, the device cannot export SYNC_FD semaphores (NVIDIA's driver; lavapipe outside a kernel
+ * with udmabuf, e.g. on the dev machines), the kernel cannot import sync_files (before 5.20: logged once, then not tried
+ * again), the driver returned no fd because the work had already completed (allowed by
+ * Vulkan), or CASTRELAY_TEST_SKIP_SYNC=1 (which also turns attaching off). Meant for the
+ * relay's node properties; main-loop thread.
+ */
+const char *cr_pipeline_output_fence_mode(const struct cr_pipeline *pipe);
+
+/** Counters behind cr_pipeline_output_fence_mode(), since the pipeline was created. */
+struct cr_pipeline_fence_stats {
+	uint64_t attached;  /**< fences put on an output DMA-BUF */
+	uint64_t signalled; /**< no fd from the driver (work already complete): nothing attached */
+	uint64_t failed;    /**< export or import failed (logged) */
+};
+
+/** Fills @stats (main-loop thread). */
+void cr_pipeline_output_fence_stats(const struct cr_pipeline *pipe,
+				    struct cr_pipeline_fence_stats *stats);

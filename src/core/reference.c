@@ -12,6 +12,11 @@ void cr_reference_layout_offsets(uint32_t layout, int offsets[4])
 	offsets[3] = 3;
 }
 
+static float clampf(float x, float lo, float hi)
+{
+	return x < lo ? lo : (x > hi ? hi : x);
+}
+
 bool cr_reference_layout_has_alpha(uint32_t layout)
 {
 	return layout == CR_LAYOUT_BGRA || layout == CR_LAYOUT_RGBA;
@@ -27,8 +32,39 @@ uint32_t cr_reference_choose_filter(const struct cr_process_params *p)
 	return down && big ? CR_FILTER_BOX : CR_FILTER_BILINEAR;
 }
 
+bool cr_reference_layout_is_10bit(uint32_t layout)
+{
+	return layout == CR_LAYOUT_XRGB2101010 || layout == CR_LAYOUT_XBGR2101010;
+}
+
+void cr_reference_layout_shifts10(uint32_t layout, int shifts[3])
+{
+	bool bgr = layout == CR_LAYOUT_XBGR2101010;
+	shifts[0] = bgr ? 0 : 20;
+	shifts[1] = 10;
+	shifts[2] = bgr ? 20 : 0;
+}
+
+float cr_reference_unorm10(uint32_t code)
+{
+	return (float)code * (255.0f / 1023.0f);
+}
+
+uint32_t cr_reference_code10(float v)
+{
+	return (uint32_t)floorf(clampf(v * (1023.0f / 255.0f), 0.0f, 1023.0f) + 0.5f);
+}
+
 static void unpack(uint32_t px, uint32_t layout, float rgba[4])
 {
+	if (cr_reference_layout_is_10bit(layout)) {
+		int sh[3];
+		cr_reference_layout_shifts10(layout, sh);
+		for (int c = 0; c < 3; c++)
+			rgba[c] = cr_reference_unorm10((px >> sh[c]) & 0x3ffu);
+		rgba[3] = 255.0f;
+		return;
+	}
 	int off[4];
 	cr_reference_layout_offsets(layout, off);
 	for (int c = 0; c < 4; c++)
@@ -37,10 +73,34 @@ static void unpack(uint32_t px, uint32_t layout, float rgba[4])
 		rgba[3] = 255.0f;
 }
 
-static void raw_texel(const struct cr_process_params *p, const uint32_t *src, const uint32_t *cursor,
-		      uint32_t x, uint32_t y, float c[4])
+static float dot_row(const float row[4], const float v[4])
 {
-	unpack(src[p->src_offset + y * p->src_stride + x], p->src_layout, c);
+	return row[0] * v[0] + row[1] * v[1] + row[2] * v[2] + row[3];
+}
+
+/* The source pixel (x, y) before cursor and redaction: a packed pixel, or an NV12 one
+ * converted to RGB with the chroma sample of its 2x2 block. */
+static void source_pixel(const struct cr_process_params *p, const uint32_t *const *src,
+			 uint32_t x, uint32_t y, float c[4])
+{
+	if (p->src_kind != CR_OUT_NV12) {
+		unpack(src[0][p->src_offset + y * p->src_stride + x], p->src_layout, c);
+		return;
+	}
+	const uint8_t *luma = (const uint8_t *)src[0], *chroma = (const uint8_t *)src[1];
+	uint32_t at = p->src_offset1 + y / 2 * p->src_stride1 + x / 2 * 2;
+	float yuv[4] = { (float)luma[p->src_offset + y * p->src_stride + x], (float)chroma[at],
+			 (float)chroma[at + 1], 0.0f };
+	c[0] = clampf(dot_row(p->rgb_r, yuv), 0.0f, 255.0f);
+	c[1] = clampf(dot_row(p->rgb_g, yuv), 0.0f, 255.0f);
+	c[2] = clampf(dot_row(p->rgb_b, yuv), 0.0f, 255.0f);
+	c[3] = 255.0f;
+}
+
+static void raw_texel(const struct cr_process_params *p, const uint32_t *const *src,
+		      const uint32_t *cursor, uint32_t x, uint32_t y, float c[4])
+{
+	source_pixel(p, src, x, y, c);
 	if (!p->cursor_enabled)
 		return;
 	int32_t cx = (int32_t)x - p->cursor_x, cy = (int32_t)y - p->cursor_y;
@@ -55,8 +115,8 @@ static void raw_texel(const struct cr_process_params *p, const uint32_t *src, co
 
 /* One source texel as the kernel sees it: cursor composited, redaction applied last so that
  * nothing inside a redacted rectangle (the cursor included) leaves the machine. */
-static void texel(const struct cr_process_params *p, const uint32_t *src, const uint32_t *cursor,
-		  uint32_t x, uint32_t y, float c[4])
+static void texel(const struct cr_process_params *p, const uint32_t *const *src,
+		  const uint32_t *cursor, uint32_t x, uint32_t y, float c[4])
 {
 	for (uint32_t i = 0; i < p->n_redact; i++) {
 		const uint32_t *r = p->redact[i];
@@ -108,11 +168,6 @@ static float crop_coord(struct ratio r, uint32_t origin, uint32_t len)
 	return (float)origin + r.num * (float)len / r.den;
 }
 
-static float clampf(float x, float lo, float hi)
-{
-	return x < lo ? lo : (x > hi ? hi : x);
-}
-
 /* Bilinear sample position of @r: texel centres sit at +0.5; clamped to the edge texels. */
 static float source_pos(struct ratio r, uint32_t origin, uint32_t len)
 {
@@ -124,8 +179,8 @@ float cr_reference_sample_pos(uint32_t d, uint32_t crop_origin, uint32_t crop_le
 	return source_pos((struct ratio){ (float)d + 0.5f, (float)dst_len }, crop_origin, crop_len);
 }
 
-static void bilinear(const struct cr_process_params *p, const uint32_t *src, const uint32_t *cursor,
-		     struct ratio s, struct ratio t, float out[4])
+static void bilinear(const struct cr_process_params *p, const uint32_t *const *src,
+		     const uint32_t *cursor, struct ratio s, struct ratio t, float out[4])
 {
 	float sx = source_pos(s, p->crop_x, p->crop_w);
 	float sy = source_pos(t, p->crop_y, p->crop_h);
@@ -145,8 +200,9 @@ static void bilinear(const struct cr_process_params *p, const uint32_t *src, con
 	}
 }
 
-static void box(const struct cr_process_params *p, const uint32_t *src, const uint32_t *cursor,
-		struct ratio s0, struct ratio s1, struct ratio t0, struct ratio t1, float out[4])
+static void box(const struct cr_process_params *p, const uint32_t *const *src,
+		const uint32_t *cursor, struct ratio s0, struct ratio s1, struct ratio t0,
+		struct ratio t1, float out[4])
 {
 	float xa = crop_coord(s0, p->crop_x, p->crop_w), xb = crop_coord(s1, p->crop_x, p->crop_w);
 	float ya = crop_coord(t0, p->crop_y, p->crop_h), yb = crop_coord(t1, p->crop_y, p->crop_h);
@@ -171,8 +227,8 @@ static void box(const struct cr_process_params *p, const uint32_t *src, const ui
 		out[i] = total > 0.0f ? sum[i] / total : 0.0f;
 }
 
-void cr_reference_rgba(const struct cr_process_params *p, const uint32_t *src,
-		       const uint32_t *cursor, uint32_t dx, uint32_t dy, float rgba[4])
+void cr_reference_rgba_planes(const struct cr_process_params *p, const uint32_t *const src[2],
+			      const uint32_t *cursor, uint32_t dx, uint32_t dy, float rgba[4])
 {
 	float w = (float)p->dst_width, h = (float)p->dst_height;
 	struct ratio s, t;
@@ -192,12 +248,7 @@ static uint8_t code(float v)
 	return (uint8_t)floorf(clampf(v, 0.0f, 255.0f) + 0.5f);
 }
 
-static float dot_row(const float row[4], const float rgb[4])
-{
-	return row[0] * rgb[0] + row[1] * rgb[1] + row[2] * rgb[2] + row[3];
-}
-
-static void planar_block(const struct cr_process_params *p, const uint32_t *src,
+static void planar_block(const struct cr_process_params *p, const uint32_t *const *src,
 			 const uint32_t *cursor, uint32_t bx, uint32_t by, uint8_t *dst)
 {
 	float rgb[2][CR_PLANAR_BLOCK_W][4];
@@ -207,7 +258,7 @@ static void planar_block(const struct cr_process_params *p, const uint32_t *src,
 		for (uint32_t i = 0; i < CR_PLANAR_BLOCK_W; i++) {
 			uint32_t x = bx * CR_PLANAR_BLOCK_W + i;
 			uint32_t xc = x < p->dst_width ? x : p->dst_width - 1;
-			cr_reference_rgba(p, src, cursor, xc, yc, rgb[r][i]);
+			cr_reference_rgba_planes(p, src, cursor, xc, yc, rgb[r][i]);
 			uint64_t at = (uint64_t)y * p->dst_stride + x;
 			/* Whole 32-bit words inside the row, as the kernel writes them. */
 			if (y < p->dst_height && (bx * CR_PLANAR_BLOCK_W + (i & ~3u)) < p->dst_stride)
@@ -237,8 +288,8 @@ static void planar_block(const struct cr_process_params *p, const uint32_t *src,
 	}
 }
 
-void cr_reference_process(const struct cr_process_params *p, const uint32_t *src,
-			  const uint32_t *cursor, uint8_t *dst)
+void cr_reference_process_planes(const struct cr_process_params *p, const uint32_t *const src[2],
+				 const uint32_t *cursor, uint8_t *dst)
 {
 	if (p->out_kind != CR_OUT_PACKED) {
 		uint32_t bw = (p->dst_width + CR_PLANAR_BLOCK_W - 1) / CR_PLANAR_BLOCK_W;
@@ -248,18 +299,43 @@ void cr_reference_process(const struct cr_process_params *p, const uint32_t *src
 				planar_block(p, src, cursor, bx, by, dst);
 		return;
 	}
-	int off[4];
+	int off[4], sh[3];
+	bool ten = cr_reference_layout_is_10bit(p->dst_layout);
 	cr_reference_layout_offsets(p->dst_layout, off);
+	cr_reference_layout_shifts10(p->dst_layout, sh);
 	bool alpha = cr_reference_layout_has_alpha(p->dst_layout);
 	for (uint32_t y = 0; y < p->dst_height; y++) {
 		for (uint32_t x = 0; x < p->dst_width; x++) {
 			float rgba[4];
-			cr_reference_rgba(p, src, cursor, x, y, rgba);
+			cr_reference_rgba_planes(p, src, cursor, x, y, rgba);
 			if (!alpha)
 				rgba[3] = 255.0f;
 			uint8_t *px = dst + ((uint64_t)y * p->dst_stride + x) * 4;
+			if (ten) {
+				/* The unused top bits are written as ones (opaque). */
+				uint32_t word = 3u << 30;
+				for (int c = 0; c < 3; c++)
+					word |= cr_reference_code10(rgba[c]) << sh[c];
+				for (int b = 0; b < 4; b++)
+					px[b] = (uint8_t)(word >> (8 * b));
+				continue;
+			}
 			for (int c = 0; c < 4; c++)
 				px[off[c]] = code(rgba[c]);
 		}
 	}
+}
+
+void cr_reference_rgba(const struct cr_process_params *p, const uint32_t *src,
+		       const uint32_t *cursor, uint32_t dx, uint32_t dy, float rgba[4])
+{
+	const uint32_t *planes[2] = { src, src };
+	cr_reference_rgba_planes(p, planes, cursor, dx, dy, rgba);
+}
+
+void cr_reference_process(const struct cr_process_params *p, const uint32_t *src,
+			  const uint32_t *cursor, uint8_t *dst)
+{
+	const uint32_t *planes[2] = { src, src };
+	cr_reference_process_planes(p, planes, cursor, dst);
 }

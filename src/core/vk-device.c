@@ -239,9 +239,12 @@ struct cr_vk_device *cr_vk_device_create(const char *select)
 		dev->get_memory_fd = (PFN_vkGetMemoryFdKHR)vkGetDeviceProcAddr(dev->dev,
 									"vkGetMemoryFdKHR");
 	}
-	if (dev->ext.external_semaphore_fd)
+	if (dev->ext.external_semaphore_fd) {
 		dev->import_semaphore_fd = (PFN_vkImportSemaphoreFdKHR)vkGetDeviceProcAddr(
 			dev->dev, "vkImportSemaphoreFdKHR");
+		dev->get_semaphore_fd = (PFN_vkGetSemaphoreFdKHR)vkGetDeviceProcAddr(
+			dev->dev, "vkGetSemaphoreFdKHR");
+	}
 
 	cr_log_info(TOPIC, "using %s (Vulkan %u.%u, queue family %u); dma-buf import %s, "
 			   "drm modifiers %s, sync_fd semaphores %s",

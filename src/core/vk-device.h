@@ -26,6 +26,7 @@ struct cr_vk_device {
 	} ext;
 	PFN_vkGetMemoryFdPropertiesKHR get_memory_fd_properties;
 	PFN_vkImportSemaphoreFdKHR import_semaphore_fd;
+	PFN_vkGetSemaphoreFdKHR get_semaphore_fd;
 	PFN_vkGetMemoryFdKHR get_memory_fd;
 	/** Sticky: set when any call returned VK_ERROR_DEVICE_LOST (any thread). */
 	volatile bool lost;

@@ -8,10 +8,10 @@
 
 #define TOPIC "vk-sync"
 
-bool cr_vk_sync_can_import_sync_file(struct cr_vk_device *dev)
+static VkExternalSemaphoreFeatureFlags sync_fd_features(struct cr_vk_device *dev)
 {
-	if (!dev->ext.external_semaphore_fd || !dev->import_semaphore_fd)
-		return false;
+	if (!dev->ext.external_semaphore_fd)
+		return 0;
 	VkPhysicalDeviceExternalSemaphoreInfo info = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
 		.handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
@@ -20,7 +20,19 @@ bool cr_vk_sync_can_import_sync_file(struct cr_vk_device *dev)
 		.sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES,
 	};
 	vkGetPhysicalDeviceExternalSemaphoreProperties(dev->phys, &info, &props);
-	return props.externalSemaphoreFeatures & VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
+	return props.externalSemaphoreFeatures;
+}
+
+bool cr_vk_sync_can_import_sync_file(struct cr_vk_device *dev)
+{
+	return dev->import_semaphore_fd &&
+	       (sync_fd_features(dev) & VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT);
+}
+
+bool cr_vk_sync_can_export_sync_file(struct cr_vk_device *dev)
+{
+	return dev->get_semaphore_fd &&
+	       (sync_fd_features(dev) & VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT);
 }
 
 VkSemaphore cr_vk_sync_semaphore_create(struct cr_vk_device *dev)
@@ -48,4 +60,35 @@ bool cr_vk_sync_import_sync_file(struct cr_vk_device *dev, VkSemaphore sem, int 
 		return false;
 	}
 	return true;
+}
+
+VkSemaphore cr_vk_sync_semaphore_create_exportable(struct cr_vk_device *dev)
+{
+	VkExportSemaphoreCreateInfo export = {
+		.sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
+		.handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+	};
+	VkSemaphoreCreateInfo sci = {
+		.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+		.pNext = &export,
+	};
+	VkSemaphore sem = VK_NULL_HANDLE;
+	if (!cr_vk_check(dev, vkCreateSemaphore(dev->dev, &sci, NULL, &sem),
+			 "vkCreateSemaphore (exportable)"))
+		return VK_NULL_HANDLE;
+	return sem;
+}
+
+bool cr_vk_sync_export_sync_file(struct cr_vk_device *dev, VkSemaphore sem, int *sync_fd)
+{
+	VkSemaphoreGetFdInfoKHR info = {
+		.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
+		.semaphore = sem,
+		.handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+	};
+	*sync_fd = -1;
+	/* SYNC_FD has copy transference: the export unsignals @sem like a wait would. Vulkan
+	 * allows -1 as the fd of an already signalled payload ("Exporting Semaphore Payloads"). */
+	return cr_vk_check(dev, dev->get_semaphore_fd(dev->dev, &info, sync_fd),
+			   "vkGetSemaphoreFdKHR");
 }

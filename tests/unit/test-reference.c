@@ -566,6 +566,193 @@ static void test_yuv(void)
 	}
 }
 
+/* 10-bit words: @x10 (xRGB_210LE) has B in bits 0-9, R in 20-29; xBGR_210LE the reverse. */
+static uint32_t word10(uint32_t layout, uint32_t r, uint32_t g, uint32_t b, uint32_t top)
+{
+	return layout == CR_LAYOUT_XRGB2101010 ? b | g << 10 | r << 20 | top << 30
+					       : r | g << 10 | b << 20 | top << 30;
+}
+
+static void test_10bit_in(void)
+{
+	cr_test_log("10-bit sources: fields unpacked to c * 255 / 1023, unused bits ignored");
+	int sh[3];
+	cr_reference_layout_shifts10(CR_LAYOUT_XRGB2101010, sh);
+	CHECK(sh[0] == 20 && sh[1] == 10 && sh[2] == 0);
+	cr_reference_layout_shifts10(CR_LAYOUT_XBGR2101010, sh);
+	CHECK(sh[0] == 0 && sh[1] == 10 && sh[2] == 20);
+	CHECK(cr_reference_layout_is_10bit(CR_LAYOUT_XBGR2101010));
+	CHECK(!cr_reference_layout_is_10bit(CR_LAYOUT_RGBA));
+	for (uint32_t layout = CR_LAYOUT_XRGB2101010; layout <= CR_LAYOUT_XBGR2101010; layout++) {
+		/* 1023 -> 255, 512 -> 127.62 -> 128, 3 -> 0.75 -> 1, whatever the top bits */
+		uint32_t src[4] = {
+			word10(layout, 1023, 512, 3, 0), word10(layout, 1023, 512, 3, 1),
+			word10(layout, 0, 1, 2, 2), word10(layout, 1022, 1021, 4, 3),
+		};
+		uint32_t dst[4];
+		struct cr_process_params p = params(4, 1, layout, 4, 1, CR_LAYOUT_RGBA);
+		scale(&p, src, dst);
+		for (int i = 0; i < 2; i++) {
+			CHECK_EQ_INT(channel(dst[i], CR_LAYOUT_RGBA, 0), 255);
+			CHECK_EQ_INT(channel(dst[i], CR_LAYOUT_RGBA, 1), 128);
+			CHECK_EQ_INT(channel(dst[i], CR_LAYOUT_RGBA, 2), 1);
+			CHECK_EQ_INT(channel(dst[i], CR_LAYOUT_RGBA, 3), 255); /* opaque */
+		}
+		/* 1 -> 0.249, 2 -> 0.499: both 0; 1022 -> 254.75, 1021 -> 254.50 -> 255 */
+		CHECK_EQ_HEX(dst[2], pack(CR_LAYOUT_RGBA, 0, 0, 0, 255));
+		CHECK_EQ_HEX(dst[3], pack(CR_LAYOUT_RGBA, 255, 255, 1, 255));
+		float v[4];
+		cr_reference_rgba(&p, src, NULL, 0, 0, v);
+		CHECK_NEAR(v[1], 512.0 * 255.0 / 1023.0, 1e-4); /* not quantised to 8 bits */
+	}
+}
+
+static void test_10bit_out(void)
+{
+	cr_test_log("8-bit codes expand to round(c * 1023 / 255) in 10-bit outputs, exactly");
+	uint32_t src[256], dst[256];
+	for (uint32_t c = 0; c < 256; c++)
+		src[c] = pack(CR_LAYOUT_BGRX, (uint8_t)c, (uint8_t)(255 - c), (uint8_t)(c / 2), 0);
+	for (uint32_t layout = CR_LAYOUT_XRGB2101010; layout <= CR_LAYOUT_XBGR2101010; layout++) {
+		struct cr_process_params p = params(256, 1, CR_LAYOUT_BGRX, 256, 1, layout);
+		scale(&p, src, dst);
+		uint32_t wrong = 0;
+		for (uint32_t c = 0; c < 256; c++) {
+			/* integer rounding of c * 1023 / 255 */
+			uint32_t r = (c * 2046 + 255) / 510, g = ((255 - c) * 2046 + 255) / 510;
+			uint32_t b = (c / 2 * 2046 + 255) / 510;
+			wrong += dst[c] != word10(layout, r, g, b, 3);
+		}
+		CHECK_EQ_UINT(wrong, 0);
+		/* not bit replication: 200 -> 802.35 -> 802; (200 << 2) | (200 >> 6) is 803 */
+		CHECK_EQ_HEX(dst[200] >> (layout == CR_LAYOUT_XRGB2101010 ? 20 : 0) & 0x3ff, 802);
+		CHECK_EQ_HEX(dst[1] >> 30, 3); /* the unused bits written as ones */
+		CHECK_EQ_UINT(cr_reference_code10(255.0f), 1023);
+		CHECK_EQ_UINT(cr_reference_code10(300.0f), 1023);
+		CHECK_EQ_UINT(cr_reference_code10(-3.0f), 0);
+	}
+
+	cr_test_log("10 bits in, 10 bits out: every code survives an identity relay");
+	uint32_t *src10 = malloc(1024 * sizeof(*src10)), *dst10 = malloc(1024 * sizeof(*dst10));
+	if (!CHECK(src10 != NULL && dst10 != NULL)) {
+		free(src10);
+		free(dst10);
+		return;
+	}
+	for (uint32_t c = 0; c < 1024; c++)
+		src10[c] = word10(CR_LAYOUT_XRGB2101010, c, 1023 - c, (c * 7) & 0x3ff, c & 3);
+	struct cr_process_params p = params(1024, 1, CR_LAYOUT_XRGB2101010, 1024, 1,
+					    CR_LAYOUT_XBGR2101010);
+	scale(&p, src10, dst10);
+	uint32_t wrong = 0;
+	for (uint32_t c = 0; c < 1024; c++)
+		wrong += dst10[c] != word10(CR_LAYOUT_XBGR2101010, c, 1023 - c, (c * 7) & 0x3ff, 3);
+	CHECK_EQ_UINT(wrong, 0);
+	/* and into 8 bits: round(c * 255 / 1023), never near a half */
+	p.dst_layout = CR_LAYOUT_RGBX;
+	scale(&p, src10, dst10);
+	wrong = 0;
+	for (uint32_t c = 0; c < 1024; c++)
+		wrong += channel(dst10[c], CR_LAYOUT_RGBX, 0) != (c * 510 + 1023) / 2046;
+	CHECK_EQ_UINT(wrong, 0);
+	free(src10);
+	free(dst10);
+}
+
+/* An NV12 source of @w x @h in @buf: Y plane at offset 8 (stride @ys), UV plane at @uv_off
+ * (stride @uvs) of @uv_buf; as the parameters of a packed RGBA output of the same size. */
+static struct cr_process_params nv12_params(uint32_t w, uint32_t h, uint32_t ys, uint32_t uv_off,
+					   uint32_t uvs, enum cr_color_matrix m, bool full)
+{
+	struct cr_process_params p = params(w, h, 0, w, h, CR_LAYOUT_RGBA);
+	p.src_kind = CR_OUT_NV12;
+	p.src_offset = 8;
+	p.src_stride = ys;
+	p.src_offset1 = uv_off;
+	p.src_stride1 = uvs;
+	cr_color_rgb_rows(m, full, p.rgb_r, p.rgb_g, p.rgb_b);
+	return p;
+}
+
+static void test_nv12_in(void)
+{
+	cr_test_log("NV12 sources: Y with the chroma of its 2x2 block through the inverse matrix");
+	/* 4x2: Y 128 everywhere; left block U = V = 128 (grey), right block U = V = 0 */
+	uint32_t buf[16] = { 0 };
+	uint8_t *b = (uint8_t *)buf;
+	for (int y = 0; y < 2; y++)
+		memset(b + 8 + y * 8, 128, 4);
+	memset(b + 24, 128, 2);
+	memset(b + 26, 0, 2);
+	struct cr_process_params p = nv12_params(4, 2, 8, 24, 4, CR_COLOR_BT601, true);
+	uint32_t dst[8];
+	scale(&p, buf, dst);
+	for (int y = 0; y < 2; y++) {
+		CHECK_EQ_HEX(dst[y * 4 + 0], pack(CR_LAYOUT_RGBA, 128, 128, 128, 255));
+		CHECK_EQ_HEX(dst[y * 4 + 1], pack(CR_LAYOUT_RGBA, 128, 128, 128, 255));
+		/* R = 128 - 1.402 * 128 < 0, G = 128 + (0.344 + 0.714) * 128 > 255, B < 0 */
+		CHECK_EQ_HEX(dst[y * 4 + 2], pack(CR_LAYOUT_RGBA, 0, 255, 0, 255));
+		CHECK_EQ_HEX(dst[y * 4 + 3], pack(CR_LAYOUT_RGBA, 0, 255, 0, 255));
+	}
+
+	static const struct {
+		enum cr_color_matrix m;
+		bool full;
+		uint8_t yuv[3], rgb[3];
+	} colors[] = {
+		{ CR_COLOR_BT601, false, { 235, 128, 128 }, { 255, 255, 255 } },
+		{ CR_COLOR_BT601, false, { 16, 128, 128 }, { 0, 0, 0 } },
+		{ CR_COLOR_BT709, false, { 235, 128, 128 }, { 255, 255, 255 } },
+		/* BT.601 limited red: R = 1.164 * 65 + 1.596 * 112 = 254.44, G -0.48, B -0.97 */
+		{ CR_COLOR_BT601, false, { 81, 90, 240 }, { 254, 0, 0 } },
+		{ CR_COLOR_BT709, true, { 100, 128, 128 }, { 100, 100, 100 } },
+		{ CR_COLOR_BT601, true, { 255, 128, 128 }, { 255, 255, 255 } },
+	};
+	for (size_t i = 0; i < sizeof(colors) / sizeof(colors[0]); i++) {
+		uint32_t one[8] = { 0 };
+		uint8_t *o = (uint8_t *)one;
+		memset(o + 8, colors[i].yuv[0], 4); /* 2x2 Y, stride 2 */
+		o[16] = colors[i].yuv[1];
+		o[17] = colors[i].yuv[2];
+		struct cr_process_params q = nv12_params(2, 2, 2, 16, 4, colors[i].m,
+							 colors[i].full);
+		uint32_t out[4];
+		scale(&q, one, out);
+		CHECK_MSG(out[3] == pack(CR_LAYOUT_RGBA, colors[i].rgb[0], colors[i].rgb[1],
+					 colors[i].rgb[2], 255),
+			  "%s %s Y %u U %u V %u: got R %u G %u B %u",
+			  cr_color_matrix_name(colors[i].m), colors[i].full ? "full" : "limited",
+			  colors[i].yuv[0], colors[i].yuv[1], colors[i].yuv[2],
+			  channel(out[3], CR_LAYOUT_RGBA, 0), channel(out[3], CR_LAYOUT_RGBA, 1),
+			  channel(out[3], CR_LAYOUT_RGBA, 2));
+	}
+
+	cr_test_log("NV12 planes in one buffer or two give the same picture, scaled and rotated");
+	enum { W = 37, H = 23, YS = 40, UVS = 44 };
+	uint32_t state = 7;
+	static uint32_t one_buf[(8 + YS * H + 64 + UVS * 12) / 4 + 1];
+	static uint32_t y_buf[(8 + YS * H) / 4 + 1], uv_buf[(16 + UVS * 12) / 4 + 1];
+	uint8_t *ob = (uint8_t *)one_buf, *yb = (uint8_t *)y_buf, *ub = (uint8_t *)uv_buf;
+	uint32_t uv_off = 8 + YS * H + 64;
+	for (uint32_t i = 0; i < YS * H; i++)
+		yb[8 + i] = ob[8 + i] = (uint8_t)lcg(&state);
+	for (uint32_t i = 0; i < UVS * 12; i++)
+		ub[16 + i] = ob[uv_off + i] = (uint8_t)lcg(&state);
+	struct cr_process_params a = nv12_params(W, H, YS, uv_off, UVS, CR_COLOR_BT709, false);
+	a.dst_width = a.dst_stride = 17;
+	a.dst_height = 29;
+	a.transform = CR_TRANSFORM_90;
+	a.crop_x = 3;
+	a.crop_w = 31;
+	struct cr_process_params c = a;
+	c.src_offset1 = 16;
+	uint32_t got_one[17 * 29], got_two[17 * 29];
+	const uint32_t *two[2] = { y_buf, uv_buf };
+	cr_reference_process(&a, one_buf, NULL, (uint8_t *)got_one);
+	cr_reference_process_planes(&c, two, NULL, (uint8_t *)got_two);
+	CHECK_EQ_MEM(got_one, got_two, sizeof(got_one));
+}
+
 int main(void)
 {
 	test_layouts();
@@ -585,5 +772,8 @@ int main(void)
 	test_box();
 	test_redact_cursor();
 	test_yuv();
+	test_10bit_in();
+	test_10bit_out();
+	test_nv12_in();
 	return cr_test_result();
 }

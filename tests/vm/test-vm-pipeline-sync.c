@@ -17,9 +17,11 @@
  *    "none" with the skip switch and for a memfd (no fences to export); a udmabuf (fences
  *    exportable, none pending) gives exact pixels and "implicit", and a pending fence imported
  *    into it (DMA_BUF_IOCTL_IMPORT_SYNC_FILE) is waited for like vgem's own.
- * 4. Not asserted: the latency that sync adds per frame (fence already signalled: export +
- *    import + semaphore wait) against the skip pipeline, interleaved in the same run, printed
- *    as a "sync-latency:" line.
+ * 4. Not asserted: the latency that implicit sync adds per frame against the skip pipeline,
+ *    interleaved in the same run, vgem input (its fence already signalled) to an exported
+ *    output DMA-BUF: in, export + import + semaphore wait; out, the wait for readers and our
+ *    own fence put on the output (export + IMPORT_SYNC_FILE). Printed as one "sync-latency:"
+ *    line with p50/p99 of the latency and of the CPU cost of those exports and imports.
  *
  * One Vulkan device for everything: creating one on lavapipe costs seconds in the TCG guest,
  * and the first job of a pipeline compiles its kernel (about 33 s without a shader cache, see
@@ -48,7 +50,7 @@
 #define WIDTH 64u
 #define HEIGHT 48u
 #define LATE_FRAMES 240u
-#define BENCH_FRAMES 150u
+#define BENCH_FRAMES 300u
 #define UDMABUF_FRAMES 12u
 #define MAX_DELAY_MS 5u
 #define RESULT_TIMEOUT_MS 8000
@@ -66,6 +68,8 @@
 struct job {
 	bool called, ok;
 	uint64_t done_ns;
+	const uint8_t *map; /* the exported output written, mapped; NULL: host readback */
+	uint64_t fence_ns;  /* cr_pipeline_result.fence_ns */
 };
 
 struct bed {
@@ -99,12 +103,13 @@ static void on_done(void *job_data, const struct cr_pipeline_result *res, void *
 	struct job *job = job_data;
 	job->done_ns = cr_vm_now_ns();
 	job->called = true;
-	job->ok = res->ok && res->pixels;
+	job->fence_ns = res->fence_ns;
+	const uint8_t *pixels = res->pixels ? res->pixels : job->map;
+	job->ok = res->ok && pixels;
 	if (job->ok)
 		for (uint32_t y = 0; y < HEIGHT; y++)
 			memcpy(bed->out + (size_t)y * WIDTH,
-			       (const uint8_t *)res->pixels + res->layout.offset[0] +
-				       (size_t)y * res->layout.stride[0],
+			       pixels + res->layout.offset[0] + (size_t)y * res->layout.stride[0],
 			       WIDTH * 4);
 }
 
@@ -125,19 +130,39 @@ static bool poll_job(struct cr_pipeline *pipe, struct job *job, int timeout_ms)
 	return job->called;
 }
 
-/* Submits an identity job; returns its record, or NULL when the submission failed. */
-static struct job *submit(struct bed *bed, struct cr_pipeline *pipe,
-			  struct cr_pipeline_source *src, uint32_t stride)
+/* An exported output DMA-BUF, mapped so that results can be read where consumers read them. */
+struct output {
+	struct cr_pipeline_output *out;
+	int fd;
+	uint8_t *map;
+	size_t size;
+};
+
+/*
+ * Submits an identity job, into @output when not NULL (else a host readback); returns its
+ * record, or NULL when the submission failed.
+ */
+static struct job *submit_to(struct bed *bed, struct cr_pipeline *pipe,
+			     struct cr_pipeline_source *src, uint32_t stride,
+			     const struct output *output)
 {
 	if (!CHECK_LT_INT(bed->n_jobs, MAX_JOBS))
 		return NULL;
 	struct job *job = &bed->jobs[bed->n_jobs++];
+	job->map = output ? output->map : NULL;
 	struct cr_pipeline_frame in = {
 		.format = bed->bgrx, .width = WIDTH, .height = HEIGHT, .stride = stride,
 		.source = src,
 	};
-	struct cr_pipeline_target out = { .format = bed->bgrx, .width = WIDTH, .height = HEIGHT };
+	struct cr_pipeline_target out = { .format = bed->bgrx, .width = WIDTH, .height = HEIGHT,
+					  .output = output ? output->out : NULL };
 	return cr_pipeline_submit(pipe, &in, &out, job) ? job : NULL;
+}
+
+static struct job *submit(struct bed *bed, struct cr_pipeline *pipe,
+			  struct cr_pipeline_source *src, uint32_t stride)
+{
+	return submit_to(bed, pipe, src, stride, NULL);
 }
 
 /* Which of pattern @old / @new the last result holds, exactly, or MIXED. */
@@ -262,10 +287,13 @@ static double percentile_us(uint64_t *v, unsigned n, unsigned pct)
 	return (double)v[i ? i - 1 : 0] / 1e3;
 }
 
-/* One frame whose producer already finished (fence attached and signalled); 0 on failure. */
+/*
+ * One frame whose producer already finished (fence attached and signalled), written into
+ * @output; 0 on failure.
+ */
 static uint64_t bench_frame(struct bed *bed, struct cr_pipeline *pipe,
-			    struct cr_pipeline_source *src, uint32_t seed, uint64_t *submit_ns,
-			    unsigned *wrong)
+			    struct cr_pipeline_source *src, const struct output *output,
+			    uint32_t seed, uint64_t *submit_ns, uint64_t *fence_ns, unsigned *wrong)
 {
 	fill_bo(bed, seed);
 	uint32_t fence;
@@ -274,28 +302,66 @@ static uint64_t bench_frame(struct bed *bed, struct cr_pipeline *pipe,
 	    !CHECK(cr_dmabuf_alloc_vgem_fence_signal(bed->vgem, fence)))
 		return 0;
 	uint64_t t0 = cr_vm_now_ns();
-	struct job *job = submit(bed, pipe, src, bed->bo.stride);
+	struct job *job = submit_to(bed, pipe, src, bed->bo.stride, output);
 	*submit_ns = cr_vm_now_ns() - t0;
 	if (!CHECK(job != NULL) || !CHECK(poll_job(pipe, job, RESULT_TIMEOUT_MS)) ||
 	    !CHECK(job->ok))
 		return 0;
+	*fence_ns = job->fence_ns;
 	*wrong += classify(bed, seed ^ 0x5555, seed) != FRESH;
 	return job->done_ns - t0;
 }
 
+static bool output_init(struct output *o, struct cr_pipeline *pipe,
+			const struct cr_format_info *format)
+{
+	struct cr_plane_layout layout;
+	cr_format_plane_layout(format, WIDTH, HEIGHT, &layout);
+	*o = (struct output){ .fd = -1, .size = layout.size };
+	o->out = cr_pipeline_export_output(pipe, o->size, &o->fd);
+	if (!CHECK(o->out != NULL))
+		return false;
+	void *map = mmap(NULL, o->size, PROT_READ, MAP_SHARED, o->fd, 0);
+	if (!CHECK(map != MAP_FAILED))
+		return false;
+	o->map = map;
+	return true;
+}
+
+static void output_finish(struct output *o, struct cr_pipeline *pipe)
+{
+	if (o->map)
+		munmap(o->map, o->size);
+	cr_pipeline_output_destroy(pipe, o->out);
+	if (o->fd >= 0)
+		close(o->fd);
+}
+
+static double percentile_i64_us(int64_t *v, unsigned n, unsigned pct)
+{
+	qsort(v, n, sizeof(*v), cmp_i64);
+	unsigned i = (n * pct + 99) / 100;
+	return (double)v[i ? i - 1 : 0] / 1e3;
+}
+
 static void case_bench(struct bed *bed)
 {
-	cr_test_log("4. latency added by sync (fence already signalled), %u frames each, "
-		    "interleaved", BENCH_FRAMES);
-	static uint64_t lat[2][BENCH_FRAMES], sub[2][BENCH_FRAMES];
+	cr_test_log("4. latency added by implicit sync (vgem in, its fence already signalled; "
+		    "exported DMA-BUF out), %u frames each, interleaved", BENCH_FRAMES);
+	struct output outs[2] = { { .fd = -1 }, { .fd = -1 } }; /* 0: with sync, 1: without */
+	if (!output_init(&outs[0], bed->sync, bed->bgrx) ||
+	    !output_init(&outs[1], bed->skip, bed->bgrx))
+		goto finish;
+	static uint64_t lat[2][BENCH_FRAMES], sub[2][BENCH_FRAMES], fence[2][BENCH_FRAMES];
 	unsigned wrong[2] = { 0, 0 }, n = 0;
 	for (unsigned i = 0; i < BENCH_FRAMES; i++, n++) {
 		/* Alternate which pipeline goes first, so that neither always follows the other. */
 		for (unsigned k = 0; k < 2; k++) {
-			unsigned w = (k + i) % 2; /* 0: with sync, 1: without */
+			unsigned w = (k + i) % 2;
 			lat[w][i] = bench_frame(bed, w ? bed->skip : bed->sync,
-						w ? bed->bo_skip : bed->bo_sync,
-						0x30000 + 4 * i + 2 * w, &sub[w][i], &wrong[w]);
+						w ? bed->bo_skip : bed->bo_sync, &outs[w],
+						0x30000 + 4 * i + 2 * w, &sub[w][i], &fence[w][i],
+						&wrong[w]);
 			if (lat[w][i] == 0)
 				break;
 		}
@@ -305,24 +371,32 @@ static void case_bench(struct bed *bed)
 	CHECK_EQ_UINT(n, BENCH_FRAMES);
 	CHECK_EQ_UINT(wrong[0], 0);
 	CHECK_EQ_UINT(wrong[1], 0);
+	CHECK_EQ_STR(cr_pipeline_output_fence_mode(bed->sync), "attached");
+	CHECK_EQ_STR(cr_pipeline_output_fence_mode(bed->skip), "none");
 	if (n < 2)
-		return;
-	static uint64_t lat_pair[2][BENCH_FRAMES]; /* in frame order, before sorting */
-	memcpy(lat_pair, lat, sizeof(lat));
-	double with50 = percentile_us(lat[0], n, 50), with99 = percentile_us(lat[0], n, 99);
-	double wo50 = percentile_us(lat[1], n, 50), wo99 = percentile_us(lat[1], n, 99);
-	double sw50 = percentile_us(sub[0], n, 50), swo50 = percentile_us(sub[1], n, 50);
+		goto finish;
 	/* Neighbouring frames share the guest's momentary speed: their difference is steadier. */
 	static int64_t diff[BENCH_FRAMES];
 	for (unsigned i = 0; i < n; i++)
-		diff[i] = (int64_t)lat_pair[0][i] - (int64_t)lat_pair[1][i];
-	qsort(diff, n, sizeof(*diff), cmp_i64);
-	printf("sync-latency: %ux%u BGRx, %u frames each, submit->result: with p50=%.0f "
-	       "p99=%.0f without p50=%.0f p99=%.0f added p50=%.0f p99=%.0f us (median of pair "
-	       "differences %.0f us); cr_pipeline_submit call: with p50=%.0f without p50=%.0f us\n",
-	       WIDTH, HEIGHT, n, with50, with99, wo50, wo99, with50 - wo50, with99 - wo99,
-	       (double)diff[(n - 1) / 2] / 1e3, sw50, swo50);
+		diff[i] = (int64_t)lat[0][i] - (int64_t)lat[1][i];
+	double add50 = percentile_i64_us(diff, n, 50), add99 = percentile_i64_us(diff, n, 99);
+	double with50 = percentile_us(lat[0], n, 50), with99 = percentile_us(lat[0], n, 99);
+	double wo50 = percentile_us(lat[1], n, 50), wo99 = percentile_us(lat[1], n, 99);
+	double sw50 = percentile_us(sub[0], n, 50), sw99 = percentile_us(sub[0], n, 99);
+	double swo50 = percentile_us(sub[1], n, 50), swo99 = percentile_us(sub[1], n, 99);
+	double f50 = percentile_us(fence[0], n, 50), f99 = percentile_us(fence[0], n, 99);
+	printf("sync-latency: %ux%u BGRx, vgem DMA-BUF in -> exported DMA-BUF out, %u frames "
+	       "each, interleaved; per frame, submit -> result: implicit sync p50=%.0f p99=%.0f us, "
+	       "none p50=%.0f p99=%.0f us, added (pair differences) p50=%.0f p99=%.0f us; CPU: "
+	       "cr_pipeline_submit (fence export+import in and out) implicit p50=%.0f p99=%.0f us, "
+	       "none p50=%.0f p99=%.0f us; our output fence (export+import at delivery) p50=%.0f "
+	       "p99=%.0f us\n",
+	       WIDTH, HEIGHT, n, with50, with99, wo50, wo99, add50, add99, sw50, sw99, swo50,
+	       swo99, f50, f99);
 	fflush(stdout);
+finish:
+	output_finish(&outs[1], bed->skip);
+	output_finish(&outs[0], bed->sync);
 }
 
 /*
