@@ -385,9 +385,18 @@ bool cr_config_parse_text(struct cr_config *cfg, const char *text, const char *o
 			}
 			continue;
 		}
+		if (strcmp(key, "drm.device") == 0) {
+			if (spa_json_parse_stringn(val, len, cfg->drm_device,
+						   sizeof(cfg->drm_device)) <= 0) {
+				fprintf(err, "castrelayd: %s: drm.device must be a string\n", origin);
+				return false;
+			}
+			continue;
+		}
 		if (strcmp(key, "castrelay.relays") != 0 || !spa_json_is_array(val, len)) {
 			fprintf(err, "castrelayd: %s: unknown top-level key '%s' (expected "
-				     "castrelay.relays = [ ... ] or vulkan.device)\n", origin, key);
+				     "castrelay.relays = [ ... ], vulkan.device or drm.device)\n",
+				origin, key);
 			return false;
 		}
 		struct spa_json arr, obj;
@@ -475,6 +484,8 @@ static void usage(FILE *out)
 		"      --fps N             output frame-rate cap (default: none)\n"
 		"      --camera            publish as a camera (media.role=Camera)\n"
 		"      --vulkan-device DEV Vulkan device index or part of its name\n"
+		"      --drm-device PATH   DRM node for explicit sync (default: the first render\n"
+		"                          node with timeline syncobjs; none: explicit sync off)\n"
 		"      --no-dmabuf         accept shared-memory input only\n",
 		cr_format_names());
 }
@@ -485,6 +496,7 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 	enum {
 		OPT_CHECK = 256, OPT_CROP, OPT_SCALE, OPT_FORMAT, OPT_VKDEV, OPT_NO_DMABUF,
 		OPT_MATRIX, OPT_RANGE, OPT_REDACT, OPT_PIXELATE, OPT_CURSOR, OPT_FPS, OPT_CAMERA,
+		OPT_DRMDEV,
 	};
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -498,6 +510,7 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 		{ "scale", required_argument, NULL, OPT_SCALE },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "vulkan-device", required_argument, NULL, OPT_VKDEV },
+		{ "drm-device", required_argument, NULL, OPT_DRMDEV },
 		{ "no-dmabuf", no_argument, NULL, OPT_NO_DMABUF },
 		{ "color-matrix", required_argument, NULL, OPT_MATRIX },
 		{ "color-range", required_argument, NULL, OPT_RANGE },
@@ -574,6 +587,11 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 		case OPT_VKDEV:
 			if (!set_string(cfg->vulkan_device, sizeof(cfg->vulkan_device), optarg,
 					"--vulkan-device", err))
+				return CR_CONFIG_USAGE;
+			break;
+		case OPT_DRMDEV:
+			if (!set_string(cfg->drm_device, sizeof(cfg->drm_device), optarg,
+					"--drm-device", err))
 				return CR_CONFIG_USAGE;
 			break;
 		case OPT_NO_DMABUF:

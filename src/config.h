@@ -50,6 +50,9 @@ struct cr_config {
 	struct cr_relay_config relays[CR_CONFIG_MAX_RELAYS];
 	unsigned n_relays;
 	char vulkan_device[128]; /**< "" = automatic; index or part of the name */
+	/** DRM node for explicit-sync syncobjs: "" = the first render node with timeline
+	 * syncobjs, "none" = explicit sync off. */
+	char drm_device[128];
 	int verbosity;           /**< number of -v */
 	bool check_only;         /**< --check-config */
 };

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <spa/utils/result.h>
 
 #include "core/log.h"
+#include "core/syncobj.h"
 #include "core/vk-device.h"
 #include "notify.h"
 #include "relay.h"
@@ -107,13 +109,26 @@ int cr_daemon_run(const struct cr_config *cfg)
 	if (!d.out_core)
 		goto out_in_core;
 
+	int drm_fd = -1;
+	if (strcmp(cfg->drm_device, "none") != 0) {
+		const char *path = cfg->drm_device[0] ? cfg->drm_device : NULL;
+		drm_fd = cr_syncobj_device_open(path);
+		if (drm_fd < 0 && path) {
+			fprintf(stderr, "castrelayd: --drm-device %s is unusable for explicit sync "
+					"(see above); use none to turn explicit sync off\n", path);
+			goto out_out_core;
+		}
+		if (drm_fd < 0)
+			cr_log_info(TOPIC, "no DRM render node with timeline syncobjs: explicit sync "
+					   "(SPA_META_SyncTimeline) is not offered");
+	}
 	dev = cr_vk_device_create(cfg->vulkan_device);
 	if (!dev) {
 		fprintf(stderr, "castrelayd: no usable Vulkan device (see the messages above)\n");
-		goto out_out_core;
+		goto out_drm;
 	}
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
-		relays[i] = cr_relay_create(d.in_core, d.out_core, dev, &cfg->relays[i],
+		relays[i] = cr_relay_create(d.in_core, d.out_core, dev, drm_fd, &cfg->relays[i],
 					    on_relay_fatal, &d);
 		if (!relays[i])
 			goto out_relays;
@@ -141,6 +156,9 @@ out_relays:
 	for (unsigned i = 0; i < cfg->n_relays; i++)
 		cr_relay_destroy(relays[i]);
 	cr_vk_device_destroy(dev);
+out_drm:
+	if (drm_fd >= 0)
+		close(drm_fd);
 out_out_core:
 	spa_hook_remove(&d.out_listener);
 	pw_core_disconnect(d.out_core);

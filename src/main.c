@@ -8,6 +8,7 @@
 static void print_config(const struct cr_config *cfg)
 {
 	printf("vulkan.device = \"%s\"\n", cfg->vulkan_device);
+	printf("drm.device = \"%s\"\n", cfg->drm_device);
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
 		const struct cr_relay_config *r = &cfg->relays[i];
 		const struct cr_relay_settings *st = &r->settings;

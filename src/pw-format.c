@@ -21,6 +21,8 @@ static const struct {
 	{ DRM_FORMAT_XBGR8888, SPA_VIDEO_FORMAT_RGBx },
 	{ DRM_FORMAT_ARGB8888, SPA_VIDEO_FORMAT_BGRA },
 	{ DRM_FORMAT_ABGR8888, SPA_VIDEO_FORMAT_RGBA },
+	{ DRM_FORMAT_XRGB2101010, SPA_VIDEO_FORMAT_xRGB_210LE },
+	{ DRM_FORMAT_XBGR2101010, SPA_VIDEO_FORMAT_xBGR_210LE },
 	{ DRM_FORMAT_NV12, SPA_VIDEO_FORMAT_NV12 },
 	{ DRM_FORMAT_YUV420, SPA_VIDEO_FORMAT_I420 },
 };
@@ -185,6 +187,22 @@ struct spa_pod *cr_pw_format_build_buffers(struct spa_pod_builder *b, bool dmabu
 			SPA_PARAM_BUFFERS_size, SPA_POD_Int(size),
 			SPA_PARAM_BUFFERS_stride, SPA_POD_Int(stride),
 			0);
+	return spa_pod_builder_pop(b, &f);
+}
+
+struct spa_pod *cr_pw_format_build_buffers_sync(struct spa_pod_builder *b, uint32_t n_planes,
+						uint32_t buffers)
+{
+	struct spa_pod_frame f;
+	spa_pod_builder_push_object(b, &f, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers);
+	spa_pod_builder_add(b,
+		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(buffers, 2, 16),
+		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(n_planes + 2),
+		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(1 << SPA_DATA_DmaBuf),
+		0);
+	/* Mandatory: this layout applies exactly when SyncTimeline meta was negotiated. */
+	spa_pod_builder_prop(b, SPA_PARAM_BUFFERS_metaType, SPA_POD_PROP_FLAG_MANDATORY);
+	spa_pod_builder_int(b, 1 << SPA_META_SyncTimeline);
 	return spa_pod_builder_pop(b, &f);
 }
 

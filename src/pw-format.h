@@ -73,6 +73,15 @@ bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out
 			size_t why_len);
 
 /**
+ * Builds the explicit-sync variant of the DMA-BUF Buffers param (PipeWire's dma-buf.dox):
+ * blocks = @n_planes + 2 (the acquire and release syncobjs follow the planes), with a
+ * MANDATORY metaType of SPA_META_SyncTimeline so that it applies exactly when both sides
+ * offered that meta. Offer it before the plain variant, with a SyncTimeline Meta param.
+ */
+struct spa_pod *cr_pw_format_build_buffers_sync(struct spa_pod_builder *b, uint32_t n_planes,
+						uint32_t buffers);
+
+/**
  * Builds the Buffers param for a negotiated format: DMA-BUF (blocks = planes) when @dmabuf,
  * else MemFd|MemPtr with @size / @stride (both omitted when @size is 0, as a consumer that
  * accepts the producer's padding does); @buffers wanted (min 2).

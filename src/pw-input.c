@@ -12,14 +12,18 @@
 #include <spa/utils/result.h>
 
 #include "core/log.h"
+#include "pw-timeline.h"
 
 #define TOPIC "pw-input"
-#define N_FORMATS 4
+#define N_FORMATS 7
 #define CURSOR_META_SIZE(w, h) \
 	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
 
+/* Every format the kernel reads, in order of preference: 8-bit RGB (exact and cheapest), then
+ * 10-bit RGB, then NV12 (lossy already, and chroma at half resolution). */
 static const uint32_t offered[N_FORMATS] = {
 	DRM_FORMAT_XRGB8888, DRM_FORMAT_XBGR8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_ABGR8888,
+	DRM_FORMAT_XRGB2101010, DRM_FORMAT_XBGR2101010, DRM_FORMAT_NV12,
 };
 
 struct cr_pw_input {
@@ -42,6 +46,16 @@ struct cr_pw_input {
 
 	struct cr_video_format format;
 	bool have_format;
+
+	/* Explicit sync (SPA_META_SyncTimeline): offered when drm_fd >= 0. */
+	int drm_fd;          /**< borrowed; -1: explicit sync not offered */
+	bool explicit_sync;  /**< the current buffers carry timelines */
+	bool skip_sync;      /**< CASTRELAY_TEST_SKIP_SYNC: tests only */
+	bool have_seq, seq_advances; /**< the producer's header sequence numbers move on */
+	uint64_t last_seq;
+	struct pw_buffer *parked;     /**< newest frame, waiting for its acquire point */
+	int parked_fd;                /**< its WAIT_AVAILABLE eventfd */
+	struct spa_source *parked_source;
 	const struct cr_pw_input_events *events;
 	void *data;
 	struct cr_pw_input_stats stats;
@@ -161,30 +175,80 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	cr_log_info(TOPIC, "negotiated %s %ux%u over %s", in->format.info->name, in->format.width,
 		    in->format.height, in->format.has_modifier ? "DMA-BUF" : "SHM");
 
-	uint8_t buffer[1024];
+	uint8_t buffer[2048];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const struct spa_pod *params[5];
-	params[0] = cr_pw_format_build_buffers(&b, in->format.has_modifier,
-					       in->format.info->n_planes, 4, 0, 0);
-	params[1] = cr_pw_format_build_meta(&b, SPA_META_Header, sizeof(struct spa_meta_header));
-	params[2] = cr_pw_format_build_meta(&b, SPA_META_VideoCrop,
-					    sizeof(struct spa_meta_region));
-	params[3] = cr_pw_format_build_meta(&b, SPA_META_VideoTransform,
-					    sizeof(struct spa_meta_videotransform));
+	const struct spa_pod *params[8];
+	uint32_t n = 0;
+	in->explicit_sync = false;
+	/* Explicit sync first when we have a DRM device for syncobjs (dma-buf.dox). */
+	if (in->format.has_modifier && in->drm_fd >= 0) {
+		params[n++] = cr_pw_format_build_buffers_sync(&b, in->format.info->n_planes, 4);
+		params[n++] = cr_pw_format_build_meta(&b, SPA_META_SyncTimeline,
+						      sizeof(struct spa_meta_sync_timeline));
+	}
+	params[n++] = cr_pw_format_build_buffers(&b, in->format.has_modifier,
+						 in->format.info->n_planes, 4, 0, 0);
+	params[n++] = cr_pw_format_build_meta(&b, SPA_META_Header,
+					      sizeof(struct spa_meta_header));
+	params[n++] = cr_pw_format_build_meta(&b, SPA_META_VideoCrop,
+					      sizeof(struct spa_meta_region));
+	params[n++] = cr_pw_format_build_meta(&b, SPA_META_VideoTransform,
+					      sizeof(struct spa_meta_videotransform));
+	params[n++] = cr_pw_format_build_meta_range(&b, SPA_META_VideoDamage,
+						    sizeof(struct spa_meta_region) * CR_DAMAGE_MAX,
+						    sizeof(struct spa_meta_region),
+						    sizeof(struct spa_meta_region) * 64);
 	/* Producers fix their cursor meta size (mutter: 384x384 bitmaps, others 64x64 or less):
 	 * accept anything from position-only to a 512x512 bitmap. */
-	params[4] = cr_pw_format_build_meta_range(&b, SPA_META_Cursor, CURSOR_META_SIZE(64, 64),
-						  sizeof(struct spa_meta_cursor),
-						  CURSOR_META_SIZE(512, 512));
-	pw_stream_update_params(in->stream, params, 5);
+	params[n++] = cr_pw_format_build_meta_range(&b, SPA_META_Cursor, CURSOR_META_SIZE(64, 64),
+						    sizeof(struct spa_meta_cursor),
+						    CURSOR_META_SIZE(512, 512));
+	pw_stream_update_params(in->stream, params, n);
 	in->events->format(in->data, &in->format);
 }
 
 /* What add_buffer learnt about a DMA-BUF, kept in pw_buffer.user_data for its lifetime. */
 struct imported {
-	void *import;  /**< events.import's handle */
+	void *import;  /**< events.import's handle; NULL when the import failed */
 	uint64_t size; /**< bytes of the DMA-BUF, for the per-frame layout check */
+	uint32_t n_planes; /**< the leading DmaBuf datas */
+	uint64_t plane_size[CR_DMABUF_MAX_PLANES]; /**< bytes of each plane's DMA-BUF ([0]: size) */
+	struct cr_pw_timeline timeline; /**< .meta NULL: no explicit sync */
+	int acquire_fd; /**< the acquire point's sync_file until the relay takes it, or -1 */
+	bool held;      /**< delivered or parked, not given back yet */
+	bool seen;      /**< last_* are valid */
+	uint64_t last_acquire; /**< acquire point when we last took it (explicit sync) */
+	uint64_t last_seq;     /**< header seq when we last took it */
 };
+
+/*
+ * PipeWire 1.4's async links can hand a consumer the same buffer again when the producer had
+ * nothing new for a cycle (the port's tee copies the last io state), also after we gave it
+ * back and the producer started rewriting it. Such a repeat is not a frame: it is recognised
+ * by the acquire point (explicit sync) or the header's sequence number it had last time.
+ */
+static bool repeated(struct cr_pw_input *in, struct imported *imp, struct spa_buffer *buf)
+{
+	if (!imp)
+		return false;
+	if (imp->held)
+		return true;
+	const struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header,
+								    sizeof(*h));
+	uint64_t acquire = imp->timeline.meta ? imp->timeline.meta->acquire_point : 0;
+	uint64_t seq = h ? h->seq : 0;
+	/* Sequence numbers count only once the producer is seen to advance them. */
+	if (h && in->have_seq && seq != in->last_seq)
+		in->seq_advances = true;
+	in->have_seq = h != NULL;
+	in->last_seq = seq;
+	bool same = imp->seen && (imp->timeline.meta ? acquire == imp->last_acquire
+						     : h && in->seq_advances && seq == imp->last_seq);
+	imp->seen = true;
+	imp->last_acquire = acquire;
+	imp->last_seq = seq;
+	return same;
+}
 
 static void on_add_buffer(void *data, struct pw_buffer *b)
 {
@@ -198,20 +262,33 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 	if (!imp)
 		return;
 	imp->size = size > 0 ? (uint64_t)size : 0;
+	imp->acquire_fd = -1;
+	/* Kept even when the import fails: the release point must still be signalled. */
+	b->user_data = imp;
+	if (in->drm_fd >= 0 && cr_pw_timeline_present(b->buffer)) {
+		in->explicit_sync = cr_pw_timeline_import(&imp->timeline, in->drm_fd, b->buffer);
+		if (!in->explicit_sync)
+			pw_stream_set_error(in->stream, -EIO, "cannot import the SyncTimeline syncobjs");
+	}
 	struct cr_dmabuf buf = {
 		.width = in->format.width,
 		.height = in->format.height,
 		.fourcc = in->format.info->fourcc,
 		.modifier = in->format.modifier,
-		.n_planes = 1,
-		.planes[0] = { .fd = (int)d->fd, .offset = 0, .stride = 0 },
 	};
-	imp->import = in->events->import(in->data, &buf);
-	if (imp->import) {
-		b->user_data = imp;
-		return;
+	/* The planes are the leading DmaBuf datas (syncobj datas may follow), each with its fd:
+	 * the same one for planes in one buffer, different ones for disjoint planes. */
+	for (uint32_t i = 0; i < b->buffer->n_datas && i < CR_DMABUF_MAX_PLANES &&
+			     b->buffer->datas[i].type == SPA_DATA_DmaBuf; i++) {
+		int fd = (int)b->buffer->datas[i].fd;
+		off_t plane_size = i == 0 ? size : lseek(fd, 0, SEEK_END);
+		imp->plane_size[i] = plane_size > 0 ? (uint64_t)plane_size : 0;
+		buf.planes[buf.n_planes++] = (struct cr_dmabuf_plane){ .fd = fd };
 	}
-	free(imp);
+	imp->n_planes = buf.n_planes;
+	imp->import = in->events->import(in->data, &buf);
+	if (imp->import)
+		return;
 	if (!in->dmabuf_offered || was_dropped(in, buf.modifier))
 		return;
 	/* Drop the modifier and renegotiate, from a loop event: never inside this callback. */
@@ -228,12 +305,49 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 	pw_loop_signal_event(in->loop, in->renegotiate);
 }
 
+static void unpark(struct cr_pw_input *in)
+{
+	if (in->parked_source)
+		pw_loop_destroy_source(in->loop, in->parked_source);
+	if (in->parked_fd >= 0)
+		close(in->parked_fd);
+	in->parked = NULL;
+	in->parked_fd = -1;
+	in->parked_source = NULL;
+}
+
+/* Gives @b back to the producer; with explicit sync, its release point is signalled first
+ * (also for frames never read: the producer waits for it before reusing the buffer). */
+static void give_back(struct cr_pw_input *in, struct pw_buffer *b)
+{
+	struct imported *imp = b->user_data;
+	if (in->parked == b)
+		unpark(in);
+	if (imp)
+		imp->held = false;
+	if (imp && imp->acquire_fd >= 0) {
+		close(imp->acquire_fd);
+		imp->acquire_fd = -1;
+	}
+	if (imp && imp->timeline.meta) {
+		if (cr_pw_timeline_release(&imp->timeline))
+			in->stats.released++;
+	}
+	pw_stream_queue_buffer(in->stream, b);
+}
+
 static void on_remove_buffer(void *data, struct pw_buffer *b)
 {
 	struct cr_pw_input *in = data;
 	struct imported *imp = b->user_data;
+	if (in->parked == b)
+		unpark(in);
 	if (imp) {
-		in->events->release_import(in->data, imp->import);
+		if (imp->acquire_fd >= 0)
+			close(imp->acquire_fd);
+		cr_pw_timeline_finish(&imp->timeline, b->buffer);
+		if (imp->import)
+			in->events->release_import(in->data, imp->import);
 		free(imp);
 	}
 	b->user_data = NULL;
@@ -249,12 +363,109 @@ static void on_renegotiate(void *data, uint64_t count)
 	pw_stream_update_params(in->stream, params, n);
 }
 
+/*
+ * Where the planes of @buf lie, into @f. DMA-BUF: plane i is the leading DmaBuf data i (in
+ * the buffer imported for its fd). SHM: one mapped data per plane, or for single-block
+ * producers every plane in datas[0], in GStreamer's default layout derived from the chunk
+ * stride. Every plane is checked against its memory, per frame. False for a buffer to skip.
+ */
+static bool planes_from_buffer(struct cr_pw_input *in, struct spa_buffer *buf,
+			       const struct imported *imp, struct cr_pw_input_frame *f)
+{
+	const struct cr_format_info *fmt = in->format.info;
+	uint32_t w = in->format.width, h = in->format.height;
+	struct cr_dmabuf_plane planes[CR_DMABUF_MAX_PLANES] = { 0 };
+	uint64_t sizes[CR_DMABUF_MAX_PLANES] = { 0 };
+	struct cr_plane_layout l;
+	char why[200];
+	bool dmabuf = buf->datas[0].type == SPA_DATA_DmaBuf;
+	if (dmabuf && (!imp || !imp->import))
+		return false;
+	uint32_t n_blocks = 0;
+	while (n_blocks < buf->n_datas && n_blocks < fmt->n_planes &&
+	       (dmabuf ? buf->datas[n_blocks].type == SPA_DATA_DmaBuf
+		       : buf->datas[n_blocks].data != NULL))
+		n_blocks++;
+	if (n_blocks == 0 || (dmabuf && n_blocks < fmt->n_planes))
+		return false;
+	bool one_block = n_blocks < fmt->n_planes;
+	cr_format_plane_layout(fmt, w, h, &l);
+	for (uint32_t i = 0; i < n_blocks; i++) {
+		const struct spa_data *d = &buf->datas[i];
+		if ((d->chunk->flags & SPA_CHUNK_FLAG_CORRUPTED) || d->chunk->size == 0) {
+			cr_log_debug(TOPIC, "skipping a corrupted or empty chunk");
+			return false;
+		}
+		planes[i].offset = d->chunk->offset;
+		planes[i].stride = d->chunk->stride > 0 ? (uint32_t)d->chunk->stride : l.stride[i];
+		sizes[i] = dmabuf ? imp->plane_size[i] : d->maxsize;
+	}
+	if (one_block) {
+		if (!cr_format_plane_layout_stride(fmt, w, h, planes[0].stride, &l)) {
+			cr_log_warn(TOPIC, "skipping a buffer with an invalid layout: stride %u is "
+					   "less than a row of %u pixels", planes[0].stride, w);
+			return false;
+		}
+		for (uint32_t i = 1; i < fmt->n_planes; i++) {
+			planes[i].offset = planes[0].offset + l.offset[i];
+			planes[i].stride = l.stride[i];
+			sizes[i] = sizes[0];
+		}
+	}
+	if (!cr_dmabuf_check_planes(fmt, w, h, planes, sizes, why, sizeof(why))) {
+		cr_log_warn(TOPIC, "skipping a buffer with an invalid layout: %s", why);
+		return false;
+	}
+	f->offset = planes[0].offset;
+	f->stride = planes[0].stride;
+	f->size = sizes[0];
+	f->data = dmabuf ? NULL : buf->datas[0].data;
+	for (uint32_t i = 1; i < fmt->n_planes; i++) {
+		bool own = !dmabuf && !one_block;
+		f->extra[i - 1] = (struct cr_pipeline_plane){
+			.offset = planes[i].offset,
+			.stride = planes[i].stride,
+			.data = own ? buf->datas[i].data : NULL,
+			.size = own ? sizes[i] : 0,
+		};
+	}
+	return true;
+}
+
+/*
+ * SPA_META_VideoDamage: regions until the first invalid one, clipped to the frame. Without the
+ * meta, or with no valid region (producers that never fill it), everything counts as damaged.
+ */
+static void read_damage(const struct cr_pw_input *in, struct spa_buffer *buf,
+			struct cr_damage *damage)
+{
+	cr_damage_clear(damage);
+	struct spa_meta *m = spa_buffer_find_meta(buf, SPA_META_VideoDamage);
+	struct spa_meta_region *r;
+	if (m) {
+		spa_meta_for_each(r, m) {
+			if (!spa_meta_region_is_valid(r))
+				break;
+			struct spa_region g = r->region;
+			int64_t x0 = SPA_MAX(g.position.x, 0), y0 = SPA_MAX(g.position.y, 0);
+			int64_t x1 = SPA_MIN((int64_t)g.position.x + g.size.width,
+					     (int64_t)in->format.width);
+			int64_t y1 = SPA_MIN((int64_t)g.position.y + g.size.height,
+					     (int64_t)in->format.height);
+			if (x1 > x0 && y1 > y0)
+				cr_damage_add(damage, &(struct cr_rect){ (uint32_t)x0, (uint32_t)y0,
+									(uint32_t)(x1 - x0),
+									(uint32_t)(y1 - y0) });
+		}
+	}
+	if (damage->n_rects == 0)
+		cr_damage_set_full(damage);
+}
+
 static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
 			      struct cr_pw_input_frame *f)
 {
 	struct spa_buffer *buf = b->buffer;
-	struct spa_data *d = &buf->datas[0];
-	char why[200];
 	const struct imported *imp = b->user_data;
 	*f = (struct cr_pw_input_frame){ .format = &in->format, .import = imp ? imp->import : NULL };
 
@@ -268,29 +479,8 @@ static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
 		f->pts_ns = (uint64_t)h->pts;
 		f->seq = h->seq;
 	}
-	if ((d->chunk->flags & SPA_CHUNK_FLAG_CORRUPTED) || d->chunk->size == 0) {
-		cr_log_debug(TOPIC, "skipping a corrupted or empty chunk");
+	if (!planes_from_buffer(in, buf, imp, f))
 		return false;
-	}
-	f->offset = d->chunk->offset;
-	f->stride = (uint32_t)d->chunk->stride;
-	if (d->chunk->stride <= 0)
-		f->stride = in->format.width * in->format.info->bytes_per_pixel;
-	if (d->type == SPA_DATA_DmaBuf) {
-		if (!imp)
-			return false;
-		f->size = imp->size;
-	} else {
-		if (!d->data)
-			return false;
-		f->data = d->data;
-		f->size = d->maxsize;
-	}
-	if (!cr_dmabuf_check_plane(in->format.info, in->format.width, in->format.height,
-				   f->offset, f->stride, f->size, why, sizeof(why))) {
-		cr_log_warn(TOPIC, "skipping a buffer with an invalid layout: %s", why);
-		return false;
-	}
 	struct spa_meta_videotransform *vt =
 		spa_buffer_find_meta_data(buf, SPA_META_VideoTransform, sizeof(*vt));
 	if (vt && vt->transform <= SPA_META_TRANSFORMATION_Flipped270)
@@ -312,7 +502,58 @@ static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
 						    r.size.width, r.size.height };
 		}
 	}
+	read_damage(in, buf, &f->damage);
 	return true;
+}
+
+/* Hands @b to the owner; with explicit sync its acquire point has a fence by now, exported as
+ * a sync_file for the GPU to wait on (cr_pw_input_take_acquire()). */
+static void deliver(struct cr_pw_input *in, struct pw_buffer *b)
+{
+	struct imported *imp = b->user_data;
+	struct cr_pw_input_frame frame;
+	if (imp)
+		imp->held = true;
+	if (!frame_from_buffer(in, b, &frame)) {
+		in->stats.corrupt++;
+		give_back(in, b);
+		return;
+	}
+	if (imp && imp->timeline.meta && !in->skip_sync) {
+		imp->acquire_fd = cr_pw_timeline_acquire_sync_file(&imp->timeline);
+		if (imp->acquire_fd < 0) {
+			give_back(in, b);
+			return;
+		}
+		frame.explicit_sync = true;
+	}
+	in->events->frame(in->data, &frame, b);
+}
+
+static void on_acquire_available(void *data, int fd, uint32_t mask)
+{
+	struct cr_pw_input *in = data;
+	struct pw_buffer *b = in->parked;
+	unpark(in);
+	if (b)
+		deliver(in, b);
+}
+
+/* Explicit sync: a frame whose acquire point has no fence yet waits, off the loop's critical
+ * path, on an eventfd (DRM_IOCTL_SYNCOBJ_EVENTFD); a newer frame replaces it. */
+static void park(struct cr_pw_input *in, struct pw_buffer *b)
+{
+	struct imported *imp = b->user_data;
+	in->parked_fd = cr_pw_timeline_acquire_eventfd(&imp->timeline);
+	if (in->parked_fd < 0) {
+		give_back(in, b);
+		return;
+	}
+	in->parked = b;
+	imp->held = true;
+	in->parked_source = pw_loop_add_io(in->loop, in->parked_fd, SPA_IO_IN, false,
+					   on_acquire_available, in);
+	in->stats.acquire_waits++;
 }
 
 static void on_process(void *data)
@@ -320,26 +561,46 @@ static void on_process(void *data)
 	struct cr_pw_input *in = data;
 	struct pw_buffer *b, *newest = NULL;
 	while ((b = pw_stream_dequeue_buffer(in->stream)) != NULL) {
+		struct imported *imp = b->user_data;
+		if (repeated(in, imp, b->buffer)) {
+			/* Not queued again: it went (or goes) back to the producer once. */
+			cr_log_debug(TOPIC, "a buffer came again with the same frame: ignored");
+			in->stats.repeated++;
+			continue;
+		}
+		if (imp && imp->timeline.meta)
+			cr_pw_timeline_promise(&imp->timeline);
 		in->stats.received++;
 		if (newest) {
-			pw_stream_queue_buffer(in->stream, newest);
+			give_back(in, newest);
 			in->stats.skipped++;
 		}
 		newest = b;
 	}
-	if (!newest || !in->have_format)
-		goto requeue;
-	struct cr_pw_input_frame frame;
-	if (!frame_from_buffer(in, newest, &frame)) {
-		in->stats.corrupt++;
-		goto requeue;
+	if (!newest)
+		return;
+	if (in->parked) {
+		give_back(in, in->parked);
+		in->stats.skipped++;
 	}
-	in->events->frame(in->data, &frame, newest);
-	return;
-
-requeue:
-	if (newest)
-		pw_stream_queue_buffer(in->stream, newest);
+	if (!in->have_format) {
+		give_back(in, newest);
+		return;
+	}
+	struct imported *imp = newest->user_data;
+	if (imp && imp->timeline.meta && !in->skip_sync) {
+		int ready = cr_pw_timeline_acquire_available(&imp->timeline);
+		if (ready < 0) {
+			in->stats.corrupt++;
+			give_back(in, newest);
+			return;
+		}
+		if (ready == 0) {
+			park(in, newest);
+			return;
+		}
+	}
+	deliver(in, newest);
 }
 
 static void on_state_changed(void *data, enum pw_stream_state old, enum pw_stream_state state,
@@ -362,12 +623,16 @@ static const struct pw_stream_events stream_events = {
 };
 
 struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
-				       const char *node_name, bool dmabuf,
+				       const char *node_name, bool dmabuf, int drm_fd,
 				       const struct cr_pw_input_events *events, void *data)
 {
 	struct cr_pw_input *in = calloc(1, sizeof(*in));
 	if (!in)
 		return NULL;
+	in->drm_fd = dmabuf ? drm_fd : -1;
+	in->parked_fd = -1;
+	const char *skip = getenv("CASTRELAY_TEST_SKIP_SYNC");
+	in->skip_sync = skip && strcmp(skip, "1") == 0;
 	in->core = core;
 	in->events = events;
 	in->data = data;
@@ -434,6 +699,7 @@ void cr_pw_input_destroy(struct cr_pw_input *in)
 {
 	if (!in)
 		return;
+	unpark(in);
 	pw_stream_destroy(in->stream);
 	spa_hook_remove(&in->core_listener);
 	spa_hook_remove(&in->registry_listener);
@@ -445,7 +711,40 @@ void cr_pw_input_destroy(struct cr_pw_input *in)
 
 void cr_pw_input_release(struct cr_pw_input *in, void *token)
 {
-	pw_stream_queue_buffer(in->stream, token);
+	give_back(in, token);
+}
+
+bool cr_pw_input_intact(struct cr_pw_input *in, void *token)
+{
+	struct pw_buffer *b = token;
+	struct imported *imp = b->user_data;
+	if (!imp || !imp->seen)
+		return true;
+	const struct spa_meta_header *h = spa_buffer_find_meta_data(b->buffer, SPA_META_Header,
+								    sizeof(*h));
+	bool intact = imp->timeline.meta ? imp->timeline.meta->acquire_point == imp->last_acquire
+					 : !h || h->seq == imp->last_seq;
+	if (!intact)
+		in->stats.overwritten++;
+	return intact;
+}
+
+int cr_pw_input_take_acquire(struct cr_pw_input *in, void *token)
+{
+	struct pw_buffer *b = token;
+	struct imported *imp = b->user_data;
+	if (!imp)
+		return -1;
+	int fd = imp->acquire_fd;
+	imp->acquire_fd = -1;
+	return fd;
+}
+
+const char *cr_pw_input_sync(const struct cr_pw_input *in)
+{
+	if (!in->have_format || !in->explicit_sync)
+		return NULL;
+	return in->skip_sync ? "none" : "explicit";
 }
 
 const char *cr_pw_input_transport(const struct cr_pw_input *in)

@@ -11,6 +11,7 @@
 #include <pipewire/pipewire.h>
 #include <spa/buffer/meta.h>
 
+#include "core/damage.h"
 #include "core/pipeline.h"
 #include "pw-format.h"
 
@@ -23,22 +24,39 @@ struct cr_pw_input_frame {
 	void *import;     /**< what events.import returned for this buffer (DMA-BUF), or NULL */
 	const void *data; /**< mapped pixels (SHM), NULL for DMA-BUF */
 	uint64_t size;    /**< bytes of the mapping or the DMA-BUF */
-	uint32_t offset, stride;
+	uint32_t offset, stride; /**< bytes, of plane 0 */
+	/**
+	 * Planes after the first (NV12: extra[0] is UV), as cr_pipeline_frame.extra: offsets
+	 * in that plane's DMA-BUF (imported with @import), or for SHM in its own mapping
+	 * (extra[i].data) or in @data when one block holds every plane.
+	 */
+	struct cr_pipeline_plane extra[CR_DMABUF_MAX_PLANES - 1];
 	bool has_header;
 	uint64_t pts_ns; /**< from SPA_META_Header, when has_header */
 	uint64_t seq;
 	bool has_crop;
 	struct cr_rect crop; /**< from SPA_META_VideoCrop, clamped to the frame */
 	uint32_t transform;  /**< SPA_META_VideoTransform value, 0 when absent */
+	/**
+	 * Explicit sync: the producer's acquire point has a fence; the GPU must wait for it
+	 * (cr_pw_input_take_acquire()) instead of the DMA-BUF's implicit fences.
+	 */
+	bool explicit_sync;
 	/** SPA_META_Cursor as the producer wrote it (NULL: none); valid during the callback. */
 	const struct spa_meta_cursor *cursor;
 	uint32_t cursor_size; /**< bytes of the cursor meta, for bounds checks */
+	/** SPA_META_VideoDamage in source pixels; full when the producer gave none. */
+	struct cr_damage damage;
 };
 
 struct cr_pw_input_stats {
 	uint64_t received; /**< buffers dequeued */
 	uint64_t skipped;  /**< older buffers replaced by a newer one in the same cycle */
 	uint64_t corrupt;  /**< CORRUPTED header/chunk, empty chunk or invalid layout */
+	uint64_t repeated; /**< DMA-BUFs handed over again with the same frame (ignored) */
+	uint64_t overwritten; /**< DMA-BUFs the producer reused while we read them */
+	uint64_t released; /**< explicit sync: release points signalled */
+	uint64_t acquire_waits; /**< explicit sync: frames that waited for their acquire point */
 };
 
 struct cr_pw_input_events {
@@ -65,16 +83,42 @@ struct cr_pw_input_events {
  * been read. @node_name names our input node. @dmabuf: offer DMA-BUF formats with the
  * modifiers events.modifiers gives. A modifier whose import fails is dropped and the format
  * renegotiated; after CR_PW_INPUT_MAX_RENEGOTIATIONS failures only shared memory is offered.
+ * @drm_fd (borrowed, -1: none) is a DRM node with timeline syncobjs: DMA-BUF formats then
+ * offer explicit sync (SPA_META_SyncTimeline) first. For tests only,
+ * CASTRELAY_TEST_SKIP_SYNC=1 ignores acquire points (release points are still signalled).
  */
 struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
-				       const char *node_name, bool dmabuf,
+				       const char *node_name, bool dmabuf, int drm_fd,
 				       const struct cr_pw_input_events *events, void *data);
 
 /** Disconnects and frees; returns all held buffers first. NULL is a no-op. */
 void cr_pw_input_destroy(struct cr_pw_input *in);
 
-/** Gives a frame's buffer back to the producer. */
+/**
+ * Gives a frame's buffer back to the producer, once nothing reads it any more; with explicit
+ * sync its release point is signalled.
+ */
 void cr_pw_input_release(struct cr_pw_input *in, void *token);
+
+/**
+ * Once the GPU is done reading the DMA-BUF of @token, before cr_pw_input_release(): false when
+ * the producer republished the buffer meanwhile (a new acquire point, or header sequence
+ * number), so what was read may mix two frames; counted. PipeWire 1.4's async links can
+ * recycle a buffer to its producer before its consumer dequeued it (and could promise its
+ * release point), so this does happen.
+ */
+bool cr_pw_input_intact(struct cr_pw_input *in, void *token);
+
+/**
+ * With cr_pw_input_frame.explicit_sync: the frame's acquire sync_file, now owned by the
+ * caller (hand it to cr_pipeline_submit()); -1 when there is none or it was taken. Untaken,
+ * it is closed when the buffer is released.
+ */
+int cr_pw_input_take_acquire(struct cr_pw_input *in, void *token);
+
+/** "explicit" while the negotiated buffers carry SyncTimeline meta ("none" when tests skip
+ * waits), NULL otherwise: then the pipeline's implicit/none applies. */
+const char *cr_pw_input_sync(const struct cr_pw_input *in);
 
 /** "dmabuf", "shm" or "none" (not negotiated). */
 const char *cr_pw_input_transport(const struct cr_pw_input *in);

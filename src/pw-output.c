@@ -19,11 +19,29 @@
 
 #include "core/log.h"
 #include "pw-format.h"
+#include "pw-timeline.h"
 
 #define TOPIC "pw-output"
 #define CURSOR_MAX CR_PW_OUTPUT_CURSOR_MAX
 #define CURSOR_META_SIZE(w, h) \
 	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
+#define MAX_BUFFERS 16
+
+/* pw_buffer.user_data of a DMA-BUF buffer. */
+struct out_buffer {
+	void *export;                   /**< events.export's handle */
+	struct cr_pw_timeline timeline; /**< .meta NULL: no explicit sync */
+	bool ours;                      /**< dequeued and not queued since */
+	bool begun;                     /**< its next points are set (cr_pw_timeline_begin()) */
+};
+
+/* A buffer back from the consumer whose release point has not signalled yet. */
+struct held {
+	struct cr_pw_output *out;
+	struct pw_buffer *buffer;
+	int fd; /**< release-point eventfd */
+	struct spa_source *source;
+};
 
 struct cr_pw_output {
 	struct pw_stream *stream;
@@ -37,7 +55,16 @@ struct cr_pw_output {
 	bool dmabuf;         /**< the negotiated buffers are DMA-BUFs */
 	bool have_buffers;
 	uint64_t generation; /**< bumped whenever buffers may have gone */
-	struct pw_buffer *spare; /**< dequeued but unused, for the next frame */
+	/* Dequeued and free to write, for the next frames. */
+	struct pw_buffer *ready[MAX_BUFFERS];
+	uint32_t n_ready;
+	/* Explicit sync (SPA_META_SyncTimeline), offered for DMA-BUFs when drm_fd >= 0. */
+	struct pw_loop *loop;
+	int drm_fd;           /**< borrowed; -1: explicit sync not offered */
+	bool explicit_sync;   /**< the current buffers carry timelines */
+	uint64_t sync_point;  /**< last acquire/release point handed out */
+	struct held held[MAX_BUFFERS];
+	struct cr_pw_output_stats stats;
 	const struct cr_format_info *info;
 	uint32_t width, height, max_fps;
 	enum cr_color_matrix matrix;
@@ -146,6 +173,60 @@ static void handle_props(struct cr_pw_output *out, const struct spa_pod *param)
 	out->events->control_done(out->data);
 }
 
+static void unhold(struct held *h)
+{
+	if (h->source)
+		pw_loop_destroy_source(h->out->loop, h->source);
+	if (h->fd >= 0)
+		close(h->fd);
+	*h = (struct held){ .fd = -1 };
+}
+
+static void add_ready(struct cr_pw_output *out, struct pw_buffer *b);
+
+static void on_released(void *data, int fd, uint32_t mask)
+{
+	struct held *h = data;
+	struct cr_pw_output *out = h->out;
+	struct pw_buffer *b = h->buffer;
+	unhold(h);
+	add_ready(out, b);
+}
+
+/* Explicit sync: the consumer promised to signal the release point of @b and has not yet;
+ * the buffer waits on an eventfd until it has. Returns false when it cannot wait. */
+static bool hold(struct cr_pw_output *out, struct pw_buffer *b)
+{
+	struct out_buffer *ob = b->user_data;
+	for (uint32_t i = 0; i < MAX_BUFFERS; i++) {
+		struct held *h = &out->held[i];
+		if (h->buffer)
+			continue;
+		h->fd = cr_pw_timeline_release_eventfd(&ob->timeline);
+		if (h->fd < 0)
+			return false;
+		h->out = out;
+		h->buffer = b;
+		h->source = pw_loop_add_io(out->loop, h->fd, SPA_IO_IN, false, on_released, h);
+		out->stats.release_waits++;
+		return true;
+	}
+	return false;
+}
+
+/* Forgets @b (NULL: every buffer) in the ready and held lists. */
+static void forget(struct cr_pw_output *out, struct pw_buffer *b)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < out->n_ready; i++)
+		if (b && out->ready[i] != b)
+			out->ready[n++] = out->ready[i];
+	out->n_ready = n;
+	for (uint32_t i = 0; i < MAX_BUFFERS; i++)
+		if (out->held[i].buffer && (!b || out->held[i].buffer == b))
+			unhold(&out->held[i]);
+}
+
 static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
 {
 	struct cr_pw_output *out = data;
@@ -156,8 +237,9 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	if (id != SPA_PARAM_Format)
 		return;
 	out->generation++;
-	out->spare = NULL;
+	forget(out, NULL);
 	out->have_buffers = false;
+	out->explicit_sync = false;
 	if (param == NULL)
 		return;
 	cr_format_plane_layout(out->info, out->width, out->height, &out->layout);
@@ -166,30 +248,70 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 		return;
 	}
 	out->dmabuf = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier) != NULL;
+	cr_log_info(TOPIC, "the consumer took %s", out->dmabuf ? "DMA-BUF" : "shared memory");
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const struct spa_pod *params[3];
+	const struct spa_pod *params[6];
 	uint32_t n = 0;
+	/* Explicit sync first when we have a DRM device for syncobjs (dma-buf.dox). */
+	if (out->dmabuf && out->drm_fd >= 0) {
+		params[n++] = cr_pw_format_build_buffers_sync(&b, out->layout.n_planes, 4);
+		params[n++] = cr_pw_format_build_meta(&b, SPA_META_SyncTimeline,
+						      sizeof(struct spa_meta_sync_timeline));
+	}
 	/* DMA-BUF: one block per plane (same fd, offsets in the chunks). */
 	params[n++] = cr_pw_format_build_buffers(&b, out->dmabuf, out->layout.n_planes, 4,
 						 (uint32_t)out->layout.size, out->layout.stride[0]);
 	params[n++] = cr_pw_format_build_meta(&b, SPA_META_Header, sizeof(struct spa_meta_header));
+	params[n++] = cr_pw_format_build_meta(&b, SPA_META_VideoDamage,
+					      sizeof(struct spa_meta_region) * CR_DAMAGE_MAX);
 	if (out->cursor_meta)
 		params[n++] = cr_pw_format_build_meta(&b, SPA_META_Cursor,
 						      CURSOR_META_SIZE(CURSOR_MAX, CURSOR_MAX));
 	pw_stream_update_params(out->stream, params, n);
 }
 
+/* With explicit sync PipeWire 1.4 has no way to learn whether the consumer signals release
+ * points (the RELEASE meta feature came with 1.5.81): like its video-src-sync example, the
+ * node is then exclusive (one consumer per buffer) and reliable ("node.reliable": newer
+ * PipeWire honours it, 1.4 ignores it). */
+static void set_sync_props(struct cr_pw_output *out, bool explicit_sync)
+{
+	const char *v = explicit_sync ? "true" : "false";
+	struct spa_dict_item items[] = {
+		SPA_DICT_ITEM_INIT(PW_KEY_NODE_EXCLUSIVE, v),
+		SPA_DICT_ITEM_INIT("node.reliable", v),
+	};
+	pw_stream_update_properties(out->stream, &SPA_DICT_INIT_ARRAY(items));
+}
+
 static void add_dmabuf(struct cr_pw_output *out, struct pw_buffer *b)
 {
+	struct out_buffer *ob = calloc(1, sizeof(*ob));
+	if (!ob)
+		return;
 	int fd = -1;
-	void *handle = out->events->export(out->data, out->layout.size, &fd);
-	if (!handle) {
+	ob->export = out->events->export(out->data, out->layout.size, &fd);
+	if (!ob->export) {
 		cr_log_error(TOPIC, "exporting a %llu-byte DMA-BUF failed",
 			     (unsigned long long)out->layout.size);
+		free(ob);
 		return;
 	}
-	for (uint32_t i = 0; i < b->buffer->n_datas; i++) {
+	uint32_t n_planes = SPA_MIN(b->buffer->n_datas, out->layout.n_planes);
+	if (out->drm_fd >= 0 && cr_pw_timeline_present(b->buffer)) {
+		if (!cr_pw_timeline_create(&ob->timeline, out->drm_fd, b->buffer, n_planes)) {
+			cr_log_error(TOPIC, "creating the SyncTimeline syncobjs failed");
+			out->events->release(out->data, ob->export);
+			close(fd);
+			free(ob);
+			return;
+		}
+		if (!out->explicit_sync)
+			set_sync_props(out, true);
+		out->explicit_sync = true;
+	}
+	for (uint32_t i = 0; i < n_planes; i++) {
 		struct spa_data *d = &b->buffer->datas[i];
 		d->type = SPA_DATA_DmaBuf;
 		d->flags = SPA_DATA_FLAG_READABLE;
@@ -198,7 +320,7 @@ static void add_dmabuf(struct cr_pw_output *out, struct pw_buffer *b)
 		d->maxsize = (uint32_t)out->layout.size;
 		d->data = NULL;
 	}
-	b->user_data = handle;
+	b->user_data = ob;
 	out->have_buffers = true;
 }
 
@@ -248,12 +370,14 @@ static void on_remove_buffer(void *data, struct pw_buffer *b)
 	struct cr_pw_output *out = data;
 	struct spa_data *d = &b->buffer->datas[0];
 	out->generation++;
-	if (out->spare == b)
-		out->spare = NULL;
+	forget(out, b);
 	if (d->type == SPA_DATA_DmaBuf && b->user_data) {
+		struct out_buffer *ob = b->user_data;
+		cr_pw_timeline_finish(&ob->timeline, b->buffer);
 		/* The pipeline frees it once a job still writing it is done. */
-		out->events->release(out->data, b->user_data);
+		out->events->release(out->data, ob->export);
 		close((int)d->fd);
+		free(ob);
 	} else if (d->type == SPA_DATA_MemFd) {
 		if (d->data)
 			munmap(d->data, d->maxsize);
@@ -274,7 +398,7 @@ static const struct pw_stream_events stream_events = {
 };
 
 struct cr_pw_output *cr_pw_output_create(struct pw_core *core, struct pw_properties *props,
-					 bool cursor_meta, bool dmabuf,
+					 bool cursor_meta, bool dmabuf, int drm_fd,
 					 const struct cr_pw_output_events *events, void *data)
 {
 	struct cr_pw_output *out = calloc(1, sizeof(*out));
@@ -282,6 +406,10 @@ struct cr_pw_output *cr_pw_output_create(struct pw_core *core, struct pw_propert
 		pw_properties_free(props);
 		return NULL;
 	}
+	out->loop = pw_context_get_main_loop(pw_core_get_context(core));
+	out->drm_fd = dmabuf ? drm_fd : -1;
+	for (uint32_t i = 0; i < MAX_BUFFERS; i++)
+		out->held[i].fd = -1;
 	out->events = events;
 	out->data = data;
 	out->cursor_meta = cursor_meta;
@@ -301,6 +429,7 @@ void cr_pw_output_destroy(struct cr_pw_output *out)
 {
 	if (!out)
 		return;
+	forget(out, NULL);
 	pw_stream_destroy(out->stream);
 	free(out);
 }
@@ -374,6 +503,16 @@ static void write_cursor(struct spa_buffer *buf, const struct cr_pw_output_curso
 		       (const uint8_t *)c->pixels + (size_t)y * c->stride, c->width * 4);
 }
 
+const char *cr_pw_output_sync(const struct cr_pw_output *out)
+{
+	return out->have_buffers && out->explicit_sync ? "explicit" : NULL;
+}
+
+const struct cr_pw_output_stats *cr_pw_output_get_stats(const struct cr_pw_output *out)
+{
+	return &out->stats;
+}
+
 const char *cr_pw_output_transport(const struct cr_pw_output *out)
 {
 	if (!out->have_buffers)
@@ -381,17 +520,69 @@ const char *cr_pw_output_transport(const struct cr_pw_output *out)
 	return out->dmabuf ? "dmabuf" : "shm";
 }
 
+static void add_ready(struct cr_pw_output *out, struct pw_buffer *b)
+{
+	if (out->n_ready < MAX_BUFFERS) {
+		out->ready[out->n_ready++] = b;
+		return;
+	}
+	/* Cannot happen with at most MAX_BUFFERS buffers; hand it back carrying no frame. */
+	struct out_buffer *ob = out->dmabuf ? b->user_data : NULL;
+	if (ob) {
+		/* Nothing to wait for: the consumer skips it (CORRUPTED). */
+		if (ob->begun && ob->timeline.meta)
+			cr_pw_timeline_publish(&ob->timeline);
+		ob->ours = ob->begun = false;
+	}
+	for (uint32_t i = 0; i < b->buffer->n_datas; i++) {
+		b->buffer->datas[i].chunk->size = 0;
+		b->buffer->datas[i].chunk->flags = SPA_CHUNK_FLAG_CORRUPTED;
+	}
+	pw_stream_queue_buffer(out->stream, b);
+}
+
+/* The next buffer that may be rewritten: a ready one, else one from the stream whose
+ * consumer is done with it (explicit sync: release point signalled or never promised). */
+static struct pw_buffer *next_free(struct cr_pw_output *out)
+{
+	if (out->n_ready > 0)
+		return out->ready[--out->n_ready];
+	struct pw_buffer *b;
+	while ((b = pw_stream_dequeue_buffer(out->stream)) != NULL) {
+		struct out_buffer *ob = out->dmabuf ? b->user_data : NULL;
+		if (ob && ob->ours)
+			continue; /* handed back twice (async links): we have it already */
+		if (ob)
+			ob->ours = true;
+		if (!ob || !ob->timeline.meta)
+			return b;
+		int reusable = cr_pw_timeline_reusable(&ob->timeline);
+		cr_log_debug(TOPIC, "buffer %u back: release point %llu%s: %s", b->buffer->n_datas,
+			     (unsigned long long)ob->timeline.meta->release_point,
+			     (ob->timeline.meta->flags & SPA_META_SYNC_TIMELINE_UNSCHEDULED_RELEASE)
+				     ? " (not promised)" : "",
+			     reusable > 0 ? "reusable" : reusable == 0 ? "held" : "error");
+		if (reusable != 0)
+			return b; /* on error (logged), better a torn frame than a stall */
+		if (!hold(out, b))
+			return b;
+	}
+	return NULL;
+}
+
 bool cr_pw_output_dequeue(struct cr_pw_output *out, struct cr_pw_output_slot *slot)
 {
-	struct pw_buffer *b = out->spare;
-	out->spare = NULL;
-	if (!b)
-		b = pw_stream_dequeue_buffer(out->stream);
+	struct pw_buffer *b = next_free(out);
 	if (!b)
 		return false;
+	struct out_buffer *ob = out->dmabuf ? b->user_data : NULL;
+	if (ob && ob->timeline.meta && !ob->begun) {
+		cr_pw_timeline_begin(&ob->timeline, ++out->sync_point);
+		ob->begun = true;
+	}
 	*slot = (struct cr_pw_output_slot){
 		.token = b,
-		.export = b->user_data,
+		.export = ob ? ob->export : NULL,
 		.generation = out->generation,
 	};
 	return true;
@@ -401,22 +592,36 @@ void cr_pw_output_cancel(struct cr_pw_output *out, struct cr_pw_output_slot *slo
 {
 	if (slot->generation != out->generation)
 		return; /* its buffer is gone */
-	struct pw_buffer *b = slot->token;
-	if (!out->spare) {
-		out->spare = b;
+	add_ready(out, slot->token);
+}
+
+/* SPA_META_VideoDamage: the regions, ended by an invalid (empty) one when there is room. */
+static void write_damage(struct cr_pw_output *out, struct spa_buffer *buf,
+			 const struct cr_damage *damage)
+{
+	struct spa_meta *m = spa_buffer_find_meta(buf, SPA_META_VideoDamage);
+	if (!m)
 		return;
+	struct spa_meta_region *r = m->data;
+	uint32_t room = m->size / sizeof(*r), n = 0;
+	if (room == 0)
+		return;
+	if (!damage || damage->full || damage->n_rects > room) {
+		r[n++].region = (struct spa_region){ { 0, 0 }, { out->width, out->height } };
+	} else {
+		for (uint32_t i = 0; i < damage->n_rects; i++) {
+			const struct cr_rect *c = &damage->rects[i];
+			r[n++].region = (struct spa_region){ { (int32_t)c->x, (int32_t)c->y },
+							     { c->w, c->h } };
+		}
 	}
-	/* Only one spare is kept: hand this one over marked as carrying no frame. */
-	for (uint32_t i = 0; i < b->buffer->n_datas; i++) {
-		b->buffer->datas[i].chunk->size = 0;
-		b->buffer->datas[i].chunk->flags = SPA_CHUNK_FLAG_CORRUPTED;
-	}
-	pw_stream_queue_buffer(out->stream, b);
+	if (n < room)
+		r[n].region = (struct spa_region){ { 0, 0 }, { 0, 0 } };
 }
 
 bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot,
 			const void *frame, uint64_t size, uint64_t pts_ns,
-			const struct cr_pw_output_cursor *cursor)
+			const struct cr_pw_output_cursor *cursor, const struct cr_damage *damage)
 {
 	if (slot->generation != out->generation)
 		return false;
@@ -455,7 +660,16 @@ bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot
 	}
 	if (out->cursor_meta)
 		write_cursor(buf, cursor);
+	write_damage(out, buf, damage);
 	out->seq++;
+	struct out_buffer *ob = slot->export ? b->user_data : NULL;
+	/* Our work on the buffer is complete (the pipeline delivers only finished jobs). */
+	if (ob && ob->timeline.meta && cr_pw_timeline_publish(&ob->timeline))
+		out->stats.published++;
+	if (ob)
+		ob->begun = false;
+	if (ob)
+		ob->ours = false;
 	pw_stream_queue_buffer(out->stream, b);
 	pw_stream_trigger_process(out->stream);
 	return true;

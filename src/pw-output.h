@@ -14,6 +14,7 @@
 #include <pipewire/pipewire.h>
 
 #include "core/color.h"
+#include "core/damage.h"
 #include "core/dmabuf.h"
 
 struct cr_pw_output;
@@ -38,6 +39,11 @@ struct cr_pw_output_slot {
 	uint64_t generation; /**< buffers are replaced on renegotiation: stale slots are dropped */
 };
 
+struct cr_pw_output_stats {
+	uint64_t published;     /**< explicit sync: acquire points signalled */
+	uint64_t release_waits; /**< explicit sync: buffers that waited for their release point */
+};
+
 struct cr_pw_output_events {
 	/**
 	 * Allocates an exported LINEAR DMA-BUF of @size bytes: returns a handle (given back to
@@ -58,11 +64,15 @@ struct cr_pw_output_events {
 
 /**
  * Creates the node on @core (borrowed) with @props (taken; node.name etc.); @cursor_meta
- * offers SPA_META_Cursor; @dmabuf offers DMA-BUFs (events.export must work). It is connected
- * once the format is known (cr_pw_output_set_format()). Returns NULL and logs on failure.
+ * offers SPA_META_Cursor; @dmabuf offers DMA-BUFs (events.export must work). With @drm_fd
+ * (borrowed, -1: none), a DRM node with timeline syncobjs, DMA-BUFs also offer explicit sync
+ * (SPA_META_SyncTimeline): the acquire point is signalled when a buffer is queued, and a
+ * buffer whose consumer promised a release point (cleared UNSCHEDULED_RELEASE) is rewritten
+ * only after it signalled. It is connected once the format is known
+ * (cr_pw_output_set_format()). Returns NULL and logs on failure.
  */
 struct cr_pw_output *cr_pw_output_create(struct pw_core *core, struct pw_properties *props,
-					 bool cursor_meta, bool dmabuf,
+					 bool cursor_meta, bool dmabuf, int drm_fd,
 					 const struct cr_pw_output_events *events, void *data);
 
 /** Disconnects and frees. NULL is a no-op. */
@@ -79,6 +89,12 @@ bool cr_pw_output_set_format(struct cr_pw_output *out, const struct cr_format_in
 /** True while a consumer is linked and buffers are negotiated. */
 bool cr_pw_output_streaming(const struct cr_pw_output *out);
 
+/** "explicit" while the negotiated buffers carry SyncTimeline meta, else NULL. */
+const char *cr_pw_output_sync(const struct cr_pw_output *out);
+
+/** Counters since creation. */
+const struct cr_pw_output_stats *cr_pw_output_get_stats(const struct cr_pw_output *out);
+
 /** "dmabuf", "shm" or "none" (no buffers negotiated). */
 const char *cr_pw_output_transport(const struct cr_pw_output *out);
 
@@ -91,13 +107,14 @@ bool cr_pw_output_dequeue(struct cr_pw_output *out, struct cr_pw_output_slot *sl
 /**
  * Publishes @slot: for shared memory copies @frame (@size bytes laid out as
  * cr_format_plane_layout() says) into it; for a DMA-BUF the GPU already wrote it (@frame is
- * NULL). Stamps pts/seq and @cursor (when Cursor meta was negotiated; NULL: none visible) and
- * triggers the graph. Returns false, keeping the buffer for the next frame, when @slot is
- * stale (renegotiated meanwhile) or does not fit.
+ * NULL). Stamps pts/seq, @cursor (when Cursor meta was negotiated; NULL: none visible) and
+ * @damage (SPA_META_VideoDamage, output pixels changed since the previous frame; NULL or
+ * full: the whole frame) and triggers the graph. Returns false, keeping the buffer for the
+ * next frame, when @slot is stale (renegotiated meanwhile) or does not fit.
  */
 bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot,
 			const void *frame, uint64_t size, uint64_t pts_ns,
-			const struct cr_pw_output_cursor *cursor);
+			const struct cr_pw_output_cursor *cursor, const struct cr_damage *damage);
 
 /** Gives back a slot whose frame was not produced; it is reused for the next one. */
 void cr_pw_output_cancel(struct cr_pw_output *out, struct cr_pw_output_slot *slot);

@@ -27,6 +27,7 @@ struct job {
 	struct cr_pw_output_cursor cursor; /**< for cursor=meta, in output coordinates */
 	uint32_t *cursor_pixels;           /**< its bitmap as it was at submit time */
 	struct cr_pw_output_slot slot;     /**< the output buffer the frame goes to */
+	struct cr_damage damage;           /**< output pixels changed since the last frame out */
 };
 
 /* The producer's cursor: SPA_META_Cursor sends the bitmap only when it changes. */
@@ -60,6 +61,12 @@ struct cr_relay {
 	bool swap_axes; /**< the source's VideoTransform rotates by 90 or 270 degrees */
 	uint32_t meta_crop_w, meta_crop_h; /**< the source's VideoCrop size, 0 when none */
 	struct cursor_state cursor;
+	/* Output damage of frames not yet published (dropped frames' changes are still owed). */
+	struct cr_damage damage;
+	bool have_cursor_rect;
+	struct cr_rect cursor_rect; /**< source pixels of the last embedded cursor */
+	struct cr_rect damage_crop; /**< crop and transform of the last frame's damage */
+	uint32_t damage_transform;
 	uint64_t last_out_pts;
 	bool have_last_out;
 
@@ -76,11 +83,31 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* castrelay.sync: explicit (SyncTimeline), implicit (DMA-BUF fences) or none. */
+static const char *input_sync(const struct cr_relay *r)
+{
+	if (strcmp(cr_pw_input_transport(r->in), "dmabuf") != 0)
+		return "none";
+	const char *explicit = cr_pw_input_sync(r->in);
+	return explicit ? explicit : cr_pipeline_sync_mode(r->pipe);
+}
+
+/* castrelay.output.sync: explicit (SyncTimeline), implicit (DMA-BUFs queued only once our
+ * writes are complete) or none (shared memory: copied before queueing). */
+static const char *output_sync(const struct cr_relay *r)
+{
+	if (strcmp(cr_pw_output_transport(r->out), "dmabuf") != 0)
+		return "none";
+	const char *explicit = cr_pw_output_sync(r->out);
+	return explicit ? explicit : "implicit";
+}
+
 static void publish_props(struct cr_relay *r)
 {
 	const struct cr_pw_input_stats *st = cr_pw_input_get_stats(r->in);
 	const struct cr_relay_settings *s = &r->settings;
-	char in_fmt[64] = "none", out_size[32] = "none", counters[5][24], lat[24];
+	const struct cr_pw_output_stats *ost = cr_pw_output_get_stats(r->out);
+	char in_fmt[64] = "none", out_size[32] = "none", counters[9][24], lat[24];
 	char crop[64] = "none", scale[32] = "input", redact[512], fps[16] = "0", color[32] = "";
 	if (r->have_format)
 		snprintf(in_fmt, sizeof(in_fmt), "%s %ux%u", r->in_format.info->name,
@@ -101,8 +128,12 @@ static void publish_props(struct cr_relay *r)
 	snprintf(counters[0], sizeof(counters[0]), "%" PRIu64, st->received);
 	snprintf(counters[1], sizeof(counters[1]), "%" PRIu64, r->frames_out);
 	snprintf(counters[2], sizeof(counters[2]), "%" PRIu64, r->dropped + st->skipped);
-	snprintf(counters[3], sizeof(counters[3]), "%" PRIu64, st->corrupt);
+	snprintf(counters[3], sizeof(counters[3]), "%" PRIu64, st->corrupt + st->overwritten);
 	snprintf(counters[4], sizeof(counters[4]), "%" PRIu64, r->rate_limited);
+	snprintf(counters[5], sizeof(counters[5]), "%" PRIu64, st->released);
+	snprintf(counters[6], sizeof(counters[6]), "%" PRIu64, st->acquire_waits);
+	snprintf(counters[7], sizeof(counters[7]), "%" PRIu64, ost->published);
+	snprintf(counters[8], sizeof(counters[8]), "%" PRIu64, ost->release_waits);
 	if (r->latency_count) {
 		r->last_latency_us = r->latency_sum_ns / r->latency_count / 1000;
 		r->latency_sum_ns = r->latency_count = 0;
@@ -116,8 +147,13 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.output.format", r->cfg->format->name),
 		SPA_DICT_ITEM_INIT("castrelay.output.size", out_size),
 		SPA_DICT_ITEM_INIT("castrelay.output.color", color),
-		SPA_DICT_ITEM_INIT("castrelay.sync", strcmp(cr_pw_input_transport(r->in), "dmabuf")
-							     ? "none" : cr_pipeline_sync_mode(r->pipe)),
+		SPA_DICT_ITEM_INIT("castrelay.sync", input_sync(r)),
+		SPA_DICT_ITEM_INIT("castrelay.output.sync", output_sync(r)),
+		SPA_DICT_ITEM_INIT("castrelay.output.fence", cr_pipeline_output_fence_mode(r->pipe)),
+		SPA_DICT_ITEM_INIT("castrelay.sync.released", counters[5]),
+		SPA_DICT_ITEM_INIT("castrelay.sync.acquire-waits", counters[6]),
+		SPA_DICT_ITEM_INIT("castrelay.sync.published", counters[7]),
+		SPA_DICT_ITEM_INIT("castrelay.sync.release-waits", counters[8]),
 		SPA_DICT_ITEM_INIT("castrelay.crop", crop),
 		SPA_DICT_ITEM_INIT("castrelay.scale", scale),
 		SPA_DICT_ITEM_INIT("castrelay.redact", redact),
@@ -165,6 +201,7 @@ static bool effective_crop(struct cr_relay *r, const struct cr_rect *meta, struc
  * (a window being shared: the output follows its size), else the input. */
 static void update_output_size(struct cr_relay *r)
 {
+	cr_damage_set_full(&r->damage);
 	const struct cr_relay_settings *s = &r->settings;
 	uint32_t w = s->scale_w, h = s->scale_h;
 	if (!w && s->has_crop) {
@@ -332,6 +369,48 @@ static bool due(struct cr_relay *r, uint64_t pts)
 	return pts >= r->last_out_pts + period * 9 / 10 || pts < r->last_out_pts;
 }
 
+/*
+ * Adds the output damage of input frame @f: its own damage (the source's VideoDamage) and,
+ * when the cursor is composited, where the cursor was and is, mapped through the crop, the
+ * transform and the scale. Accumulated until a frame is published.
+ */
+static void add_damage(struct cr_relay *r, const struct cr_pw_input_frame *f, bool embed)
+{
+	struct cr_rect crop, m;
+	if (!effective_crop(r, f->has_crop ? &f->crop : NULL, &crop)) {
+		cr_damage_set_full(&r->damage);
+		return;
+	}
+	/* A moved crop or a new transform changes every output pixel. */
+	if (memcmp(&crop, &r->damage_crop, sizeof(crop)) != 0 ||
+	    f->transform != r->damage_transform)
+		cr_damage_set_full(&r->damage);
+	r->damage_crop = crop;
+	r->damage_transform = f->transform;
+	struct cr_damage src = f->damage;
+	struct cr_rect cur = { 0 };
+	if (embed) {
+		int32_t x = r->cursor.x - r->cursor.hotspot_x, y = r->cursor.y - r->cursor.hotspot_y;
+		int32_t x1 = x + (int32_t)r->cursor.width, y1 = y + (int32_t)r->cursor.height;
+		x = SPA_MAX(x, 0), y = SPA_MAX(y, 0);
+		if (x1 > x && y1 > y)
+			cur = (struct cr_rect){ (uint32_t)x, (uint32_t)y, (uint32_t)(x1 - x),
+						(uint32_t)(y1 - y) };
+		cr_damage_add(&src, &cur);
+	}
+	if (r->have_cursor_rect)
+		cr_damage_add(&src, &r->cursor_rect);
+	r->cursor_rect = cur;
+	r->have_cursor_rect = cur.w > 0;
+	if (src.full) {
+		cr_damage_set_full(&r->damage);
+		return;
+	}
+	for (uint32_t i = 0; i < src.n_rects; i++)
+		if (cr_damage_map_rect(&src.rects[i], &crop, f->transform, r->out_w, r->out_h, &m))
+			cr_damage_add(&r->damage, &m);
+}
+
 static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *token)
 {
 	struct cr_relay *r = data;
@@ -346,6 +425,8 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		r->meta_crop_h = mh;
 		update_output_size(r);
 	}
+	add_damage(r, f, r->settings.cursor == CR_CURSOR_EMBED && r->cursor.visible &&
+				 r->cursor.width);
 	/* Lazy: nobody watches the output, so no GPU work at all. */
 	if (!cr_pw_output_streaming(r->out)) {
 		r->dropped++;
@@ -389,10 +470,16 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		.source = f->import,
 		.data = f->data,
 		.size = f->size,
+		/* YUV input: as announced, else as the relay's own YUV settings say */
+		.matrix = f->format->has_color ? f->format->matrix : r->cfg->matrix,
+		.full_range = f->format->has_color ? f->format->full_range : r->cfg->full_range,
 		.crop = crop,
 		.transform = f->transform,
 		.cursor = embed ? &cursor : NULL,
+		.explicit_acquire = f->explicit_sync,
+		.acquire_fd = cr_pw_input_take_acquire(r->in, token),
 	};
+	memcpy(in.extra, f->extra, sizeof(in.extra));
 	struct cr_pipeline_target out = {
 		.format = r->cfg->format,
 		.width = r->out_w,
@@ -413,7 +500,10 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 	job->cursor = (struct cr_pw_output_cursor){ 0 };
 	if (s->cursor == CR_CURSOR_META)
 		output_cursor(r, &crop, job);
+	job->damage = r->damage;
+	cr_damage_clear(&r->damage);
 	if (!cr_pipeline_submit(r->pipe, &in, &out, job)) {
+		cr_damage_merge(&r->damage, &job->damage);
 		job->in_use = false;
 		cr_pw_output_cancel(r->out, &slot);
 		r->dropped++;
@@ -434,17 +524,24 @@ static void on_pipeline_done(void *job_data, const struct cr_pipeline_result *re
 {
 	struct cr_relay *r = data;
 	struct job *job = job_data;
-	if (job->token)
+	bool intact = true;
+	if (job->token) {
+		intact = cr_pw_input_intact(r->in, job->token);
 		cr_pw_input_release(r->in, job->token);
+	}
 	job->in_use = false;
-	if (!res->ok) {
+	if (!res->ok || !intact) {
 		cr_pw_output_cancel(r->out, &job->slot);
+		cr_damage_merge(&r->damage, &job->damage);
+		if (res->ok)
+			return; /* overwritten by its producer: counted as corrupt */
 		r->dropped++;
 		return;
 	}
 	bool meta = r->settings.cursor == CR_CURSOR_META;
 	if (!cr_pw_output_queue(r->out, &job->slot, res->pixels, res->layout.size, job->pts_ns,
-				meta ? &job->cursor : NULL)) {
+				meta ? &job->cursor : NULL, &job->damage)) {
+		cr_damage_merge(&r->damage, &job->damage);
 		r->dropped++;
 		return;
 	}
@@ -518,7 +615,8 @@ static const struct cr_pw_output_events output_events = {
 };
 
 struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_core,
-				 struct cr_vk_device *dev, const struct cr_relay_config *cfg,
+				 struct cr_vk_device *dev, int drm_fd,
+				 const struct cr_relay_config *cfg,
 				 cr_relay_fatal_fn fatal, void *data)
 {
 	struct cr_relay *r = calloc(1, sizeof(*r));
@@ -553,14 +651,13 @@ struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_co
 	cr_log_info(TOPIC, "%s: DMA-BUF input %s, DMA-BUF output %s", cfg->name,
 		    cfg->dmabuf && cr_pipeline_can_import_dmabuf(r->pipe) ? "offered" : "off",
 		    export ? "offered" : "off");
-	r->out = cr_pw_output_create(out_core, props, true, export, &output_events, r);
+	r->out = cr_pw_output_create(out_core, props, true, export, drm_fd, &output_events, r);
 	if (!r->out)
 		goto err_pipe;
 
 	char in_name[160];
 	snprintf(in_name, sizeof(in_name), "castrelay.%s.input", cfg->name);
-	r->in = cr_pw_input_create(in_core, cfg->source, in_name,
-				   cfg->dmabuf,
+	r->in = cr_pw_input_create(in_core, cfg->source, in_name, cfg->dmabuf, drm_fd,
 				   &input_events, r);
 	if (!r->in)
 		goto err_out;

@@ -17,10 +17,12 @@ typedef void (*cr_relay_fatal_fn)(void *data, const char *relay, const char *mes
 /**
  * Starts relay @cfg (borrowed, must outlive the relay): consumes on @in_core, publishes on
  * @out_core (separate connections: a portal's fd hides every other node), processes on @dev.
- * Returns NULL and logs on failure.
+ * @drm_fd (borrowed, -1: none) is a DRM node with timeline syncobjs for explicit sync on both
+ * sides. Returns NULL and logs on failure.
  */
 struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_core,
-				 struct cr_vk_device *dev, const struct cr_relay_config *cfg,
+				 struct cr_vk_device *dev, int drm_fd,
+				 const struct cr_relay_config *cfg,
 				 cr_relay_fatal_fn fatal, void *data);
 
 /** Stops and frees the relay, returning every buffer it holds. NULL is a no-op. */

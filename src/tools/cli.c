@@ -4,15 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cr-params.h"
-
-static const char *const layout_names[] = {
-	[CR_LAYOUT_BGRX] = "BGRx",
-	[CR_LAYOUT_RGBX] = "RGBx",
-	[CR_LAYOUT_BGRA] = "BGRA",
-	[CR_LAYOUT_RGBA] = "RGBA",
-};
-
 /* Consumes the decimal digits at *s; fails on no digits or a value above @max. */
 static bool take_number(const char **s, uint32_t max, uint32_t *out)
 {
@@ -81,25 +72,4 @@ bool cr_cli_parse_rect(const char *prog, const char *option, const char *text, u
 	}
 	memcpy(rect, v, sizeof(v));
 	return true;
-}
-
-bool cr_cli_parse_layout(const char *prog, const char *option, const char *text,
-			 uint32_t *layout)
-{
-	for (uint32_t i = 0; i < sizeof(layout_names) / sizeof(layout_names[0]); i++) {
-		if (strcmp(text, layout_names[i]) == 0) {
-			*layout = i;
-			return true;
-		}
-	}
-	fprintf(stderr, "%s: invalid %s value '%s': expected BGRx, RGBx, BGRA or RGBA\n",
-		prog, option, text);
-	return false;
-}
-
-const char *cr_cli_layout_name(uint32_t layout)
-{
-	if (layout >= sizeof(layout_names) / sizeof(layout_names[0]))
-		return "?";
-	return layout_names[layout];
 }

@@ -28,10 +28,3 @@ bool cr_cli_parse_size(const char *prog, const char *option, const char *text, u
  * CR_CLI_MAX_DIMENSION. Whether it fits a particular source is the caller's check.
  */
 bool cr_cli_parse_rect(const char *prog, const char *option, const char *text, uint32_t rect[4]);
-
-/** Parses one of BGRx, RGBx, BGRA, RGBA (exact case) into a CR_LAYOUT_* value. */
-bool cr_cli_parse_layout(const char *prog, const char *option, const char *text,
-			 uint32_t *layout);
-
-/** The name cr_cli_parse_layout() accepts for @layout, or "?" for an unknown value. */
-const char *cr_cli_layout_name(uint32_t layout);

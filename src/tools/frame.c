@@ -6,59 +6,19 @@
 #include "cr-params.h"
 #include "reference.h"
 
-#define ROUND_UP(x, n) (((x) + (n) - 1) / (n) * (n))
-
 void cr_frame_set_color(struct cr_frame *f, bool known, enum cr_color_matrix matrix,
 			bool full_range)
 {
-	float rows[3][4];
-
 	f->color_known = known;
 	f->matrix = known ? matrix : CR_COLOR_BT601;
 	f->full_range = known ? full_range : false;
-	cr_color_yuv_rows(f->matrix, f->full_range, rows[0], rows[1], rows[2]);
-
-	/* code = A rgb + o, so rgb = A^-1 code - A^-1 o; A^-1 by cofactors. */
-	float (*a)[4] = rows;
-	float det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
-		    a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
-		    a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
-	for (int i = 0; i < 3; i++) {
-		for (int j = 0; j < 3; j++) {
-			/* inverse[i][j] = cofactor[j][i] / det */
-			int r0 = (j + 1) % 3, r1 = (j + 2) % 3, c0 = (i + 1) % 3, c1 = (i + 2) % 3;
-			f->to_rgb[i][j] = (a[r0][c0] * a[r1][c1] - a[r0][c1] * a[r1][c0]) / det;
-		}
-		f->to_rgb[i][3] = -(f->to_rgb[i][0] * a[0][3] + f->to_rgb[i][1] * a[1][3] +
-				    f->to_rgb[i][2] * a[2][3]);
-	}
+	cr_color_rgb_rows(f->matrix, f->full_range, f->to_rgb[0], f->to_rgb[1], f->to_rgb[2]);
 }
 
 bool cr_frame_layout(const struct cr_format_info *fmt, uint32_t width, uint32_t height,
 		     uint32_t stride, struct cr_plane_layout *layout)
 {
-	cr_format_plane_layout(fmt, width, height, layout);
-	if (stride == 0 || stride == layout->stride[0])
-		return true;
-	if ((uint64_t)stride < (uint64_t)width * fmt->bytes_per_pixel)
-		return false;
-
-	uint32_t luma_h = ROUND_UP(height, 2), chroma_h = luma_h / 2;
-	layout->stride[0] = stride;
-	if (fmt->out_kind == CR_OUT_PACKED) {
-		layout->size = (uint64_t)stride * height;
-		return true;
-	}
-	layout->offset[1] = stride * luma_h;
-	if (fmt->out_kind == CR_OUT_NV12) {
-		layout->stride[1] = stride;
-		layout->size = (uint64_t)layout->offset[1] + (uint64_t)stride * chroma_h;
-		return true;
-	}
-	layout->stride[1] = layout->stride[2] = ROUND_UP((stride + 1) / 2, 4);
-	layout->offset[2] = layout->offset[1] + layout->stride[1] * chroma_h;
-	layout->size = (uint64_t)layout->offset[2] + (uint64_t)layout->stride[2] * chroma_h;
-	return true;
+	return cr_format_plane_layout_stride(fmt, width, height, stride, layout);
 }
 
 /* One past the last byte of @rows rows of @row_bytes, @stride apart, from @offset. */
@@ -109,6 +69,15 @@ void cr_frame_rgb(const struct cr_frame *f, uint32_t x, uint32_t y, uint8_t rgb[
 	if (f->fmt->out_kind == CR_OUT_PACKED) {
 		const uint8_t *px = f->data + f->planes.offset[0] +
 				    (size_t)y * f->planes.stride[0] + (size_t)x * 4;
+		if (f->fmt->depth == 10) {
+			uint32_t word = (uint32_t)px[0] | (uint32_t)px[1] << 8 |
+					(uint32_t)px[2] << 16 | (uint32_t)px[3] << 24;
+			int sh[3];
+			cr_reference_layout_shifts10(f->fmt->layout, sh);
+			for (int c = 0; c < 3; c++)
+				rgb[c] = to_byte(cr_reference_unorm10((word >> sh[c]) & 0x3ffu));
+			return;
+		}
 		int off[4];
 		cr_reference_layout_offsets(f->fmt->layout, off);
 		for (int c = 0; c < 3; c++)

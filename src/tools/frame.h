@@ -2,9 +2,9 @@
 #pragma once
 /**
  * A received video frame as the test tools see it: format, size, colour description and
- * where its planes lie in one mapped block. Packed formats (BGRx, RGBx, BGRA, RGBA) have one
- * plane of 32-bit pixels; NV12 and I420 have a Y plane and chroma at half resolution, laid
- * out as GStreamer's default layout (what castrelayd publishes in one spa_data block, with
+ * where its planes lie in one mapped block. Packed formats (BGRx, RGBx, BGRA, RGBA and the
+ * 10-bit xRGB_210LE, xBGR_210LE) have one plane of 32-bit pixels; NV12 and I420 have a Y
+ * plane and chroma at half resolution, laid out as GStreamer's default layout (what castrelayd publishes in one spa_data block, with
  * the chunk stride being the Y stride). Also an approximate YUV to RGB conversion, good
  * enough for a person looking at a PNG and for guessing the frame number of the test
  * pattern. No PipeWire in here. Pure functions; usable from any thread.
@@ -68,8 +68,8 @@ static inline uint32_t cr_frame_chroma_size(uint32_t size)
 void cr_frame_yuv(const struct cr_frame *f, uint32_t x, uint32_t y, uint8_t yuv[3]);
 
 /**
- * R, G, B of pixel (@x, @y): exact for packed formats, converted with f->to_rgb (rounded and
- * clamped) for planar ones.
+ * R, G, B of pixel (@x, @y): exact for 8-bit packed formats, rounded to 8 bits for 10-bit ones
+ * (c * 255 / 1023), converted with f->to_rgb (rounded and clamped) for planar ones.
  */
 void cr_frame_rgb(const struct cr_frame *f, uint32_t x, uint32_t y, uint8_t rgb[3]);
 

@@ -28,10 +28,13 @@
 #include "cli.h"
 #include "color.h"
 #include "cr-params.h"
+#include "damage.h"
 #include "dmabuf.h"
 #include "frame.h"
 #include "png.h"
+#include "pw-format.h"
 #include "sink-dmabuf.h"
+#include "sink-sync.h"
 #include "verify.h"
 
 #define PROG "castrelay-sink"
@@ -55,6 +58,16 @@ struct options {
 	const struct cr_format_info *format; /* --format, NULL for any */
 	bool print_format;
 	bool dmabuf; /* offer LINEAR DMA-BUFs before shared memory */
+	bool sync_timeline;       /* offer SPA_META_SyncTimeline with DMA-BUFs */
+	bool have_damage;         /* --expect-damage */
+	uint32_t damage[4];       /* the source's damage rectangle, source pixels */
+	uint32_t hold_release_ms; /* signal release points this long after reading */
+};
+
+/* pw_buffer.user_data of a DMA-BUF buffer. */
+struct sink_buffer {
+	struct cr_sink_dmabuf *map;        /* NULL: its frames are skipped */
+	struct cr_sink_sync_buffer *sync;  /* NULL: no explicit sync */
 };
 
 enum transport {
@@ -72,6 +85,11 @@ struct sink {
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
 	struct spa_source *timer;
+	struct cr_sink_sync *sync; /* --sync-timeline */
+	uint8_t *snapshot;         /* --sync-timeline: the frame being verified, copied */
+	/* --expect-damage: frames whose VideoDamage was the mapped rectangle, the whole frame,
+	 * anything else, or missing */
+	uint32_t damage_mapped, damage_full, damage_other, damage_absent;
 
 	bool have_format;    /* a format is set now */
 	bool negotiated;     /* a format was set at some point: frame is valid */
@@ -100,6 +118,8 @@ static const struct {
 	{ SPA_VIDEO_FORMAT_RGBx, "RGBx" },
 	{ SPA_VIDEO_FORMAT_BGRA, "BGRA" },
 	{ SPA_VIDEO_FORMAT_RGBA, "RGBA" },
+	{ SPA_VIDEO_FORMAT_xRGB_210LE, "xRGB_210LE" },
+	{ SPA_VIDEO_FORMAT_xBGR_210LE, "xBGR_210LE" },
 	{ SPA_VIDEO_FORMAT_NV12, "NV12" },
 	{ SPA_VIDEO_FORMAT_I420, "I420" },
 };
@@ -179,7 +199,7 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 {
 	uint8_t storage[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
-	const struct spa_pod *params[3];
+	const struct spa_pod *params[6];
 	uint32_t n_params = 0;
 	struct spa_video_info_raw info = { 0 };
 	uint32_t media_type, media_subtype;
@@ -258,6 +278,13 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 	 * --stride-pad, and its buffer count is part of what a test exercises). A DMA-BUF has
 	 * one block per plane.
 	 */
+	if (mod != NULL && sink->sync != NULL) {
+		params[n_params++] = cr_pw_format_build_buffers_sync(&b, fmt->n_planes, 4);
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_SyncTimeline),
+			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_sync_timeline)));
+	}
 	if (mod != NULL)
 		params[n_params++] = spa_pod_builder_add_object(&b,
 			SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
@@ -278,6 +305,13 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 	 * (castrelayd: 256x256 bitmaps, mutter 384x384, others 64x64 or less): a range from
 	 * position-only to a 512x512 bitmap.
 	 */
+	if (sink->opt.have_damage)
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoDamage),
+			SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(
+				sizeof(struct spa_meta_region) * 16, sizeof(struct spa_meta_region),
+				sizeof(struct spa_meta_region) * 64));
 	if (sink->opt.expect.cursor_meta)
 		params[n_params++] = spa_pod_builder_add_object(&b,
 			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
@@ -441,15 +475,65 @@ static bool read_cursor(struct spa_buffer *buf, struct cr_verify_cursor *c)
 	return true;
 }
 
+/*
+ * --expect-damage: the bounding box of the frame's VideoDamage regions is either the source's
+ * damage rectangle mapped through the crop, transform and scale (damage.h), or the whole frame
+ * (after a change of geometry, and for the first frame).
+ */
+static void check_damage(struct sink *sink, struct spa_buffer *buf, const struct cr_frame *frame)
+{
+	struct spa_meta *m = spa_buffer_find_meta(buf, SPA_META_VideoDamage);
+	struct spa_meta_region *r;
+	int64_t x0 = INT64_MAX, y0 = INT64_MAX, x1 = INT64_MIN, y1 = INT64_MIN;
+	if (m == NULL) {
+		sink->damage_absent++;
+		return;
+	}
+	spa_meta_for_each(r, m) {
+		if (!spa_meta_region_is_valid(r))
+			break;
+		x0 = SPA_MIN(x0, (int64_t)r->region.position.x);
+		y0 = SPA_MIN(y0, (int64_t)r->region.position.y);
+		x1 = SPA_MAX(x1, (int64_t)r->region.position.x + r->region.size.width);
+		y1 = SPA_MAX(y1, (int64_t)r->region.position.y + r->region.size.height);
+	}
+	const struct cr_verify_options *e = &sink->opt.expect;
+	struct cr_rect crop = { e->crop[0], e->crop[1], e->crop[2], e->crop[3] };
+	if (crop.w == 0)
+		crop = (struct cr_rect){ 0, 0, e->src_width, e->src_height };
+	struct cr_rect d = { sink->opt.damage[0], sink->opt.damage[1], sink->opt.damage[2],
+			     sink->opt.damage[3] }, want = { 0 };
+	bool mapped = cr_damage_map_rect(&d, &crop, e->transform, frame->width, frame->height,
+					 &want);
+	if (x0 == 0 && y0 == 0 && x1 == frame->width && y1 == frame->height)
+		sink->damage_full++;
+	else if (mapped && x0 == want.x && y0 == want.y && x1 == want.x + want.w &&
+		 y1 == want.y + want.h)
+		sink->damage_mapped++;
+	else if (sink->damage_other++ == 0)
+		fprintf(stderr, "sink: damage %lld,%lld-%lld,%lld, expected %u,%u %ux%u or the "
+			"whole frame\n", (long long)x0, (long long)y0, (long long)x1, (long long)y1,
+			want.x, want.y, want.w, want.h);
+}
+
 /* Where the pixels of @b are, in @frame; false (with *why) for a buffer to skip. */
 static bool buffer_frame(struct sink *sink, struct pw_buffer *b, struct cr_frame *frame,
 			 char *text, size_t len, const char **why)
 {
+	struct sink_buffer *sb = b->user_data;
 	if (sink->transport != TRANSPORT_DMABUF)
 		return frame_planes(b->buffer, frame, why);
-	if (!dmabuf_planes(b->buffer, b->user_data, frame, text, len, why))
+	if (!sb || !sb->map) {
+		*why = "unmapped DMA-BUF";
 		return false;
-	if (!cr_sink_dmabuf_begin_read(b->user_data)) {
+	}
+	if (sb->sync && !cr_sink_sync_acquire(sink->sync, sb->sync)) {
+		*why = "acquire point not signalled";
+		return false;
+	}
+	if (!dmabuf_planes(b->buffer, sb->map, frame, text, len, why))
+		return false;
+	if (!cr_sink_dmabuf_begin_read(sb->map)) {
 		*why = "DMA_BUF_IOCTL_SYNC(START) failed";
 		return false;
 	}
@@ -470,7 +554,33 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 	if (!buffer_frame(sink, b, &frame, text, sizeof(text), &why)) {
 		if (sink->skipped++ < 5)
 			fprintf(stderr, "sink: skipping a buffer: %s\n", why);
+		struct sink_buffer *sb = sink->transport == TRANSPORT_DMABUF ? b->user_data : NULL;
+		if (sb && sb->sync)
+			cr_sink_sync_skip(sink->sync, sb->sync);
 		return;
+	}
+	/* Explicit sync: verify a snapshot, and only if the producer did not republish the
+	 * buffer meanwhile (cr_sink_sync_intact()). */
+	struct sink_buffer *ssb = sink->transport == TRANSPORT_DMABUF ? b->user_data : NULL;
+	const void *mapped = frame.data;
+	size_t extent = (size_t)cr_frame_extent(frame.fmt, frame.width, frame.height,
+						&frame.planes);
+	if (ssb && ssb->sync) {
+		uint8_t *copy = realloc(sink->snapshot, extent);
+		if (copy == NULL) {
+			cr_sink_dmabuf_end_read(ssb->map);
+			cr_sink_sync_done(sink->sync, ssb->sync, NULL, 0);
+			quit(sink, 1);
+			return;
+		}
+		sink->snapshot = copy;
+		memcpy(copy, frame.data, extent);
+		frame.data = copy;
+		if (!cr_sink_sync_intact(sink->sync, ssb->sync)) {
+			cr_sink_dmabuf_end_read(ssb->map);
+			cr_sink_sync_done(sink->sync, ssb->sync, NULL, 0);
+			return;
+		}
 	}
 
 	uint32_t index = sink->frames++;
@@ -487,10 +597,16 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 		bool has_cursor = sink->opt.expect.cursor_meta && read_cursor(buf, &cursor);
 		cr_verify_frame(&sink->verify, &frame, has_cursor ? &cursor : NULL);
 	}
+	if (sink->opt.have_damage)
+		check_damage(sink, buf, &frame);
 	if (sink->opt.png_dir != NULL && !sink->png_failed && index % sink->opt.png_every == 0)
 		save_png(sink, &frame, index);
-	if (sink->transport == TRANSPORT_DMABUF)
-		cr_sink_dmabuf_end_read(b->user_data);
+	if (sink->transport == TRANSPORT_DMABUF) {
+		struct sink_buffer *sb = b->user_data;
+		cr_sink_dmabuf_end_read(sb->map);
+		if (sb->sync)
+			cr_sink_sync_done(sink->sync, sb->sync, mapped, extent);
+	}
 
 	if (sink->frames >= sink->opt.frames)
 		quit(sink, 0);
@@ -502,15 +618,31 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
  * lie in the first block's file; a buffer with planes in separate DMA-BUFs is left unmapped
  * (one message here) and its frames are skipped.
  */
+static void add_dmabuf(struct pw_buffer *b, struct sink_buffer *sb);
+
 static void on_add_buffer(void *data, struct pw_buffer *b)
+{
+	struct sink *sink = data;
+	struct spa_buffer *buf = b->buffer;
+
+	b->user_data = NULL;
+	if (buf->n_datas < 1 || buf->datas[0].type != SPA_DATA_DmaBuf)
+		return;
+	struct sink_buffer *sb = calloc(1, sizeof(*sb));
+	if (sb == NULL)
+		return;
+	b->user_data = sb;
+	if (sink->sync != NULL)
+		sb->sync = cr_sink_sync_add(sink->sync, buf);
+	add_dmabuf(b, sb);
+}
+
+/* Maps the planes of @b into @sb->map, or leaves it NULL (its frames are skipped). */
+static void add_dmabuf(struct pw_buffer *b, struct sink_buffer *sb)
 {
 	struct spa_buffer *buf = b->buffer;
 	struct cr_sink_dmabuf *map;
 
-	(void)data;
-	b->user_data = NULL;
-	if (buf->n_datas < 1 || buf->datas[0].type != SPA_DATA_DmaBuf)
-		return;
 	if (buf->datas[0].fd < 0 || buf->datas[0].fd > INT_MAX) {
 		fprintf(stderr, "sink: a DMA-BUF buffer without a valid fd: its frames are "
 			"skipped\n");
@@ -529,13 +661,19 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 			return;
 		}
 	}
-	b->user_data = map;
+	sb->map = map;
 }
 
 static void on_remove_buffer(void *data, struct pw_buffer *b)
 {
-	(void)data;
-	cr_sink_dmabuf_destroy(b->user_data);
+	struct sink *sink = data;
+	struct sink_buffer *sb = b->user_data;
+
+	if (sb == NULL)
+		return;
+	cr_sink_sync_remove(sink->sync, sb->sync);
+	cr_sink_dmabuf_destroy(sb->map);
+	free(sb);
 	b->user_data = NULL;
 }
 
@@ -547,6 +685,12 @@ static void on_process(void *data)
 	/* Every buffer counts: older ones are not dropped, the point is to see them all. */
 	while (sink->frames < sink->opt.frames &&
 	       (b = pw_stream_dequeue_buffer(sink->stream)) != NULL) {
+		struct sink_buffer *sb = sink->transport == TRANSPORT_DMABUF ? b->user_data : NULL;
+		if (sb && sb->sync) {
+			if (cr_sink_sync_repeated(sink->sync, sb->sync))
+				continue;
+			cr_sink_sync_promise(sb->sync);
+		}
 		handle_buffer(sink, b);
 		pw_stream_queue_buffer(sink->stream, b);
 	}
@@ -657,6 +801,11 @@ static void print_results(struct sink *sink)
 	}
 	if (sink->skipped > 0)
 		printf("skipped: %u\n", sink->skipped);
+	if (sink->sync != NULL)
+		cr_sink_sync_print(sink->sync, stdout);
+	if (sink->opt.have_damage)
+		printf("damage: mapped=%u full=%u other=%u absent=%u\n", sink->damage_mapped,
+		       sink->damage_full, sink->damage_other, sink->damage_absent);
 	fflush(stdout);
 }
 
@@ -673,9 +822,16 @@ static void usage(FILE *out)
 		"  --skip N            do not verify the first N frames (default 0)\n"
 		"  --png-dir DIR       save frames as DIR/frame-NNNN.png (RGB, uncompressed)\n"
 		"  --png-every K       with --png-dir: save every K-th frame (default 1)\n"
-		"  --format FMT        accept only FMT: BGRx, RGBx, BGRA, RGBA, NV12 or I420\n"
-		"                      (default: any of them, packed ones preferred)\n"
+		"  --format FMT        accept only FMT: BGRx, RGBx, BGRA, RGBA, xRGB_210LE,\n"
+		"                      xBGR_210LE, NV12 or I420 (default: any of them, packed\n"
+		"                      ones preferred)\n"
 		"  --verify SRC_WxH    check frames against the test pattern of a WxH source\n"
+		"  --source-format FMT with --verify: the format castrelay-testsrc sent (BGRx,\n"
+		"                      RGBx, BGRA, RGBA, xRGB_210LE, xBGR_210LE or NV12; default\n"
+		"                      BGRx): its pattern is regenerated in that format\n"
+		"  --source-color-matrix M, --source-color-range R\n"
+		"                      with --source-format NV12: how the source converted,\n"
+		"                      bt709 (default) or bt601, limited (default) or full\n"
 		"  --crop X,Y,W,H      with --verify: the source crop (default: whole source)\n"
 		"  --transform T       with --verify: the VideoTransform the source announces\n"
 		"                      (0..7, as castrelay-testsrc --transform T), applied after\n"
@@ -689,12 +845,22 @@ static void usage(FILE *out)
 		"                      into the output size, hotspot and bitmap unchanged; the\n"
 		"                      frames must not contain it (excludes --cursor and\n"
 		"                      --transform)\n"
-		"  --tolerance T       with --verify: largest channel or code error allowed\n"
-		"                      (default 2)\n"
+		"  --tolerance T       with --verify: largest channel or code error allowed, in\n"
+		"                      the output's codes (0..1023 for 10-bit ones; default 2)\n"
 		"  --print-format      print the negotiated format when it is set\n"
 		"  --dmabuf            offer per format a LINEAR DMA-BUF (the producer fixates\n"
 		"                      the modifier) before shared memory, and read DMA-BUFs\n"
 		"                      through a read-only mapping\n"
+		"  --sync-timeline     with --dmabuf: offer explicit sync (SyncTimeline meta;\n"
+		"                      timeline syncobjs of the first render node that has them):\n"
+		"                      wait for each acquire point, signal each release point\n"
+		"  --hold-release MS   with --sync-timeline: signal release points MS (0 to 1000)\n"
+		"                      milliseconds after the buffer went back, and check that\n"
+		"                      the producer did not rewrite it meanwhile (torn=)\n"
+		"  --expect-damage X,Y,W,H\n"
+		"                      with --verify: the source announces this damage; count the\n"
+		"                      frames whose VideoDamage is it mapped into the output, the\n"
+		"                      whole frame, or anything else (damage: line)\n"
 		"  --remote NAME       PipeWire remote to connect to\n"
 		"  -h, --help          show this help\n"
 		"\n"
@@ -718,7 +884,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_TARGET = 256, OPT_FRAMES, OPT_TIMEOUT, OPT_SKIP, OPT_PNG_DIR, OPT_PNG_EVERY,
 	       OPT_FORMAT, OPT_VERIFY, OPT_CROP, OPT_TRANSFORM, OPT_REDACT, OPT_CURSOR,
-	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE, OPT_DMABUF };
+	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE, OPT_DMABUF,
+	       OPT_SYNC_TIMELINE, OPT_HOLD_RELEASE, OPT_SOURCE_FORMAT, OPT_SOURCE_MATRIX,
+	       OPT_SOURCE_RANGE, OPT_EXPECT_DAMAGE };
 	static const struct option long_options[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
@@ -737,11 +905,17 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "print-format", no_argument, NULL, OPT_PRINT_FORMAT },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "dmabuf", no_argument, NULL, OPT_DMABUF },
+		{ "sync-timeline", no_argument, NULL, OPT_SYNC_TIMELINE },
+		{ "hold-release", required_argument, NULL, OPT_HOLD_RELEASE },
+		{ "expect-damage", required_argument, NULL, OPT_EXPECT_DAMAGE },
+		{ "source-format", required_argument, NULL, OPT_SOURCE_FORMAT },
+		{ "source-color-matrix", required_argument, NULL, OPT_SOURCE_MATRIX },
+		{ "source-color-range", required_argument, NULL, OPT_SOURCE_RANGE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cr_verify_options *expect = &opt->expect;
-	bool ok = true, have_every = false;
+	bool ok = true, have_every = false, have_source_color = false;
 	int c;
 
 	*opt = (struct options){
@@ -749,6 +923,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		.timeout_s = 20,
 		.png_every = 1,
 		.expect.tolerance = 2,
+		.expect.src_matrix = CR_COLOR_BT709,
 	};
 	while (ok && (c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
@@ -779,7 +954,38 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			if (opt->format == NULL || format_to_spa(opt->format) ==
 						       SPA_VIDEO_FORMAT_UNKNOWN) {
 				fprintf(stderr, PROG ": invalid --format value '%s': expected one "
-					"of BGRx, RGBx, BGRA, RGBA, NV12, I420\n", optarg);
+					"of BGRx, RGBx, BGRA, RGBA, xRGB_210LE, xBGR_210LE, NV12, "
+					"I420\n", optarg);
+				ok = false;
+			}
+			break;
+		case OPT_SOURCE_FORMAT:
+			expect->src_format = cr_format_info_from_name(optarg);
+			if (expect->src_format == NULL || !expect->src_format->readable) {
+				fprintf(stderr, PROG ": invalid --source-format value '%s': "
+					"expected one of BGRx, RGBx, BGRA, RGBA, xRGB_210LE, "
+					"xBGR_210LE, NV12\n", optarg);
+				ok = false;
+			}
+			break;
+		case OPT_SOURCE_MATRIX:
+			have_source_color = true;
+			if (strcmp(optarg, "bt601") == 0 || strcmp(optarg, "bt709") == 0) {
+				expect->src_matrix = optarg[4] == '1' ? CR_COLOR_BT601
+								      : CR_COLOR_BT709;
+			} else {
+				fprintf(stderr, PROG ": invalid --source-color-matrix value '%s': "
+					"expected bt601 or bt709\n", optarg);
+				ok = false;
+			}
+			break;
+		case OPT_SOURCE_RANGE:
+			have_source_color = true;
+			if (strcmp(optarg, "limited") == 0 || strcmp(optarg, "full") == 0) {
+				expect->src_full_range = optarg[0] == 'f';
+			} else {
+				fprintf(stderr, PROG ": invalid --source-color-range value '%s': "
+					"expected limited or full\n", optarg);
 				ok = false;
 			}
 			break;
@@ -827,6 +1033,17 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case OPT_DMABUF:
 			opt->dmabuf = true;
 			break;
+		case OPT_SYNC_TIMELINE:
+			opt->sync_timeline = true;
+			break;
+		case OPT_EXPECT_DAMAGE:
+			ok = cr_cli_parse_rect(PROG, "--expect-damage", optarg, opt->damage);
+			opt->have_damage = true;
+			break;
+		case OPT_HOLD_RELEASE:
+			ok = cr_cli_parse_u32(PROG, "--hold-release", optarg, 0, 1000,
+					      &opt->hold_release_ms);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -842,6 +1059,18 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			argv[optind]);
 		return 2;
 	}
+	if ((opt->sync_timeline || opt->hold_release_ms) && !opt->dmabuf) {
+		fprintf(stderr, PROG ": --sync-timeline and --hold-release need --dmabuf\n");
+		return 2;
+	}
+	if (opt->have_damage && !opt->verify) {
+		fprintf(stderr, PROG ": --expect-damage needs --verify SRC_WxH\n");
+		return 2;
+	}
+	if (opt->hold_release_ms && !opt->sync_timeline) {
+		fprintf(stderr, PROG ": --hold-release needs --sync-timeline\n");
+		return 2;
+	}
 	if (opt->target == NULL || opt->target[0] == '\0') {
 		fprintf(stderr, PROG ": --target NODE is required (a node.name or "
 			"object.serial)\n");
@@ -851,6 +1080,15 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			     expect->cursor || expect->cursor_meta)) {
 		fprintf(stderr, PROG ": --crop, --transform, --redact, --cursor and --cursor-meta "
 			"need --verify SRC_WxH\n");
+		return 2;
+	}
+	if (!opt->verify && expect->src_format != NULL) {
+		fprintf(stderr, PROG ": --source-format needs --verify SRC_WxH\n");
+		return 2;
+	}
+	if (have_source_color && (expect->src_format == NULL || !expect->src_format->is_yuv)) {
+		fprintf(stderr, PROG ": --source-color-matrix and --source-color-range need "
+			"--source-format NV12\n");
 		return 2;
 	}
 	if (expect->cursor_meta && expect->cursor) {
@@ -1001,6 +1239,11 @@ int main(int argc, char **argv)
 	}
 	pw_loop_update_timer(loop, sink.timer,
 			     &(struct timespec){ .tv_sec = sink.opt.timeout_s }, NULL, false);
+	if (sink.opt.sync_timeline &&
+	    (sink.sync = cr_sink_sync_create(loop, sink.opt.hold_release_ms)) == NULL) {
+		sink.exit_status = 1;
+		goto out_timer;
+	}
 
 	sink.context = pw_context_new(loop, NULL, 0);
 	if (sink.context == NULL) {
@@ -1058,9 +1301,12 @@ int main(int argc, char **argv)
 
 	pw_main_loop_run(sink.loop);
 
+	if (sink.sync != NULL)
+		cr_sink_sync_flush(sink.sync);
 	print_results(&sink);
 	if (sink.frames < sink.opt.frames || sink.png_failed ||
-	    (sink.opt.verify && (sink.verify.mismatched_frames > 0 || sink.verify.stale > 0)))
+	    (sink.opt.verify && (sink.verify.mismatched_frames > 0 || sink.verify.stale > 0)) ||
+	    (sink.sync != NULL && !cr_sink_sync_clean(sink.sync)))
 		sink.exit_status = 1;
 
 out_stream:
@@ -1071,6 +1317,7 @@ out_core:
 out_context:
 	pw_context_destroy(sink.context);
 out_timer:
+	cr_sink_sync_destroy(sink.sync);
 	pw_loop_destroy_source(loop, sink.timer);
 out_loop:
 	pw_main_loop_destroy(sink.loop);
@@ -1079,6 +1326,7 @@ out_deinit:
 	if (sink.opt.verify)
 		cr_verify_finish(&sink.verify);
 	free(sink.rgb);
+	free(sink.snapshot);
 	free(sink.latency_ns);
 	return sink.exit_status;
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The test consumer's own logic, without PipeWire: the plane layouts it derives from a chunk
- * stride, its approximate YUV to RGB conversion, and castrelay-sink --verify (verify.c) fed
- * with frames of a simulated relay. The relay computes its frames with the CPU reference of
- * the kernel, optionally with a fault (wrong matrix, swapped chroma, no cursor, ...), and
- * lays them out with a padded stride; it also passes the cursor on as metadata, mapped into
+ * stride, its approximate YUV to RGB conversion, the test pattern in every source format
+ * (pattern-frame.h), and castrelay-sink --verify (verify.c) fed with frames of a simulated
+ * relay. The relay computes its frames with the CPU reference of the kernel from a source in
+ * any input format (8-bit, 10-bit, NV12), optionally with a fault (wrong matrix, swapped
+ * chroma, no cursor, a 10-bit source read as 8 bits, ...), and lays them out with a padded
+ * stride; it also passes the cursor on as metadata, mapped into
  * the output (optionally wrongly: unmapped, a frame late, hidden, another bitmap, ...).
  * Verification must pass the faithful relay and fail every faulty one.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -15,6 +18,7 @@
 #include "cursor-pattern.h"
 #include "dmabuf.h"
 #include "frame.h"
+#include "pattern-frame.h"
 #include "pattern.h"
 #include "reference.h"
 #include "test.h"
@@ -120,6 +124,66 @@ static void test_color(void)
 	CHECK(!f.full_range);
 }
 
+/* --- the pattern in every source format --------------------------------------------------- */
+
+static void test_pattern_frame(void)
+{
+	enum { W = 7, H = 5, STRIDE = 7 * 4 + 8 };
+	uint8_t buf[STRIDE * H], rgba[4];
+
+	cr_test_log("10-bit pattern: the 8-bit pattern on top, x & 3 and y & 3 below G and B");
+	for (int k = 0; k < 2; k++) {
+		const struct cr_format_info *fmt = cr_format_info_from_name(k ? "xBGR_210LE"
+									      : "xRGB_210LE");
+		uint8_t *planes[2] = { buf, buf };
+		uint32_t strides[2] = { STRIDE, 0 };
+		int sh[3];
+		cr_pattern_frame_fill(fmt, W, H, 300, CR_COLOR_BT601, false, planes, strides);
+		cr_reference_layout_shifts10(fmt->layout, sh);
+		uint32_t wrong = 0;
+		for (uint32_t y = 0; y < H; y++) {
+			for (uint32_t x = 0; x < W; x++) {
+				uint32_t w;
+				memcpy(&w, buf + y * STRIDE + x * 4, 4);
+				cr_pattern_rgba(x, y, 300, rgba);
+				uint32_t want[3] = { (uint32_t)rgba[0] << 2 | rgba[0] >> 6,
+						     (uint32_t)rgba[1] << 2 | (x & 3),
+						     (uint32_t)rgba[2] << 2 | (y & 3) };
+				for (int c = 0; c < 3; c++)
+					wrong += ((w >> sh[c]) & 0x3ff) != want[c];
+				wrong += w >> 30 != 3;
+			}
+			wrong += buf[y * STRIDE + W * 4] != 0x5a;
+			wrong += buf[y * STRIDE + STRIDE - 1] != 0x5a;
+		}
+		CHECK_EQ_UINT(wrong, 0);
+	}
+
+	cr_test_log("NV12 pattern: Y per pixel, U V of the 2x2 average, padding 0x5a");
+	const struct cr_format_info *nv12 = cr_format_info_from_name("NV12");
+	uint8_t y_plane[8 * H], uv_plane[12 * 3];
+	uint8_t *planes[2] = { y_plane, uv_plane };
+	uint32_t strides[2] = { 8, 12 };
+	float ry[4], ru[4], rv[4];
+	cr_color_yuv_rows(CR_COLOR_BT709, true, ry, ru, rv);
+	cr_pattern_frame_fill(nv12, W, H, 9, CR_COLOR_BT709, true, planes, strides);
+	cr_pattern_rgba(3, 2, 9, rgba);
+	CHECK_EQ_UINT(y_plane[2 * 8 + 3],
+		      (uint32_t)floorf(ry[0] * rgba[0] + ry[1] * rgba[1] + ry[2] * rgba[2] + ry[3] +
+				       0.5f));
+	/* the last chroma column (x = 6 only) and row (y = 4 only) repeat the edge pixels */
+	cr_pattern_rgba(6, 4, 9, rgba);
+	CHECK_EQ_UINT(uv_plane[2 * 12 + 6],
+		      (uint32_t)floorf(ru[0] * rgba[0] + ru[1] * rgba[1] + ru[2] * rgba[2] + ru[3] +
+				       0.5f));
+	CHECK_EQ_UINT(uv_plane[2 * 12 + 7],
+		      (uint32_t)floorf(rv[0] * rgba[0] + rv[1] * rgba[1] + rv[2] * rgba[2] + rv[3] +
+				       0.5f));
+	CHECK_EQ_UINT(y_plane[4 * 8 + 7], 0x5a);
+	CHECK_EQ_UINT(uv_plane[12 + 8], 0x5a);
+	CHECK_EQ_UINT(uv_plane[12 + 11], 0x5a);
+}
+
 /* --- a simulated relay -------------------------------------------------------------------- */
 
 enum fault {
@@ -144,6 +208,9 @@ enum fault {
 	FAULT_META_FORMAT,    /* BGRA bytes announced as RGBA */
 	FAULT_META_SIZE,      /* a 16x16 bitmap (the top-left quarter) */
 	FAULT_META_EMBEDDED,  /* the cursor drawn into the frames as well */
+	/* the source's format */
+	FAULT_SRC_MATRIX,     /* an NV12 source decoded with the other matrix */
+	FAULT_8BIT,           /* a 10-bit source read as its top 8 bits */
 };
 
 /* Bytes per row of the simulated relay's cursor bitmap: padded, as a producer may. */
@@ -153,6 +220,8 @@ struct relay {
 	struct cr_process_params p;
 	struct cr_frame frame;   /* as announced; planes with a padded stride */
 	struct cr_plane_layout tight;
+	const struct cr_format_info *src_fmt; /* NULL: the 8-bit pattern in RGBx */
+	struct cr_plane_layout src_layout;    /* of src_fmt, tight */
 	uint32_t *src;
 	uint32_t cursor[CR_CURSOR_PIXELS];
 	uint8_t *tmp;            /* tight output of the reference */
@@ -239,7 +308,25 @@ static bool relay_init(struct relay *r, const struct cr_verify_options *opt,
 	if (fault == FAULT_META_BITMAP)
 		r->bitmap[25 * BITMAP_STRIDE + 20 * 4 + 1] ^= 0x10; /* G of pixel 20,25 */
 
-	r->src = calloc((size_t)opt->src_width * opt->src_height, sizeof(*r->src));
+	/* The source in its format, or (FAULT_8BIT, or none given) the 8-bit pattern in RGBx. */
+	r->src_fmt = fault == FAULT_8BIT ? NULL : opt->src_format;
+	if (r->src_fmt) {
+		bool nv12 = r->src_fmt->out_kind == CR_OUT_NV12;
+		enum cr_color_matrix m = opt->src_matrix;
+		if (fault == FAULT_SRC_MATRIX)
+			m = m == CR_COLOR_BT601 ? CR_COLOR_BT709 : CR_COLOR_BT601;
+		cr_format_plane_layout(r->src_fmt, opt->src_width, opt->src_height,
+				       &r->src_layout);
+		p->src_kind = nv12 ? CR_OUT_NV12 : CR_OUT_PACKED;
+		p->src_layout = r->src_fmt->layout;
+		p->src_stride = nv12 ? r->src_layout.stride[0] : r->src_layout.stride[0] / 4;
+		p->src_offset1 = r->src_layout.offset[1];
+		p->src_stride1 = r->src_layout.stride[1];
+		if (nv12)
+			cr_color_rgb_rows(m, opt->src_full_range, p->rgb_r, p->rgb_g, p->rgb_b);
+	}
+	r->src = calloc(r->src_fmt ? (r->src_layout.size + 3) / 4
+				   : (size_t)opt->src_width * opt->src_height, sizeof(*r->src));
 	r->tmp = calloc(1, r->tight.size);
 	r->buf = malloc(r->frame.planes.size);
 	r->frame.data = r->buf;
@@ -311,25 +398,49 @@ static void relay_frame(struct relay *r, uint64_t n)
 	const struct cr_format_info *fmt = r->frame.fmt;
 	int32_t x, y;
 
-	for (uint32_t j = 0; j < r->p.src_height; j++) {
+	for (uint32_t j = 0; !r->src_fmt && j < r->p.src_height; j++) {
 		for (uint32_t i = 0; i < r->p.src_width; i++) {
 			uint8_t rgba[4];
 			cr_pattern_rgba(i, j, n, rgba);
 			memcpy(&r->src[j * r->p.src_stride + i], rgba, 4);
 		}
 	}
+	if (r->src_fmt) {
+		uint8_t *base = (uint8_t *)r->src;
+		uint8_t *planes[2] = { base, base + r->src_layout.offset[1] };
+		/* the producer encodes with the matrix it announces (opt), whatever the relay
+		 * decodes with */
+		cr_pattern_frame_fill(r->src_fmt, r->p.src_width, r->p.src_height, n,
+				      r->opt->src_matrix, r->opt->src_full_range, planes,
+				      r->src_layout.stride);
+	}
 	cr_cursor_pattern_position(n, r->opt->src_width, r->opt->src_height, &x, &y);
 	r->p.cursor_x = x - CR_CURSOR_HOTSPOT_X;
 	r->p.cursor_y = y - CR_CURSOR_HOTSPOT_Y;
 	cr_reference_process(&r->p, r->src, r->cursor, r->tmp);
 	relay_cursor_meta(r, n);
-	for (uint64_t i = 0; r->noise && i < r->tight.size; i++) {
+	for (uint64_t i = 0; r->noise && fmt->depth == 8 && i < r->tight.size; i++) {
 		r->rng = r->rng * 1664525u + 1013904223u;
 		uint32_t k = r->rng >> 24;
 		if (k < 16 && r->tmp[i] < 255)
 			r->tmp[i]++;
 		else if (k >= 16 && k < 32 && r->tmp[i] > 0)
 			r->tmp[i]--;
+	}
+	/* 10-bit outputs: the same noise on the 10-bit fields */
+	for (uint64_t i = 0; r->noise && fmt->depth == 10 && i < r->tight.size / 4; i++) {
+		uint32_t w;
+		memcpy(&w, r->tmp + 4 * i, 4);
+		for (int c = 0; c < 3; c++) {
+			r->rng = r->rng * 1664525u + 1013904223u;
+			uint32_t k = r->rng >> 24, f = (w >> (10 * c)) & 0x3ff;
+			if (k < 16 && f < 1023)
+				f++;
+			else if (k >= 16 && k < 32 && f > 0)
+				f--;
+			w = (w & ~(0x3ffu << (10 * c))) | f << (10 * c);
+		}
+		memcpy(r->tmp + 4 * i, &w, 4);
 	}
 
 	memset(r->buf, 0xa5, r->frame.planes.size);
@@ -391,6 +502,8 @@ struct scenario {
 	const char *what;
 	struct relay_setup setup;
 	struct cr_verify_options opt;
+	const char *src; /* the source format, NULL: 8-bit packed (opt.src_format is set
+			  * from it: a static table cannot point into dmabuf.c's) */
 };
 
 static const struct scenario scenarios[] = {
@@ -429,16 +542,47 @@ static const struct scenario scenarios[] = {
 	  { "I420", 160, 112, CR_COLOR_BT709, false },
 	  { SRC_W, SRC_H, .crop = { 8, 4, 80, 56 }, .n_redact = 1,
 	    .redact = { { 40, 20, 30, 20 } }, .cursor_meta = true, .tolerance = 0 } },
+	/* 11..16: sources in other formats, 10-bit outputs */
+	{ "NV12 source bt709 limited, BGRx identity",
+	  { "BGRx", SRC_W, SRC_H, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .src_matrix = CR_COLOR_BT709, .tolerance = 0 }, "NV12" },
+	{ "NV12 source bt601 full, xRGB_210LE, crop, 90, cursor, redaction",
+	  { "xRGB_210LE", 28, 40, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .src_matrix = CR_COLOR_BT601, .src_full_range = true,
+	    .crop = { 8, 4, 80, 56 }, .transform = CR_TRANSFORM_90, .n_redact = 1,
+	    .redact = { { 30, 10, 20, 20 } }, .cursor = true, .tolerance = 0 }, "NV12" },
+	{ "xRGB_210LE source, xBGR_210LE identity",
+	  { "xBGR_210LE", SRC_W, SRC_H, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .tolerance = 0 }, "xRGB_210LE" },
+	{ "xBGR_210LE source, NV12 bt709 limited, half size",
+	  { "NV12", 48, 32, CR_COLOR_BT709, false },
+	  { SRC_W, SRC_H, .tolerance = 0 }, "xBGR_210LE" },
+	{ "BGRx source, xRGB_210LE, box downscale, flipped, cursor",
+	  { "xRGB_210LE", 20, 16, CR_COLOR_BT601, false },
+	  { SRC_W, SRC_H, .crop = { 8, 4, 80, 56 }, .transform = CR_TRANSFORM_FLIPPED,
+	    .cursor = true, .tolerance = 0 } },
+	{ "NV12 source bt709 limited, I420 bt601 full, odd size",
+	  { "I420", 41, 31, CR_COLOR_BT601, true },
+	  { SRC_W, SRC_H, .src_matrix = CR_COLOR_BT709, .tolerance = 0 }, "NV12" },
 };
+
+/* @sc's options with its source format. */
+static struct cr_verify_options scenario_opt(const struct scenario *sc)
+{
+	struct cr_verify_options opt = sc->opt;
+	opt.src_format = sc->src ? cr_format_info_from_name(sc->src) : NULL;
+	return opt;
+}
 
 static void test_faithful(void)
 {
 	for (size_t i = 0; i < N_ELEMENTS(scenarios); i++) {
 		const struct scenario *sc = &scenarios[i];
+		struct cr_verify_options opt = scenario_opt(sc);
 		struct cr_verify v;
 		cr_test_log("faithful relay passes: %s", sc->what);
 		/* across the wrap of the frame number, with the cursor leaving the frame */
-		if (!CHECK(run(&sc->opt, &sc->setup, FAULT_NONE, false, 250, 12, NULL, &v)))
+		if (!CHECK(run(&opt, &sc->setup, FAULT_NONE, false, 250, 12, NULL, &v)))
 			continue;
 		CHECK_EQ_UINT(v.checked, 12);
 		CHECK_EQ_UINT(v.mismatched_frames, 0);
@@ -485,11 +629,20 @@ static void test_faults(void)
 		{ 9, FAULT_META_SIZE, "BGRx with a 16x16 bitmap" },
 		{ 9, FAULT_META_EMBEDDED, "BGRx with the cursor drawn in the frames too" },
 		{ 10, FAULT_META_EMBEDDED, "I420 with the cursor drawn in the frames too" },
+		{ 11, FAULT_SRC_MATRIX, "NV12 source decoded with bt601, announced bt709" },
+		{ 12, FAULT_SRC_MATRIX, "NV12 source decoded with bt709, announced bt601" },
+		{ 16, FAULT_SRC_MATRIX, "NV12 source to I420 decoded with the other matrix" },
+		{ 12, FAULT_NO_CURSOR, "xRGB_210LE from NV12 without the cursor" },
+		{ 12, FAULT_TRANSFORM, "xRGB_210LE from NV12, 180 instead of 90" },
+		{ 13, FAULT_8BIT, "10-bit source read as 8 bits into a 10-bit output" },
+		{ 13, FAULT_SWAP_RB, "xRGB_210LE words announced as xBGR_210LE" },
+		{ 15, FAULT_SWAP_RB, "xBGR_210LE words announced as xRGB_210LE" },
+		{ 14, FAULT_SWAP_UV, "NV12 from a 10-bit source with V before U" },
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
 		const struct scenario *sc = &scenarios[cases[i].scenario];
-		struct cr_verify_options opt = sc->opt;
+		struct cr_verify_options opt = scenario_opt(sc);
 		struct cr_verify v;
 		cr_test_log("faulty relay fails: %s", cases[i].what);
 		opt.tolerance = 2; /* castrelay-sink's default */
@@ -601,7 +754,7 @@ static void test_stale(void)
 
 	for (size_t i = 0; i < N_ELEMENTS(scenarios); i++) {
 		const struct scenario *sc = &scenarios[i];
-		struct cr_verify_options opt = sc->opt;
+		struct cr_verify_options opt = scenario_opt(sc);
 		struct cr_verify v;
 		cr_test_log("freshness, with +-1 noise: %s", sc->what);
 		opt.tolerance = 2;
@@ -629,12 +782,13 @@ static void test_identify_all(void)
 		struct cr_verify v;
 		uint32_t wrong = 0;
 		cr_test_log("all 256 frame numbers identified, with +-1 noise: %s", sc->what);
-		if (!CHECK(relay_init(&r, &sc->opt, &sc->setup, FAULT_NONE))) {
+		struct cr_verify_options opt = scenario_opt(sc);
+		if (!CHECK(relay_init(&r, &opt, &sc->setup, FAULT_NONE))) {
 			relay_finish(&r);
 			continue;
 		}
 		r.noise = true;
-		if (CHECK(cr_verify_init(&v, &sc->opt))) {
+		if (CHECK(cr_verify_init(&v, &opt))) {
 			CHECK(cr_verify_set_destination(&v, &r.frame));
 			for (uint32_t n = 0; n < 256; n++) {
 				relay_frame(&r, n + 512);
@@ -683,6 +837,7 @@ int main(void)
 {
 	test_layouts();
 	test_color();
+	test_pattern_frame();
 	test_faithful();
 	test_faults();
 	test_map_cursor();

@@ -19,6 +19,14 @@
  * the loop) are the new frame's pixels written and the fence signalled (fence_frame() says why
  * not every frame). A consumer that waits for the buffer's implicit fences sees every frame;
  * one that does not sees stale pixels.
+ *
+ * --sync-timeline offers explicit sync (SPA_META_SyncTimeline, as video-src-sync.c does) with
+ * DRM timeline syncobjs from the first render node that has them (virtio-gpu in the guest):
+ * each frame's acquire point is signalled once its pixels are written (with --late-writes:
+ * late; with vgem buffers the point carries the pending vgem fence at once, so a consumer can
+ * hand it to the GPU), and before a buffer is rewritten its release point must have signalled
+ * when the consumer promised it (cleared UNSCHEDULED_RELEASE); a release that does not come
+ * within a second is counted and reported, as are buffers that came back unpromised.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +48,12 @@
 
 #include "cli.h"
 #include "cr-params.h"
+#include "pw-format.h"
+#include "pw-timeline.h"
+#include "sync-file.h"
+#include "syncobj.h"
 #include "cursor-pattern.h"
+#include "pattern-frame.h"
 #include "pattern.h"
 #include "testsrc-buffer.h"
 
@@ -57,13 +70,18 @@ struct options {
 	const char *remote;
 	uint32_t width;
 	uint32_t height;
-	uint32_t layout;
+	uint32_t layout;                         /* CR_LAYOUT_* of @format (packed ones) */
+	const struct cr_format_info *format;     /* --format */
+	bool disjoint;                           /* --disjoint-planes: NV12 in two buffers */
+	enum cr_color_matrix matrix;             /* NV12: --color-matrix (announced too) */
+	bool full_range;                         /* NV12: --color-range */
 	uint32_t fps;
 	uint32_t frames;
 	uint32_t stride_pad;
 	bool dmabuf;                             /* --memfd-dmabuf or --dmabuf */
 	enum cr_testsrc_buffer_kind dmabuf_kind; /* what DMA-BUF buffers are made of */
 	uint32_t late_writes_ms;                 /* 0: write before queueing */
+	bool sync_timeline;                      /* offer SPA_META_SyncTimeline */
 	uint64_t extra_modifiers[4];             /* --offer-modifier: offered before LINEAR */
 	uint32_t n_extra_modifiers;
 	bool cursor;
@@ -71,16 +89,22 @@ struct options {
 	uint32_t transform; /* enum spa_meta_videotransform_value */
 	bool have_video_crop;
 	uint32_t video_crop[4]; /* x, y, w, h; not checked against --size, on purpose */
+	bool have_damage;
+	uint32_t damage[4]; /* --damage x, y, w, h: announced, not what really changes */
 };
 
 /* Our allocation behind one pw_buffer, kept in pw_buffer->user_data. */
 struct allocation {
 	struct cr_testsrc_buffer *mem;
+	struct cr_testsrc_buffer *mem2; /* --disjoint-planes: the UV plane's own buffer */
 	/* --late-writes: queued with a pending fence, waiting in testsrc.late for its pixels */
 	bool late;
 	uint64_t late_frame;
 	uint64_t late_due_ns;
+	bool late_vgem;  /* the late frame carries a vgem fence to signal */
 	struct spa_list link;
+	struct cr_pw_timeline timeline; /* --sync-timeline, when negotiated */
+	bool ours; /* dequeued and not queued since: a second dequeue is a repeat */
 };
 
 enum modifier_mode {
@@ -101,7 +125,15 @@ struct testsrc {
 	struct spa_source *late_timer;
 	struct spa_list late; /* struct allocation.link, in due order */
 	int vgem_fd;          /* --dmabuf vgem: the vgem primary node */
-	uint32_t stride;
+	int drm_fd;           /* --sync-timeline: a render node with timeline syncobjs */
+	uint64_t sync_point;  /* last acquire/release point handed out */
+	uint32_t sync_buffers;     /* buffers that carry a timeline */
+	uint32_t release_waits;    /* rewrites that had to wait for a release point */
+	uint32_t release_timeouts; /* release points that did not signal within a second */
+	uint32_t unscheduled;      /* buffers back without a promised release point */
+	uint32_t repeated;         /* buffers dequeued again before we queued them */
+	uint32_t stride;             /* of plane 0 */
+	struct cr_plane_layout planes; /* a frame in one block: GStreamer's default layout */
 	bool have_format;
 	bool dmabuf;
 	uint64_t frame;       /* number of the next frame to fill */
@@ -110,6 +142,7 @@ struct testsrc {
 	uint32_t missing_cursor_meta;
 	uint32_t missing_transform_meta;
 	uint32_t missing_crop_meta;
+	uint32_t missing_damage_meta;
 	uint32_t late_writes;     /* fenced frames written, fences signalled */
 	uint32_t in_time_writes;  /* of which written before queueing */
 	uint64_t late_max_ns;   /* largest delay of a late write behind its due time */
@@ -118,17 +151,29 @@ struct testsrc {
 	int exit_status;
 };
 
-static uint32_t layout_to_spa(uint32_t layout)
+static uint32_t format_to_spa(const struct testsrc *src)
 {
-	switch (layout) {
-	case CR_LAYOUT_RGBX:
-		return SPA_VIDEO_FORMAT_RGBx;
-	case CR_LAYOUT_BGRA:
-		return SPA_VIDEO_FORMAT_BGRA;
-	case CR_LAYOUT_RGBA:
-		return SPA_VIDEO_FORMAT_RGBA;
-	default:
-		return SPA_VIDEO_FORMAT_BGRx;
+	return cr_pw_format_to_spa(src->opt.format);
+}
+
+/* Blocks (spa_data) per buffer: one per plane for DMA-BUFs, as PipeWire wants; SHM in one. */
+static uint32_t n_blocks(const struct testsrc *src)
+{
+	return src->dmabuf ? src->opt.format->n_planes : 1;
+}
+
+/* Where block @i's chunk lies: offset in its memory and bytes (the plane, or all of them). */
+static void block_extent(const struct testsrc *src, uint32_t i, uint32_t *offset,
+			 uint32_t *size)
+{
+	const struct cr_plane_layout *l = &src->planes;
+	uint64_t end = i + 1 < l->n_planes ? l->offset[i + 1] : l->size;
+	if (n_blocks(src) == 1) {
+		*offset = 0;
+		*size = (uint32_t)l->size;
+	} else {
+		*offset = src->opt.disjoint ? 0 : l->offset[i];
+		*size = (uint32_t)(end - l->offset[i]);
 	}
 }
 
@@ -155,8 +200,15 @@ static const struct spa_pod *build_format(struct testsrc *src, struct spa_pod_bu
 	spa_pod_builder_add(b,
 		SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
 		SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
-		SPA_FORMAT_VIDEO_format, SPA_POD_Id(layout_to_spa(src->opt.layout)),
+		SPA_FORMAT_VIDEO_format, SPA_POD_Id(format_to_spa(src)),
 		0);
+	if (src->opt.format->is_yuv)
+		spa_pod_builder_add(b,
+			SPA_FORMAT_VIDEO_colorMatrix, SPA_POD_Id(src->opt.matrix == CR_COLOR_BT709
+				? SPA_VIDEO_COLOR_MATRIX_BT709 : SPA_VIDEO_COLOR_MATRIX_BT601),
+			SPA_FORMAT_VIDEO_colorRange, SPA_POD_Id(src->opt.full_range
+				? SPA_VIDEO_COLOR_RANGE_0_255 : SPA_VIDEO_COLOR_RANGE_16_235),
+			0);
 	if (mode == MODIFIER_CHOICE) {
 		spa_pod_builder_prop(b, SPA_FORMAT_VIDEO_modifier,
 				     SPA_POD_PROP_FLAG_MANDATORY | SPA_POD_PROP_FLAG_DONT_FIXATE);
@@ -214,7 +266,7 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 {
 	uint8_t storage[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
-	const struct spa_pod *params[6];
+	const struct spa_pod *params[8];
 	uint32_t n_params = 0;
 	struct spa_video_info_raw info = { 0 };
 
@@ -223,7 +275,7 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 		return;
 
 	if (spa_format_video_raw_parse(param, &info) < 0 ||
-	    info.format != layout_to_spa(src->opt.layout) ||
+	    info.format != format_to_spa(src) ||
 	    info.size.width != src->opt.width || info.size.height != src->opt.height) {
 		pw_stream_set_error(src->stream, -EINVAL, "unexpected format");
 		return;
@@ -267,12 +319,21 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 
 	uint32_t data_types = src->dmabuf ? 1u << SPA_DATA_DmaBuf :
 				(1u << SPA_DATA_MemFd) | (1u << SPA_DATA_MemPtr);
+	if (src->dmabuf && src->drm_fd >= 0) {
+		/* Explicit sync first; the plain Buffers below when the peer lacks it. */
+		params[n_params++] = cr_pw_format_build_buffers_sync(&b, n_blocks(src),
+								     BUFFERS_DEFAULT);
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_SyncTimeline),
+			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_sync_timeline)));
+	}
 	params[n_params++] = spa_pod_builder_add_object(&b,
 		SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
 		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(BUFFERS_DEFAULT, 2,
 								   BUFFERS_MAX),
-		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
-		SPA_PARAM_BUFFERS_size, SPA_POD_Int(src->stride * src->opt.height),
+		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int((int32_t)n_blocks(src)),
+		SPA_PARAM_BUFFERS_size, SPA_POD_Int((int32_t)src->planes.size),
 		SPA_PARAM_BUFFERS_stride, SPA_POD_Int(src->stride),
 		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(data_types));
 	params[n_params++] = spa_pod_builder_add_object(&b,
@@ -294,6 +355,11 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoCrop),
 			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_region)));
+	if (src->opt.have_damage)
+		params[n_params++] = spa_pod_builder_add_object(&b,
+			SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoDamage),
+			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_region) * 4));
 	pw_stream_update_params(src->stream, params, n_params);
 }
 
@@ -311,10 +377,13 @@ static void on_add_buffer(void *data, struct pw_buffer *buffer)
 	struct spa_buffer *buf = buffer->buffer;
 	struct spa_data *d = &buf->datas[0];
 	struct allocation *alloc;
-	size_t size = (size_t)src->stride * src->opt.height;
 	bool as_dmabuf = src->dmabuf && (d->type & (1u << SPA_DATA_DmaBuf));
+	bool disjoint = as_dmabuf && src->opt.disjoint;
+	/* --disjoint-planes: the Y plane alone here, the UV plane in mem2 */
+	size_t size = disjoint ? src->planes.offset[1] : src->planes.size;
 
-	if (buf->n_datas < 1 || (!as_dmabuf && !(d->type & (1u << SPA_DATA_MemFd)))) {
+	if (buf->n_datas < n_blocks(src) ||
+	    (!as_dmabuf && !(d->type & (1u << SPA_DATA_MemFd)))) {
 		pw_stream_set_error(src->stream, -ENOTSUP, "no usable data type (0x%x)",
 				    buf->n_datas ? d->type : 0);
 		return;
@@ -329,6 +398,15 @@ static void on_add_buffer(void *data, struct pw_buffer *buffer)
 	alloc->mem = cr_testsrc_buffer_create(as_dmabuf ? src->opt.dmabuf_kind :
 							  CR_TESTSRC_BUFFER_MEMFD,
 					      size, src->stride, src->vgem_fd);
+	if (alloc->mem != NULL && disjoint) {
+		alloc->mem2 = cr_testsrc_buffer_create(src->opt.dmabuf_kind,
+						       src->planes.size - src->planes.offset[1],
+						       src->planes.stride[1], src->vgem_fd);
+		if (alloc->mem2 == NULL) {
+			cr_testsrc_buffer_destroy(alloc->mem);
+			alloc->mem = NULL;
+		}
+	}
 	if (alloc->mem == NULL) {
 		int res = errno ? -errno : -ENOMEM;
 		free(alloc);
@@ -338,18 +416,32 @@ static void on_add_buffer(void *data, struct pw_buffer *buffer)
 		return;
 	}
 
-	if (as_dmabuf) {
-		d->type = SPA_DATA_DmaBuf;
-		d->flags = SPA_DATA_FLAG_READABLE;
-	} else {
-		d->type = SPA_DATA_MemFd;
-		d->flags = SPA_DATA_FLAG_READWRITE | SPA_DATA_FLAG_MAPPABLE;
+	/* One block per plane for DMA-BUFs: the same memory at the plane's offset, or with
+	 * --disjoint-planes the UV plane's own. */
+	for (uint32_t i = 0; i < n_blocks(src); i++) {
+		struct cr_testsrc_buffer *mem = i > 0 && disjoint ? alloc->mem2 : alloc->mem;
+		d = &buf->datas[i];
+		if (as_dmabuf) {
+			d->type = SPA_DATA_DmaBuf;
+			d->flags = SPA_DATA_FLAG_READABLE;
+		} else {
+			d->type = SPA_DATA_MemFd;
+			d->flags = SPA_DATA_FLAG_READWRITE | SPA_DATA_FLAG_MAPPABLE;
+		}
+		d->fd = mem->fd;
+		d->mapoffset = 0;
+		d->maxsize = (uint32_t)mem->size;
+		d->data = mem->map;
 	}
-	d->fd = alloc->mem->fd;
-	d->mapoffset = 0;
-	d->maxsize = (uint32_t)alloc->mem->size;
-	d->data = alloc->mem->map;
 	buffer->user_data = alloc;
+	if (as_dmabuf && src->drm_fd >= 0 && cr_pw_timeline_present(buf)) {
+		if (!cr_pw_timeline_create(&alloc->timeline, src->drm_fd, buf, n_blocks(src))) {
+			pw_stream_set_error(src->stream, -EIO, "cannot create timeline syncobjs");
+			return;
+		}
+		if (src->sync_buffers++ == 0)
+			fprintf(stderr, "testsrc: explicit sync (SyncTimeline)\n");
+	}
 }
 
 static void finish_late_write(struct testsrc *src, struct allocation *alloc);
@@ -358,42 +450,31 @@ static void on_remove_buffer(void *data, struct pw_buffer *buffer)
 {
 	struct testsrc *src = data;
 	struct allocation *alloc = buffer->user_data;
-	struct spa_data *d = &buffer->buffer->datas[0];
 
 	if (alloc == NULL)
 		return;
 	if (alloc->late)
 		finish_late_write(src, alloc);
-	d->data = NULL;
-	d->fd = -1;
+	cr_pw_timeline_finish(&alloc->timeline, buffer->buffer);
+	for (uint32_t i = 0; i < buffer->buffer->n_datas && i < n_blocks(src); i++) {
+		buffer->buffer->datas[i].data = NULL;
+		buffer->buffer->datas[i].fd = -1;
+	}
+	cr_testsrc_buffer_destroy(alloc->mem2);
 	cr_testsrc_buffer_destroy(alloc->mem);
 	free(alloc);
 	buffer->user_data = NULL;
 }
 
-static void fill_frame(struct testsrc *src, uint8_t *dst, uint64_t frame)
+/* The pattern in the source's format (pattern-frame.h), padding included. */
+static void fill_frame(struct testsrc *src, struct allocation *alloc, uint64_t frame)
 {
-	uint32_t row_bytes = src->opt.width * 4;
-	int off[4];
+	uint8_t *base = alloc->mem->map;
+	uint8_t *planes[2] = { base, alloc->mem2 ? alloc->mem2->map
+						 : base + src->planes.offset[1] };
 
-	/* Same byte placement as CR_LAYOUT_*: BGR layouts swap R and B, alpha/X is byte 3. */
-	bool bgr = src->opt.layout == CR_LAYOUT_BGRX || src->opt.layout == CR_LAYOUT_BGRA;
-	off[0] = bgr ? 2 : 0;
-	off[1] = 1;
-	off[2] = bgr ? 0 : 2;
-	off[3] = 3;
-
-	for (uint32_t y = 0; y < src->opt.height; y++) {
-		uint8_t *row = dst + (size_t)y * src->stride;
-		for (uint32_t x = 0; x < src->opt.width; x++) {
-			uint8_t rgba[4];
-			cr_pattern_rgba(x, y, frame, rgba);
-			for (int c = 0; c < 4; c++)
-				row[x * 4 + off[c]] = rgba[c];
-		}
-		/* Recognisable padding: a consumer that ignores the stride shows it. */
-		memset(row + row_bytes, 0x5a, src->stride - row_bytes);
-	}
+	cr_pattern_frame_fill(src->opt.format, src->opt.width, src->opt.height, frame,
+			      src->opt.matrix, src->opt.full_range, planes, src->planes.stride);
 }
 
 /*
@@ -448,11 +529,15 @@ static void init_cursor_bitmap(struct testsrc *src)
 	}
 }
 
-static void write_frame(struct testsrc *src, struct cr_testsrc_buffer *mem, uint64_t frame)
+static void write_frame(struct testsrc *src, struct allocation *alloc, uint64_t frame)
 {
-	cr_testsrc_buffer_begin_write(mem);
-	fill_frame(src, mem->map, frame);
-	cr_testsrc_buffer_end_write(mem);
+	cr_testsrc_buffer_begin_write(alloc->mem);
+	if (alloc->mem2)
+		cr_testsrc_buffer_begin_write(alloc->mem2);
+	fill_frame(src, alloc, frame);
+	if (alloc->mem2)
+		cr_testsrc_buffer_end_write(alloc->mem2);
+	cr_testsrc_buffer_end_write(alloc->mem);
 }
 
 /* Arms the late-write timer for the earliest pending write, or disarms it. */
@@ -477,10 +562,16 @@ static void finish_late_write(struct testsrc *src, struct allocation *alloc)
 {
 	uint64_t now = now_ns();
 
-	fill_frame(src, alloc->mem->map, alloc->late_frame);
-	cr_testsrc_buffer_end_write(alloc->mem);
-	if (!cr_testsrc_buffer_signal(alloc->mem))
+	fill_frame(src, alloc, alloc->late_frame);
+	if (alloc->late_vgem) {
+		cr_testsrc_buffer_end_write(alloc->mem);
+		if (!cr_testsrc_buffer_signal(alloc->mem))
+			quit(src, 1);
+	} else if (alloc->timeline.meta &&
+		   !cr_syncobj_signal(src->drm_fd, alloc->timeline.acquire,
+				      alloc->timeline.meta->acquire_point)) {
 		quit(src, 1);
+	}
 	spa_list_remove(&alloc->link);
 	alloc->late = false;
 	src->late_writes++;
@@ -504,6 +595,51 @@ static void on_late_timer(void *data, uint64_t expirations)
 }
 
 /*
+ * --sync-timeline: before rewriting a buffer, its release point must have signalled if the
+ * consumer promised it. Blocking here is fine for a test producer; a stuck consumer costs a
+ * second and is counted.
+ */
+static void wait_release(struct testsrc *src, struct allocation *alloc)
+{
+	const struct spa_meta_sync_timeline *m = alloc->timeline.meta;
+	if (m->release_point == 0)
+		return;
+	if (m->flags & SPA_META_SYNC_TIMELINE_UNSCHEDULED_RELEASE) {
+		if (src->unscheduled++ == 0)
+			fprintf(stderr, "testsrc: a buffer came back without a promised release "
+				"point (%" PRIu64 ")\n", m->release_point);
+		return;
+	}
+	if (cr_syncobj_wait(src->drm_fd, alloc->timeline.release, m->release_point, false, 0) == 1)
+		return;
+	src->release_waits++;
+	if (cr_syncobj_wait(src->drm_fd, alloc->timeline.release, m->release_point, false,
+			    SPA_NSEC_PER_SEC) != 1 && src->release_timeouts++ == 0)
+		fprintf(stderr, "testsrc: release point %" PRIu64 " not signalled within 1 s\n",
+			m->release_point);
+}
+
+/*
+ * --sync-timeline with --late-writes: the acquire point signals with the (late) write. With
+ * vgem, the pending vgem fence becomes the point's fence at once: the consumer sees the point
+ * available but not signalled, and can let its GPU wait. Otherwise the point has no fence
+ * until finish_late_write() signals it from the CPU.
+ */
+static bool attach_acquire(struct testsrc *src, struct allocation *alloc)
+{
+	const struct cr_pw_timeline *t = &alloc->timeline;
+	if (!alloc->late_vgem)
+		return true;
+	int fence = cr_sync_file_export(alloc->mem->fd, CR_SYNC_READ);
+	if (fence < 0)
+		return false;
+	bool ok = cr_syncobj_import_sync_file(src->drm_fd, t->acquire, t->meta->acquire_point,
+					      fence);
+	close(fence);
+	return ok;
+}
+
+/*
  * --late-writes: every frame gets a vgem write fence before it is queued. Frames with an even
  * number go out with the buffer's previous picture, and on_late_timer() writes them and
  * signals their fence MS milliseconds later; odd ones are written and signalled before they
@@ -513,14 +649,20 @@ static void on_late_timer(void *data, uint64_t expirations)
  */
 static bool fence_frame(struct testsrc *src, struct allocation *alloc, uint64_t frame)
 {
+	/* With a timeline only (no vgem), the late acquire point is the only fence. */
+	alloc->late_vgem = alloc->mem->kind == CR_TESTSRC_BUFFER_VGEM;
 	/* Begin the CPU access before fencing: it waits for all fences, ours included. */
-	cr_testsrc_buffer_begin_write(alloc->mem);
-	if (!cr_testsrc_buffer_fence(alloc->mem)) {
-		fill_frame(src, alloc->mem->map, frame);
-		cr_testsrc_buffer_end_write(alloc->mem);
-		return false;
+	if (alloc->late_vgem) {
+		cr_testsrc_buffer_begin_write(alloc->mem);
+		if (!cr_testsrc_buffer_fence(alloc->mem)) {
+			fill_frame(src, alloc, frame);
+			cr_testsrc_buffer_end_write(alloc->mem);
+			return false;
+		}
 	}
 	bool late = frame % 2 == 0, was_empty = spa_list_is_empty(&src->late);
+	if (alloc->timeline.meta && !attach_acquire(src, alloc))
+		return false;
 	alloc->late = true;
 	alloc->late_frame = frame;
 	alloc->late_due_ns = now_ns();
@@ -554,9 +696,15 @@ static void on_process(void *data)
 
 	struct spa_buffer *buf = b->buffer;
 	struct spa_data *d = &buf->datas[0];
-	uint32_t size = src->stride * src->opt.height;
+	bool fits = true;
+	for (uint32_t i = 0; i < n_blocks(src); i++) {
+		uint32_t offset, size;
+		block_extent(src, i, &offset, &size);
+		fits = fits && buf->datas[i].data != NULL &&
+		       buf->datas[i].maxsize >= (uint64_t)offset + size;
+	}
 
-	if (d->data == NULL || d->maxsize < size) {
+	if (!fits) {
 		d->chunk->offset = 0;
 		d->chunk->size = 0;
 		d->chunk->stride = 0;
@@ -566,18 +714,35 @@ static void on_process(void *data)
 	}
 
 	struct allocation *alloc = b->user_data;
+	if (alloc->ours) {
+		/* Handed back twice (PipeWire 1.4 async links): it is being filled already. */
+		if (src->repeated++ == 0)
+			fprintf(stderr, "testsrc: a buffer came back twice\n");
+		return;
+	}
+	alloc->ours = true;
 	if (alloc->late) {
 		/* Back from the consumer before its pixels were due: finish that frame first. */
 		finish_late_write(src, alloc);
 		arm_late_timer(src);
 	}
-	if (src->opt.late_writes_ms > 0 && alloc->mem->kind == CR_TESTSRC_BUFFER_VGEM) {
+	struct spa_meta_sync_timeline *stl = alloc->timeline.meta;
+	if (stl) {
+		wait_release(src, alloc);
+		stl->acquire_point = stl->release_point = ++src->sync_point;
+		stl->flags |= SPA_META_SYNC_TIMELINE_UNSCHEDULED_RELEASE;
+	}
+	if (src->opt.late_writes_ms > 0 &&
+	    (alloc->mem->kind == CR_TESTSRC_BUFFER_VGEM || stl)) {
 		if (!fence_frame(src, alloc, src->frame)) {
-			fprintf(stderr, "testsrc: cannot attach a vgem fence: stopping\n");
+			fprintf(stderr, "testsrc: cannot fence a late frame: stopping\n");
 			quit(src, 1);
 		}
 	} else {
-		write_frame(src, alloc->mem, src->frame);
+		write_frame(src, alloc, src->frame);
+		if (stl && !cr_syncobj_signal(src->drm_fd, alloc->timeline.acquire,
+					      stl->acquire_point))
+			quit(src, 1);
 	}
 	if (src->opt.cursor)
 		fill_cursor(src, buf, src->frame);
@@ -601,6 +766,18 @@ static void on_process(void *data)
 			fprintf(stderr, "testsrc: buffers have no video crop meta\n");
 		}
 	}
+	if (src->opt.have_damage) {
+		struct spa_meta *m = spa_buffer_find_meta(buf, SPA_META_VideoDamage);
+		if (m != NULL && m->size >= 2 * sizeof(struct spa_meta_region)) {
+			struct spa_meta_region *r = m->data;
+			r[0].region = (struct spa_region){
+				{ (int32_t)src->opt.damage[0], (int32_t)src->opt.damage[1] },
+				{ src->opt.damage[2], src->opt.damage[3] } };
+			r[1].region = (struct spa_region){ { 0, 0 }, { 0, 0 } };
+		} else if (src->missing_damage_meta++ == 0) {
+			fprintf(stderr, "testsrc: buffers have no video damage meta\n");
+		}
+	}
 
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
 	if (h != NULL) {
@@ -609,10 +786,13 @@ static void on_process(void *data)
 		h->seq = src->frame;
 		h->dts_offset = 0;
 	}
-	d->chunk->offset = 0;
-	d->chunk->size = size;
-	d->chunk->stride = (int32_t)src->stride;
-	d->chunk->flags = SPA_CHUNK_FLAG_NONE;
+	for (uint32_t i = 0; i < n_blocks(src); i++) {
+		struct spa_chunk *c = buf->datas[i].chunk;
+		block_extent(src, i, &c->offset, &c->size);
+		c->stride = (int32_t)src->planes.stride[i];
+		c->flags = SPA_CHUNK_FLAG_NONE;
+	}
+	alloc->ours = false;
 	pw_stream_queue_buffer(src->stream, b);
 	src->frame++;
 }
@@ -666,7 +846,7 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		break;
 	case PW_STREAM_STATE_STREAMING:
 		printf("testsrc: streaming %s %ux%u %s\n", src->opt.name, src->opt.width,
-		       src->opt.height, cr_cli_layout_name(src->opt.layout));
+		       src->opt.height, src->opt.format->name);
 		fflush(stdout);
 		/* When another node drives the graph, process() comes on its cycles. */
 		if (pw_stream_is_driving(src->stream))
@@ -714,7 +894,12 @@ static void usage(FILE *out)
 		"\n"
 		"  --name NAME        node.name (default castrelay-testsrc)\n"
 		"  --size WxH         frame size (default 640x480)\n"
-		"  --format FMT       BGRx, RGBx, BGRA or RGBA (default BGRx)\n"
+		"  --format FMT       BGRx, RGBx, BGRA, RGBA, xRGB_210LE, xBGR_210LE or NV12\n"
+		"                     (default BGRx); 10-bit and NV12 as pattern-frame.h says\n"
+		"  --color-matrix M   NV12: convert with bt709 (default) or bt601, announced\n"
+		"  --color-range R    NV12: limited (default) or full range, announced\n"
+		"  --disjoint-planes  NV12 with a DMA-BUF option: the UV plane in a buffer\n"
+		"                     (memfd) of its own, as hardware decoders hand out planes\n"
 		"  --fps N            frame rate, 1 to 1000 (default 30)\n"
 		"  --frames N         stop after N frames, 0 = run until a signal (default 0)\n"
 		"  --stride-pad N     extra bytes at the end of each row, 0 to 4096 (default 0)\n"
@@ -726,12 +911,18 @@ static void usage(FILE *out)
 		"                     fence; queue even frames with their buffer's previous\n"
 		"                     picture, write them and signal their fence MS (1 to 5000)\n"
 		"                     milliseconds later (odd frames are written in time)\n"
+		"  --sync-timeline    with a DMA-BUF option: offer explicit sync (SyncTimeline\n"
+		"                     meta, timeline syncobjs of the first render node that has\n"
+		"                     them); with --late-writes the acquire point of even frames\n"
+		"                     signals MS milliseconds after queueing, with the write\n"
 		"  --offer-modifier M with a DMA-BUF option: also offer DRM modifier M (0x…, up to\n"
 		"                     4 times) before LINEAR, as a compositor offering tiled layouts\n"
 		"                     does; buffers are always LINEAR, so M must be refused\n"
 		"  --cursor           attach SPA_META_Cursor with a 32x32 bitmap to every frame\n"
 		"                     (moving; BGRA for BGR formats, RGBA for RGB ones)\n"
 		"  --transform T      attach SPA_META_VideoTransform T (0..7) to every frame\n"
+		"  --damage X,Y,W,H   attach SPA_META_VideoDamage with this one region to every\n"
+		"                     frame (announced only: the whole pattern still changes)\n"
 		"  --video-crop X,Y,W,H\n"
 		"                     attach SPA_META_VideoCrop with this region to every frame\n"
 		"                     (not checked against --size)\n"
@@ -747,10 +938,14 @@ static void usage(FILE *out)
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_MEMFD_DMABUF,
-	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_REMOTE,
-	       OPT_OFFER_MODIFIER };
+	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_DAMAGE, OPT_REMOTE,
+	       OPT_OFFER_MODIFIER, OPT_SYNC_TIMELINE, OPT_COLOR_MATRIX, OPT_COLOR_RANGE,
+	       OPT_DISJOINT };
 	static const struct option long_options[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "color-matrix", required_argument, NULL, OPT_COLOR_MATRIX },
+		{ "color-range", required_argument, NULL, OPT_COLOR_RANGE },
+		{ "disjoint-planes", no_argument, NULL, OPT_DISJOINT },
 		{ "size", required_argument, NULL, OPT_SIZE },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "fps", required_argument, NULL, OPT_FPS },
@@ -759,22 +954,26 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "memfd-dmabuf", no_argument, NULL, OPT_MEMFD_DMABUF },
 		{ "dmabuf", required_argument, NULL, OPT_DMABUF },
 		{ "late-writes", required_argument, NULL, OPT_LATE_WRITES },
+		{ "sync-timeline", no_argument, NULL, OPT_SYNC_TIMELINE },
 		{ "offer-modifier", required_argument, NULL, OPT_OFFER_MODIFIER },
 		{ "cursor", no_argument, NULL, OPT_CURSOR },
 		{ "transform", required_argument, NULL, OPT_TRANSFORM },
 		{ "video-crop", required_argument, NULL, OPT_VIDEO_CROP },
+		{ "damage", required_argument, NULL, OPT_DAMAGE },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	bool ok = true, memfd_dmabuf = false, real_dmabuf = false;
+	bool ok = true, memfd_dmabuf = false, real_dmabuf = false, have_color = false;
 
 	*opt = (struct options){
 		.name = "castrelay-testsrc",
 		.width = 640,
 		.height = 480,
 		.layout = CR_LAYOUT_BGRX,
+		.format = cr_format_info_from_name("BGRx"),
+		.matrix = CR_COLOR_BT709,
 		.fps = 30,
 	};
 	while (ok && (c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -791,7 +990,38 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			ok = cr_cli_parse_size(PROG, "--size", optarg, &opt->width, &opt->height);
 			break;
 		case OPT_FORMAT:
-			ok = cr_cli_parse_layout(PROG, "--format", optarg, &opt->layout);
+			opt->format = cr_format_info_from_name(optarg);
+			if (opt->format == NULL || !opt->format->readable) {
+				fprintf(stderr, PROG ": invalid --format value '%s': expected "
+					"BGRx, RGBx, BGRA, RGBA, xRGB_210LE, xBGR_210LE or NV12\n",
+					optarg);
+				ok = false;
+				break;
+			}
+			opt->layout = opt->format->layout;
+			break;
+		case OPT_COLOR_MATRIX:
+			have_color = true;
+			if (strcmp(optarg, "bt601") == 0 || strcmp(optarg, "bt709") == 0) {
+				opt->matrix = optarg[4] == '1' ? CR_COLOR_BT601 : CR_COLOR_BT709;
+			} else {
+				fprintf(stderr, PROG ": invalid --color-matrix value '%s': "
+					"expected bt601 or bt709\n", optarg);
+				ok = false;
+			}
+			break;
+		case OPT_COLOR_RANGE:
+			have_color = true;
+			if (strcmp(optarg, "limited") == 0 || strcmp(optarg, "full") == 0) {
+				opt->full_range = optarg[0] == 'f';
+			} else {
+				fprintf(stderr, PROG ": invalid --color-range value '%s': "
+					"expected limited or full\n", optarg);
+				ok = false;
+			}
+			break;
+		case OPT_DISJOINT:
+			opt->disjoint = true;
 			break;
 		case OPT_FPS:
 			ok = cr_cli_parse_u32(PROG, "--fps", optarg, 1, 1000, &opt->fps);
@@ -851,8 +1081,15 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			ok = cr_cli_parse_rect(PROG, "--video-crop", optarg, opt->video_crop);
 			opt->have_video_crop = true;
 			break;
+		case OPT_DAMAGE:
+			ok = cr_cli_parse_rect(PROG, "--damage", optarg, opt->damage);
+			opt->have_damage = true;
+			break;
 		case OPT_REMOTE:
 			opt->remote = optarg;
+			break;
+		case OPT_SYNC_TIMELINE:
+			opt->sync_timeline = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -872,10 +1109,28 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		fprintf(stderr, PROG ": --offer-modifier needs --memfd-dmabuf or --dmabuf\n");
 		return 2;
 	}
-	if (opt->late_writes_ms > 0 &&
+	if (opt->late_writes_ms > 0 && !opt->sync_timeline &&
 	    !(real_dmabuf && opt->dmabuf_kind == CR_TESTSRC_BUFFER_VGEM)) {
 		fprintf(stderr, PROG ": --late-writes needs --dmabuf vgem (only vgem lets a "
-			"producer attach its own fences)\n");
+			"producer attach its own fences) or --sync-timeline\n");
+		return 2;
+	}
+	if (opt->sync_timeline && !opt->dmabuf) {
+		fprintf(stderr, PROG ": --sync-timeline needs --memfd-dmabuf or --dmabuf\n");
+		return 2;
+	}
+	if (have_color && !opt->format->is_yuv) {
+		fprintf(stderr, PROG ": --color-matrix and --color-range need --format NV12\n");
+		return 2;
+	}
+	if (opt->disjoint && (!opt->dmabuf || opt->format->n_planes < 2)) {
+		fprintf(stderr, PROG ": --disjoint-planes needs --format NV12 and --memfd-dmabuf "
+			"or --dmabuf (shared memory comes in one block)\n");
+		return 2;
+	}
+	if (opt->disjoint && opt->late_writes_ms > 0) {
+		fprintf(stderr, PROG ": --disjoint-planes and --late-writes exclude each other "
+			"(only the first plane's buffer would be fenced)\n");
 		return 2;
 	}
 	if (optind < argc) {
@@ -919,18 +1174,27 @@ int main(int argc, char **argv)
 	res = parse_options(argc, argv, &src.opt);
 	if (res >= 0)
 		return res;
-	src.stride = src.opt.width * 4 + src.opt.stride_pad;
-	if ((uint64_t)src.stride * src.opt.height > INT32_MAX) {
+	src.stride = (src.opt.width * src.opt.format->bytes_per_pixel + 3) / 4 * 4 +
+		     src.opt.stride_pad;
+	cr_format_plane_layout_stride(src.opt.format, src.opt.width, src.opt.height, src.stride,
+				      &src.planes);
+	if (src.planes.size > INT32_MAX) {
 		fprintf(stderr, PROG ": a %ux%u frame with --stride-pad %u is too large\n",
 			src.opt.width, src.opt.height, src.opt.stride_pad);
 		return 2;
 	}
 	src.exit_status = 0;
 	src.vgem_fd = -1;
+	src.drm_fd = -1;
 	spa_list_init(&src.late);
 	init_cursor_bitmap(&src);
 	if (!open_dmabuf_device(&src))
 		return 1;
+	if (src.opt.sync_timeline && (src.drm_fd = cr_syncobj_device_open(NULL)) < 0) {
+		fprintf(stderr, PROG ": --sync-timeline: no DRM render node with timeline "
+			"syncobjs\n");
+		return 1;
+	}
 
 	pw_init(&argc, &argv);
 
@@ -974,7 +1238,7 @@ int main(int argc, char **argv)
 	pw_core_add_listener(src.core, &src.core_listener, &core_events, &src);
 
 	snprintf(description, sizeof(description), "castrelay test source %ux%u %s",
-		 src.opt.width, src.opt.height, cr_cli_layout_name(src.opt.layout));
+		 src.opt.width, src.opt.height, src.opt.format->name);
 	src.stream = pw_stream_new(src.core, "castrelay-testsrc", pw_properties_new(
 		PW_KEY_MEDIA_CLASS, "Video/Source",
 		PW_KEY_MEDIA_TYPE, "Video",
@@ -1020,6 +1284,12 @@ out_deinit:
 	pw_deinit();
 	if (src.vgem_fd >= 0)
 		close(src.vgem_fd);
+	if (src.drm_fd >= 0) {
+		close(src.drm_fd);
+		fprintf(stderr, "testsrc: sync-timeline: buffers=%u release_waits=%u "
+			"release_timeouts=%u unscheduled=%u repeated=%u\n", src.sync_buffers,
+			src.release_waits, src.release_timeouts, src.unscheduled, src.repeated);
+	}
 	if (src.opt.late_writes_ms > 0)
 		fprintf(stderr, "testsrc: late writes: %u fenced frames, %u of them written before "
 			"queueing; fences signalled at most %" PRIu64 " us after they were due\n",

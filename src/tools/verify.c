@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "color.h"
+#include "pattern-frame.h"
 #include "pattern.h"
 #include "reference.h"
 
@@ -25,9 +26,10 @@
 /* Packed frames: this many of the most proposed values become candidates. */
 #define PACKED_CANDIDATES 4
 /*
- * YUV frames: R estimated through the inverse matrix is off by a few units (rounding of three
- * codes, chroma shared by 2x2 pixels); the candidates are the best-supported estimate and
- * this many values either side of it.
+ * YUV frames, and frames of a YUV source: R estimated through the inverse matrix (or decoded
+ * from the source's YUV) is off by a few units (rounding of three codes, chroma shared by 2x2
+ * pixels); the candidates are the best-supported estimate and this many values either side
+ * of it.
  */
 #define YUV_WINDOW 4
 #define MAX_CANDIDATES (PACKED_CANDIDATES + 2 * YUV_WINDOW + 3)
@@ -74,14 +76,30 @@ bool cr_verify_init(struct cr_verify *v, const struct cr_verify_options *opt)
 		}
 	}
 
+	const struct cr_format_info *src_fmt =
+		opt->src_format ? opt->src_format : cr_format_info_from_name("BGRx");
+	if (!src_fmt->readable) {
+		fprintf(stderr, "verify: %s is not a source format castrelayd reads\n",
+			src_fmt->name);
+		return false;
+	}
+	struct cr_plane_layout src_layout;
+	cr_format_plane_layout(src_fmt, opt->src_width, opt->src_height, &src_layout);
+	bool nv12 = src_fmt->out_kind == CR_OUT_NV12;
+
 	*v = (struct cr_verify){
 		.opt = *opt,
+		.src_fmt = src_fmt,
+		.src_layout = src_layout,
 		.params = {
+			.src_kind = nv12 ? CR_OUT_NV12 : CR_OUT_PACKED,
 			.src_offset = 0,
-			.src_stride = opt->src_width,
+			.src_stride = nv12 ? src_layout.stride[0] : src_layout.stride[0] / 4,
+			.src_offset1 = src_layout.offset[1],
+			.src_stride1 = src_layout.stride[1],
 			.src_width = opt->src_width,
 			.src_height = opt->src_height,
-			.src_layout = CR_LAYOUT_BGRX,
+			.src_layout = src_fmt->layout,
 			.crop_x = crop[0],
 			.crop_y = crop[1],
 			.crop_w = crop[2],
@@ -99,6 +117,9 @@ bool cr_verify_init(struct cr_verify *v, const struct cr_verify_options *opt)
 		.src_frame = -1,
 	};
 	memcpy(v->opt.crop, crop, sizeof(crop));
+	if (nv12)
+		cr_color_rgb_rows(opt->src_matrix, opt->src_full_range, v->params.rgb_r,
+				  v->params.rgb_g, v->params.rgb_b);
 	for (uint32_t i = 0; i < opt->n_redact; i++)
 		memcpy(v->params.redact[i], opt->redact[i], sizeof(v->params.redact[i]));
 	for (uint32_t y = 0; y < CR_CURSOR_SIZE; y++) {
@@ -110,7 +131,7 @@ bool cr_verify_init(struct cr_verify *v, const struct cr_verify_options *opt)
 		}
 	}
 
-	v->src = calloc((size_t)opt->src_width * opt->src_height, sizeof(*v->src));
+	v->src = calloc((size_t)(src_layout.size + 3) / 4, sizeof(*v->src));
 	if (v->src == NULL) {
 		fprintf(stderr, "verify: out of memory for a %ux%u source\n", opt->src_width,
 			opt->src_height);
@@ -177,6 +198,15 @@ static void generate_source(struct cr_verify *v, uint8_t frame)
 
 	if (v->src_frame == frame)
 		return;
+	if (v->src_fmt->depth != 8 || v->src_fmt->out_kind != CR_OUT_PACKED) {
+		uint8_t *base = (uint8_t *)v->src;
+		uint8_t *planes[2] = { base, base + v->src_layout.offset[1] };
+		cr_pattern_frame_fill(v->src_fmt, p->src_width, p->src_height, frame,
+				      v->opt.src_matrix, v->opt.src_full_range, planes,
+				      v->src_layout.stride);
+		v->src_frame = frame;
+		return;
+	}
 	cr_reference_layout_offsets(p->src_layout, off);
 	/* Rows differ only in G = y: build row 0, then copy it with G or-ed in. */
 	for (uint32_t x = 0; x < p->src_width; x++) {
@@ -275,7 +305,7 @@ uint8_t cr_verify_identify(struct cr_verify *v, const struct cr_frame *f)
 		}
 	}
 
-	if (f->fmt->out_kind == CR_OUT_PACKED) {
+	if (f->fmt->out_kind == CR_OUT_PACKED && !v->src_fmt->is_yuv) {
 		/* R is exact wherever neither a redaction nor the cursor covers the pixel. */
 		for (uint32_t k = 0; k < PACKED_CANDIDATES; k++) {
 			uint32_t best = 0;
@@ -362,6 +392,42 @@ static uint32_t compare_plane(struct cr_verify *v, const struct cr_frame *f, uin
 				fprintf(stderr, "verify: frame %u (checked #%u): %s %u,%u %c is "
 					"%u, expected %u\n", frame, v->checked, pc->what,
 					b / pc->bytes, y, name, got[b], want[b]);
+		}
+	}
+	return worst;
+}
+
+/* compare_plane() for a 10-bit packed frame: the R, G and B fields of each pixel word. */
+static uint32_t compare_packed10(struct cr_verify *v, const struct cr_frame *f, uint8_t frame,
+				 bool *mismatch)
+{
+	const struct cr_plane_layout *got_l = &f->planes, *want_l = &v->ref_layout;
+	uint32_t worst = 0;
+	int sh[3];
+
+	cr_reference_layout_shifts10(f->fmt->layout, sh);
+	for (uint32_t y = 0; y < f->height; y++) {
+		const uint8_t *got = f->data + got_l->offset[0] + (size_t)y * got_l->stride[0];
+		const uint8_t *want = v->ref + want_l->offset[0] + (size_t)y * want_l->stride[0];
+		for (uint32_t x = 0; x < f->width; x++) {
+			uint32_t g = 0, w = 0;
+			for (int b = 0; b < 4; b++) {
+				g |= (uint32_t)got[x * 4 + b] << (8 * b);
+				w |= (uint32_t)want[x * 4 + b] << (8 * b);
+			}
+			for (int c = 0; c < 3; c++) {
+				uint32_t gc = (g >> sh[c]) & 0x3ffu, wc = (w >> sh[c]) & 0x3ffu;
+				uint32_t e = (uint32_t)abs((int)gc - (int)wc);
+				if (e > worst)
+					worst = e;
+				if (e <= v->opt.tolerance || *mismatch)
+					continue;
+				*mismatch = true;
+				if (v->reported++ < MAX_REPORTS)
+					fprintf(stderr, "verify: frame %u (checked #%u): "
+						"pixel %u,%u %c is %u, expected %u (10 bits)\n",
+						frame, v->checked, x, y, "RGB"[c], gc, wc);
+			}
 		}
 	}
 	return worst;
@@ -520,7 +586,8 @@ void cr_verify_frame(struct cr_verify *v, const struct cr_frame *f,
 		}
 	}
 	for (uint32_t i = 0; i < n_checks; i++) {
-		uint32_t e = compare_plane(v, f, frame, &checks[i], &mismatch);
+		uint32_t e = fmt->depth == 10 ? compare_packed10(v, f, frame, &mismatch)
+					      : compare_plane(v, f, frame, &checks[i], &mismatch);
 		if (e > frame_error)
 			frame_error = e;
 	}

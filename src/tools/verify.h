@@ -4,16 +4,21 @@
  * Checks received frames of the castrelay test pattern (pattern.h) against the CPU reference
  * of the processing kernel (src/core/reference.h), and checks that they are fresh.
  *
+ * The source may be in any format castrelayd reads (pattern-frame.h says how the pattern is
+ * written in each); its frames are regenerated in that format, and the reference reads them
+ * as the kernel does (10-bit unpacking, NV12 through the inverse matrix).
+ *
  * For each received frame the frame number (mod 256) is recovered first: candidates come from
  * the R channel of a grid of pixels (R is the frame number all over the source; for YUV
- * frames it is estimated through the inverse colour matrix) and from the previous frame
- * number; each candidate's source picture is regenerated and the reference colour of a grid
- * of sample pixels is computed, and the candidate whose reference lies closest to the
- * received pixels wins. Choosing the closest rather than the first one within the tolerance
+ * frames, or a YUV source, it is estimated, through the inverse colour matrix) and from the
+ * previous frame number; each candidate's source picture is regenerated and the reference
+ * colour of a grid of sample pixels is computed, and the candidate whose reference lies
+ * closest to the received pixels wins. Choosing the closest rather than the first one within the tolerance
  * matters for YUV: consecutive frames differ by less than one code there, and a relay that
  * repeats frames must still be caught as stale. Then the whole expected frame is computed
- * with cr_reference_process() and compared with the received one byte by byte, plane by
- * plane (packed: R, G, B and A when the format has alpha; planar: the Y, U and V codes).
+ * with cr_reference_process() and compared with the received one code by code, plane by
+ * plane (packed: R, G, B and A when the format has alpha, 10-bit fields for the 10-bit
+ * formats; planar: the Y, U and V codes).
  * A frame whose number did not advance past the previous frame's counts as stale; only
  * frames that matched their reference are judged, the number of the others being a guess.
  *
@@ -37,13 +42,19 @@
 struct cr_verify_options {
 	uint32_t src_width;   /* the test source, pixels */
 	uint32_t src_height;
+	/* the source's format (pattern-frame.h), NULL: an 8-bit packed one (all give the same
+	 * picture); NV12 with the matrix and range the source announced */
+	const struct cr_format_info *src_format;
+	enum cr_color_matrix src_matrix;
+	bool src_full_range;
 	uint32_t crop[4];     /* x, y, w, h in source pixels; w == 0: the whole source */
 	uint32_t transform;   /* CR_TRANSFORM_* */
 	uint32_t n_redact;    /* up to CR_MAX_REDACT rectangles filled with opaque black */
 	uint32_t redact[CR_MAX_REDACT][4]; /* x, y, w, h in source pixels */
 	bool cursor;          /* cursor-pattern.h's cursor is embedded */
 	bool cursor_meta;     /* it comes as metadata (excludes cursor and a transform) */
-	uint32_t tolerance;   /* largest difference allowed per channel or code */
+	uint32_t tolerance;   /* largest difference allowed per channel or code, in the
+			       * output's own codes (10-bit outputs: of 0..1023) */
 };
 
 /** Verification state and results; fields after the marker are read by the caller. */
@@ -54,7 +65,9 @@ struct cr_verify {
 	bool have_dst;
 	struct cr_plane_layout ref_layout;
 	uint8_t *ref;          /* the expected frame, ref_layout.size bytes */
-	uint32_t *src;         /* pattern of frame src_frame, src_width * src_height pixels */
+	const struct cr_format_info *src_fmt; /* opt.src_format, or BGRx */
+	struct cr_plane_layout src_layout;    /* of src: tight, cr_format_plane_layout() */
+	uint32_t *src;         /* pattern of frame src_frame in src_fmt, all planes */
 	int src_frame;         /* frame number mod 256 held in src, -1 for none */
 	uint32_t cursor[CR_CURSOR_PIXELS]; /* the cursor bitmap, CR_LAYOUT_RGBA */
 	bool have_previous;

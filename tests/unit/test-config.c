@@ -39,7 +39,7 @@ static void test_cli_ok(void)
 	const char *args[] = { "--source", "screen", "--name", "left", "--crop", "10,20,300,200",
 			       "--scale", "150x100", "--format", "RGBA", "-vv", "--redact",
 			       "1,2,3,4", "--redact", "5,6,7,8", "--pixelate", "12", "--cursor",
-			       "meta", "--fps", "24", "--camera", NULL };
+			       "meta", "--fps", "24", "--camera", "--drm-device", "none", NULL };
 	CHECK_EQ_INT(parse(&cfg, args), CR_CONFIG_RUN);
 	CHECK_EQ_INT(cfg.n_relays, 1);
 	const struct cr_relay_config *r = &cfg.relays[0];
@@ -54,6 +54,7 @@ static void test_cli_ok(void)
 	CHECK_EQ_INT(r->settings.scale_h, 100);
 	CHECK_EQ_STR(r->format->name, "RGBA");
 	CHECK(r->dmabuf);
+	CHECK_EQ_STR(cfg.drm_device, "none");
 	CHECK_EQ_INT(cfg.verbosity, 2);
 	CHECK_EQ_INT(r->settings.n_redact, 2);
 	CHECK_EQ_INT(r->settings.redact[1].x, 5);
@@ -123,6 +124,7 @@ static void test_file(void)
 	const char *text =
 		"# comment\n"
 		"vulkan.device = \"llvmpipe\"\n"
+		"drm.device = \"/dev/dri/renderD129\"\n"
 		"castrelay.relays = [\n"
 		"  { name = \"left\" source = { target = \"screen\" }\n"
 		"    crop = { x = 0 y = 8 width = 960 height = 1080 }\n"
@@ -133,6 +135,7 @@ static void test_file(void)
 		"]\n";
 	CHECK_MSG(parse_text(&cfg, text), "parse failed: %s", errbuf);
 	CHECK_EQ_STR(cfg.vulkan_device, "llvmpipe");
+	CHECK_EQ_STR(cfg.drm_device, "/dev/dri/renderD129");
 	CHECK_EQ_INT(cfg.n_relays, 2);
 	CHECK_EQ_STR(cfg.relays[0].name, "left");
 	CHECK_EQ_STR(cfg.relays[0].source, "screen");

@@ -39,8 +39,9 @@ static void test_fixed_roundtrip(void)
 {
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const char *names[] = { "BGRx", "RGBx", "BGRA", "RGBA", "NV12", "I420" };
-	for (int i = 0; i < 6; i++) {
+	const char *names[] = { "BGRx", "RGBx", "BGRA", "RGBA", "NV12", "I420", "xRGB_210LE",
+				"xBGR_210LE" };
+	for (int i = 0; i < 8; i++) {
 		const struct cr_format_info *info = cr_format_info_from_name(names[i]);
 		b = (struct spa_pod_builder)SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 		bool full = i % 2;
@@ -61,6 +62,22 @@ static void test_fixed_roundtrip(void)
 			CHECK_EQ_INT(f.full_range, full);
 		}
 	}
+}
+
+/* The 10-bit formats by their SPA names: SPA's xRGB_210LE is DRM's XRGB2101010 (both name
+ * the 32-bit word from its top bits), not its byte-reversed RGBx_102LE. */
+static void test_spa_map(void)
+{
+	CHECK_EQ_INT(cr_pw_format_to_spa(cr_format_info_from_name("xRGB_210LE")),
+		     SPA_VIDEO_FORMAT_xRGB_210LE);
+	CHECK_EQ_INT(cr_pw_format_to_spa(cr_format_info_from_name("xBGR_210LE")),
+		     SPA_VIDEO_FORMAT_xBGR_210LE);
+	CHECK_EQ_HEX(cr_pw_format_from_spa(SPA_VIDEO_FORMAT_xRGB_210LE)->fourcc,
+		     DRM_FORMAT_XRGB2101010);
+	CHECK_EQ_HEX(cr_pw_format_from_spa(SPA_VIDEO_FORMAT_xBGR_210LE)->fourcc,
+		     DRM_FORMAT_XBGR2101010);
+	CHECK(cr_pw_format_from_spa(SPA_VIDEO_FORMAT_RGBx_102LE) == NULL);
+	CHECK(cr_pw_format_from_spa(SPA_VIDEO_FORMAT_ARGB_210LE) == NULL);
 }
 
 static void test_parse_rejects(void)
@@ -111,11 +128,37 @@ static void test_buffers(void)
 	CHECK_EQ_INT(stride, 64);
 }
 
+/* The explicit-sync variant: planes + 2 blocks, DMA-BUF only, and a MANDATORY metaType of
+ * SyncTimeline, so that PipeWire picks it exactly when both sides offered that meta. */
+static void test_buffers_sync(void)
+{
+	uint8_t buffer[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+	struct spa_pod *sync = cr_pw_format_build_buffers_sync(&b, 2, 4);
+	int32_t blocks = 0, meta_type = 0;
+	CHECK(spa_pod_parse_object(sync, SPA_TYPE_OBJECT_ParamBuffers, NULL,
+				   SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(&blocks),
+				   SPA_PARAM_BUFFERS_metaType, SPA_POD_Int(&meta_type)) >= 0);
+	CHECK_EQ_INT(blocks, 4);
+	CHECK_EQ_HEX(meta_type, 1 << SPA_META_SyncTimeline);
+	const struct spa_pod_prop *p = spa_pod_find_prop(sync, NULL, SPA_PARAM_BUFFERS_metaType);
+	if (CHECK(p != NULL))
+		CHECK(p->flags & SPA_POD_PROP_FLAG_MANDATORY);
+	p = spa_pod_find_prop(sync, NULL, SPA_PARAM_BUFFERS_dataType);
+	if (CHECK(p != NULL)) {
+		uint32_t n, choice;
+		const struct spa_pod *v = spa_pod_get_values(&p->value, &n, &choice);
+		CHECK_EQ_HEX(*(const int32_t *)SPA_POD_BODY_CONST(v), 1 << SPA_DATA_DmaBuf);
+	}
+}
+
 int main(void)
 {
 	test_enum_dmabuf();
 	test_fixed_roundtrip();
+	test_spa_map();
 	test_parse_rejects();
 	test_buffers();
+	test_buffers_sync();
 	return cr_test_result();
 }
