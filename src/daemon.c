@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pipewire/pipewire.h>
 #include <spa/utils/result.h>
@@ -109,7 +110,9 @@ int cr_daemon_run(const struct cr_config *cfg)
 	if (!d.out_core)
 		goto out_in_core;
 
+	/* The DRM device first: the Vulkan device that drives the same GPU is preferred. */
 	int drm_fd = -1;
+	dev_t drm_node = 0;
 	if (strcmp(cfg->drm_device, "none") != 0) {
 		const char *path = cfg->drm_device[0] ? cfg->drm_device : NULL;
 		drm_fd = cr_syncobj_device_open(path);
@@ -118,11 +121,14 @@ int cr_daemon_run(const struct cr_config *cfg)
 					"(see above); use none to turn explicit sync off\n", path);
 			goto out_out_core;
 		}
+		struct stat st;
+		if (drm_fd >= 0 && fstat(drm_fd, &st) == 0)
+			drm_node = st.st_rdev;
 		if (drm_fd < 0)
 			cr_log_info(TOPIC, "no DRM render node with timeline syncobjs: explicit sync "
 					   "(SPA_META_SyncTimeline) is not offered");
 	}
-	dev = cr_vk_device_create(cfg->vulkan_device);
+	dev = cr_vk_device_create_for_drm(cfg->vulkan_device, drm_node);
 	if (!dev) {
 		fprintf(stderr, "castrelayd: no usable Vulkan device (see the messages above)\n");
 		goto out_drm;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sysmacros.h>
 
 #include "log.h"
 
@@ -100,29 +101,91 @@ static bool is_index(const char *s)
 	return true;
 }
 
-static VkPhysicalDevice choose(VkPhysicalDevice *devs, uint32_t n, const char *select)
+int cr_vk_device_pick(const struct cr_vk_candidate *c, uint32_t n, const char *select,
+		      dev_t drm_node, bool *matched)
 {
-	VkPhysicalDevice best = VK_NULL_HANDLE;
-	int best_rank = 99;
+	int best = -1, best_rank = 99;
+	*matched = false;
 	for (uint32_t i = 0; i < n; i++) {
-		VkPhysicalDeviceProperties p;
-		vkGetPhysicalDeviceProperties(devs[i], &p);
-		uint32_t family;
-		bool usable = compute_family(devs[i], &family) &&
-			      p.apiVersion >= VK_API_VERSION_1_1;
 		if (select && *select) {
 			bool match = is_index(select) ? strtoul(select, NULL, 10) == i
-						      : strcasestr(p.deviceName, select) != NULL;
-			if (match && usable)
-				return devs[i];
+						      : strcasestr(c[i].name, select) != NULL;
+			if (match && c[i].usable)
+				return (int)i;
 			continue;
 		}
-		if (usable && type_rank(p.deviceType) < best_rank) {
-			best = devs[i];
-			best_rank = type_rank(p.deviceType);
+		if (!c[i].usable)
+			continue;
+		if (drm_node && c[i].has_drm &&
+		    (c[i].primary == drm_node || c[i].render == drm_node)) {
+			*matched = true;
+			return (int)i;
+		}
+		if (c[i].rank < best_rank) {
+			best = (int)i;
+			best_rank = c[i].rank;
 		}
 	}
 	return best;
+}
+
+/* VK_EXT_physical_device_drm: the DRM nodes behind @phys, when the driver tells. */
+static void drm_nodes(VkPhysicalDevice phys, const VkPhysicalDeviceProperties *p,
+		      struct cr_vk_candidate *c)
+{
+	uint32_t n = 0;
+	vkEnumerateDeviceExtensionProperties(phys, NULL, &n, NULL);
+	VkExtensionProperties *exts = calloc(n ? n : 1, sizeof(*exts));
+	if (!exts)
+		return;
+	vkEnumerateDeviceExtensionProperties(phys, NULL, &n, exts);
+	bool has = has_extension(exts, n, VK_EXT_PHYSICAL_DEVICE_DRM_EXTENSION_NAME);
+	free(exts);
+	if (!has || p->apiVersion < VK_API_VERSION_1_1)
+		return;
+	VkPhysicalDeviceDrmPropertiesEXT drm = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRM_PROPERTIES_EXT,
+	};
+	VkPhysicalDeviceProperties2 p2 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+		.pNext = &drm,
+	};
+	vkGetPhysicalDeviceProperties2(phys, &p2);
+	c->has_drm = drm.hasPrimary || drm.hasRender;
+	if (drm.hasPrimary)
+		c->primary = makedev((unsigned)drm.primaryMajor, (unsigned)drm.primaryMinor);
+	if (drm.hasRender)
+		c->render = makedev((unsigned)drm.renderMajor, (unsigned)drm.renderMinor);
+}
+
+static VkPhysicalDevice choose(VkPhysicalDevice *devs, uint32_t n, const char *select,
+			       dev_t drm_node)
+{
+	struct cr_vk_candidate c[16];
+	VkPhysicalDeviceProperties p[16];
+	for (uint32_t i = 0; i < n; i++) {
+		vkGetPhysicalDeviceProperties(devs[i], &p[i]);
+		uint32_t family;
+		c[i] = (struct cr_vk_candidate){
+			.name = p[i].deviceName,
+			.usable = compute_family(devs[i], &family) &&
+				  p[i].apiVersion >= VK_API_VERSION_1_1,
+			.rank = type_rank(p[i].deviceType),
+		};
+		drm_nodes(devs[i], &p[i], &c[i]);
+	}
+	bool matched;
+	int i = cr_vk_device_pick(c, n, select, drm_node, &matched);
+	if (i < 0)
+		return VK_NULL_HANDLE;
+	if (matched)
+		cr_log_info(TOPIC, "%s is the DRM device %u:%u", c[i].name, major(drm_node),
+			    minor(drm_node));
+	else if (drm_node && !(select && *select))
+		cr_log_info(TOPIC, "no Vulkan device reports DRM node %u:%u "
+				   "(VK_EXT_physical_device_drm): choosing by type",
+			    major(drm_node), minor(drm_node));
+	return devs[i];
 }
 
 static void log_devices(VkPhysicalDevice *devs, uint32_t n)
@@ -136,6 +199,11 @@ static void log_devices(VkPhysicalDevice *devs, uint32_t n)
 }
 
 struct cr_vk_device *cr_vk_device_create(const char *select)
+{
+	return cr_vk_device_create_for_drm(select, 0);
+}
+
+struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_node)
 {
 	struct cr_vk_device *dev = calloc(1, sizeof(*dev));
 	if (!dev)
@@ -170,7 +238,7 @@ struct cr_vk_device *cr_vk_device_create(const char *select)
 	VkPhysicalDevice devs[16];
 	n = n > 16 ? 16 : n;
 	vkEnumeratePhysicalDevices(dev->instance, &n, devs);
-	dev->phys = choose(devs, n, select);
+	dev->phys = choose(devs, n, select, drm_node);
 	if (dev->phys == VK_NULL_HANDLE) {
 		if (select && *select)
 			cr_log_error(TOPIC, "no Vulkan device matches '%s' (an index or part of a "

@@ -6,6 +6,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <vulkan/vulkan.h>
 
 struct cr_vk_device {
@@ -40,6 +41,31 @@ struct cr_vk_device {
  * compute queue, no match for @select with the list of devices) and returns NULL.
  */
 struct cr_vk_device *cr_vk_device_create(const char *select);
+
+/**
+ * cr_vk_device_create() that, without @select, prefers the device whose DRM node
+ * (VK_EXT_physical_device_drm, primary or render) is @drm_node: the DRM device the producer's
+ * buffers and the syncobjs come from. 0, or no device with that node: the usual preference.
+ * The choice and the reason are logged.
+ */
+struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_node);
+
+/** What cr_vk_device_pick() knows of one physical device. */
+struct cr_vk_candidate {
+	const char *name;
+	bool usable;   /**< a compute queue and Vulkan 1.1 */
+	int rank;      /**< 0 discrete, 1 integrated, 2 virtual, 3 CPU, 4 other */
+	bool has_drm;  /**< VK_EXT_physical_device_drm told its nodes */
+	dev_t primary, render; /**< 0 when the device has none */
+};
+
+/**
+ * The choice behind cr_vk_device_create_for_drm(), on plain data (tests): an index or name
+ * @select wins; else the first usable device with @drm_node as its primary or render node
+ * (*@matched set); else the usable device of the lowest rank. Returns the index or -1.
+ */
+int cr_vk_device_pick(const struct cr_vk_candidate *c, uint32_t n, const char *select,
+		      dev_t drm_node, bool *matched);
 
 /** Destroys the device after waiting for it to be idle (teardown only). NULL is a no-op. */
 void cr_vk_device_destroy(struct cr_vk_device *dev);
