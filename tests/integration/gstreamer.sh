@@ -11,7 +11,7 @@ gst-inspect-1.0 pipewiresrc >/dev/null 2>&1 ||
 pw_env_start
 
 start_testsrc castrelay-testsrc --size 320x240 --format BGRx --fps 30
-start_daemon t1 --source castrelay-testsrc --name t1 --crop 0,0,320,240 --scale 160x120
+start_daemon t1 --source castrelay-testsrc --name t1 --crop 0,0,320,240 --scale 160x120 -v
 raw=$CR_TEST_DIR/frames.raw
 # node.dont-fallback: a missing target must fail, not silently link another source.
 run_fg gst 60 gst-launch-1.0 -e \
@@ -25,5 +25,14 @@ check_eq "bytes recorded (10 frames of 160x120 BGRx)" "$(stat -c %s "$raw" 2>/de
 run_fg check-raw 60 python3 "$CR_SOURCE_ROOT/tests/lib/check-raw-frames.py" \
 	"$raw" 160x120 BGRx 320x240 0,0,320,240 10
 check_eq "recorded pixels match the reference and advance" "$CR_RC" 0
+# Where the Vulkan driver exports DMA-BUFs (the vm suite runs this script in its guest), the
+# node offers DMA-BUF first; pipewiresrc 1.4 built against GStreamer 1.22 has no DMA_DRM caps
+# (that needs GStreamer >= 1.24) and takes the shared-memory variant of the same node.
+check_file_contains "castrelayd announced the output" "$(bg_log castrelayd)" "DMA-BUF output"
+if grep -q 'DMA-BUF output offered' "$(bg_log castrelayd)"; then
+	check_file_contains "pipewiresrc got shared memory from a DMA-BUF-capable node" \
+		"$(bg_log castrelayd)" "the consumer took shared memory"
+	cr_log "DMA-BUF output was offered; pipewiresrc negotiated shared memory"
+fi
 stop_daemon t1
 cr_finish
