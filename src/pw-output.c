@@ -503,6 +503,11 @@ static void write_cursor(struct spa_buffer *buf, const struct cr_pw_output_curso
 		       (const uint8_t *)c->pixels + (size_t)y * c->stride, c->width * 4);
 }
 
+const struct cr_plane_layout *cr_pw_output_layout(const struct cr_pw_output *out)
+{
+	return out->have_buffers ? &out->layout : NULL;
+}
+
 const char *cr_pw_output_sync(const struct cr_pw_output *out)
 {
 	return out->have_buffers && out->explicit_sync ? "explicit" : NULL;

@@ -95,6 +95,9 @@ const char *cr_pw_output_sync(const struct cr_pw_output *out);
 /** Counters since creation. */
 const struct cr_pw_output_stats *cr_pw_output_get_stats(const struct cr_pw_output *out);
 
+/** The published plane layout while buffers are negotiated, else NULL. */
+const struct cr_plane_layout *cr_pw_output_layout(const struct cr_pw_output *out);
+
 /** "dmabuf", "shm" or "none" (no buffers negotiated). */
 const char *cr_pw_output_transport(const struct cr_pw_output *out);
 

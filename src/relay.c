@@ -63,6 +63,8 @@ struct cr_relay {
 	struct cursor_state cursor;
 	/* Output damage of frames not yet published (dropped frames' changes are still owed). */
 	struct cr_damage damage;
+	/* The last input frame's planes (offset, stride), for castrelay.input.planes. */
+	struct cr_plane_layout in_planes;
 	bool have_cursor_rect;
 	struct cr_rect cursor_rect; /**< source pixels of the last embedded cursor */
 	struct cr_rect damage_crop; /**< crop and transform of the last frame's damage */
@@ -90,6 +92,16 @@ static const char *input_sync(const struct cr_relay *r)
 		return "none";
 	const char *explicit = cr_pw_input_sync(r->in);
 	return explicit ? explicit : cr_pipeline_sync_mode(r->pipe);
+}
+
+/* "OFFSET:STRIDE,..." of @l, or "none". */
+static void format_planes(const struct cr_plane_layout *l, char *text, size_t len)
+{
+	snprintf(text, len, "none");
+	size_t used = 0;
+	for (uint32_t i = 0; l && i < l->n_planes && used < len; i++)
+		used += (size_t)snprintf(text + used, len - used, "%s%u:%u", i ? "," : "",
+					 l->offset[i], l->stride[i]);
 }
 
 /* castrelay.output.sync: explicit (SyncTimeline), implicit (DMA-BUFs queued only once our
@@ -130,6 +142,13 @@ static void publish_props(struct cr_relay *r)
 	snprintf(counters[2], sizeof(counters[2]), "%" PRIu64, r->dropped + st->skipped);
 	snprintf(counters[3], sizeof(counters[3]), "%" PRIu64, st->corrupt + st->overwritten);
 	snprintf(counters[4], sizeof(counters[4]), "%" PRIu64, r->rate_limited);
+	char in_mod[32] = "none", out_mod[32] = "none", in_planes[96], out_planes[96];
+	if (r->have_format && r->in_format.has_modifier)
+		snprintf(in_mod, sizeof(in_mod), "0x%016" PRIx64, r->in_format.modifier);
+	if (strcmp(cr_pw_output_transport(r->out), "dmabuf") == 0)
+		snprintf(out_mod, sizeof(out_mod), "0x0000000000000000"); /* always LINEAR */
+	format_planes(r->in_planes.n_planes ? &r->in_planes : NULL, in_planes, sizeof(in_planes));
+	format_planes(cr_pw_output_layout(r->out), out_planes, sizeof(out_planes));
 	snprintf(counters[5], sizeof(counters[5]), "%" PRIu64, st->released);
 	snprintf(counters[6], sizeof(counters[6]), "%" PRIu64, st->acquire_waits);
 	snprintf(counters[7], sizeof(counters[7]), "%" PRIu64, ost->published);
@@ -143,6 +162,10 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.source", r->cfg->source),
 		SPA_DICT_ITEM_INIT("castrelay.input.transport", cr_pw_input_transport(r->in)),
 		SPA_DICT_ITEM_INIT("castrelay.input.format", in_fmt),
+		SPA_DICT_ITEM_INIT("castrelay.input.modifier", in_mod),
+		SPA_DICT_ITEM_INIT("castrelay.input.planes", in_planes),
+		SPA_DICT_ITEM_INIT("castrelay.output.modifier", out_mod),
+		SPA_DICT_ITEM_INIT("castrelay.output.planes", out_planes),
 		SPA_DICT_ITEM_INIT("castrelay.output.transport", cr_pw_output_transport(r->out)),
 		SPA_DICT_ITEM_INIT("castrelay.output.format", r->cfg->format->name),
 		SPA_DICT_ITEM_INIT("castrelay.output.size", out_size),
@@ -480,6 +503,13 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		.acquire_fd = cr_pw_input_take_acquire(r->in, token),
 	};
 	memcpy(in.extra, f->extra, sizeof(in.extra));
+	r->in_planes.n_planes = f->format->info->n_planes;
+	r->in_planes.offset[0] = f->offset;
+	r->in_planes.stride[0] = f->stride;
+	for (uint32_t i = 1; i < r->in_planes.n_planes && i < 3; i++) {
+		r->in_planes.offset[i] = f->extra[i - 1].offset;
+		r->in_planes.stride[i] = f->extra[i - 1].stride;
+	}
 	struct cr_pipeline_target out = {
 		.format = r->cfg->format,
 		.width = r->out_w,

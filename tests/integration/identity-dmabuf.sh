@@ -13,6 +13,10 @@ start_daemon t1 --source castrelay-testsrc --name t1
 run_sink 30 --target castrelay.t1 --frames 35 --skip 5 --verify 320x240
 check_sink_report 30 "BGRx 320x240"
 check_eq "castrelay.input.transport" "$(node_prop castrelay.t1 castrelay.input.transport)" dmabuf
+check_eq "castrelay.input.modifier (LINEAR)" "$(node_prop castrelay.t1 castrelay.input.modifier)" \
+	0x0000000000000000
+check_eq "castrelay.input.planes (offset:stride)" \
+	"$(node_prop castrelay.t1 castrelay.input.planes)" 0:1280
 check_file_contains "the source negotiated DMA-BUF" "$(bg_log testsrc)" "testsrc: transport dmabuf"
 stop_daemon t1 INT
 cr_finish

@@ -35,6 +35,15 @@ check "castrelayd fixated the output modifier after a test allocation" poll_unti
 run_sink 240 --target castrelay.nv12 --dmabuf --format NV12 --frames 20 --skip 2 --verify $size
 check_sink_report 18 "NV12 128x96 bt709 limited"
 check_eq "the consumer got planar DMA-BUFs" "$(sink_line transport)" dmabuf
+# While a DMA-BUF consumer is linked the node shows the modifier and the plane layout.
+bg_start sinkbg "$CR_SINK" --timeout 240 --target castrelay.nv12 --dmabuf --format NV12 \
+	--frames 60 --verify $size
+check "castrelay.output.modifier is LINEAR" \
+	wait_for_prop castrelay.nv12 castrelay.output.modifier 0x0000000000000000 120
+check "castrelay.output.planes: Y then UV (offset:stride)" \
+	wait_for_prop castrelay.nv12 castrelay.output.planes 0:128,12288:128 10
+bg_wait sinkbg 240
+check_eq "the second NV12 consumer: exit status" "$CR_RC" 0
 
 run_sink 240 --target castrelay.rgb --frames 15 --verify $size
 check_sink_report 15 "BGRx 96x72"
