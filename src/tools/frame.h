@@ -4,8 +4,8 @@
  * A received video frame as the test tools see it: format, size, colour description and
  * where its planes lie in one mapped block. Packed formats (BGRx, RGBx, BGRA, RGBA and the
  * 10-bit xRGB_210LE, xBGR_210LE) have one plane of 32-bit pixels; NV12 and I420 have a Y
- * plane and chroma at half resolution, laid out as GStreamer's default layout (what castrelayd publishes in one spa_data block, with
- * the chunk stride being the Y stride). Also an approximate YUV to RGB conversion, good
+ * plane and chroma at half resolution, laid out as GStreamer's default layout (what
+ * castrelayd publishes in one spa_data block, with the chunk stride being the Y stride). Also an approximate YUV to RGB conversion, good
  * enough for a person looking at a PNG and for guessing the frame number of the test
  * pattern. No PipeWire in here. Pure functions; usable from any thread.
  */

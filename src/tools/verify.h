@@ -13,8 +13,8 @@
  * frames, or a YUV source, it is estimated, through the inverse colour matrix) and from the
  * previous frame number; each candidate's source picture is regenerated and the reference
  * colour of a grid of sample pixels is computed, and the candidate whose reference lies
- * closest to the received pixels wins. Choosing the closest rather than the first one within the tolerance
- * matters for YUV: consecutive frames differ by less than one code there, and a relay that
+ * closest to the received pixels wins. Choosing the closest rather than the first one within
+ * the tolerance matters for YUV: consecutive frames differ by less than one code there, and a relay that
  * repeats frames must still be caught as stale. Then the whole expected frame is computed
  * with cr_reference_process() and compared with the received one code by code, plane by
  * plane (packed: R, G, B and A when the format has alpha, 10-bit fields for the 10-bit
