@@ -62,6 +62,7 @@ struct cr_pw_output {
 	struct pw_loop *loop;
 	int drm_fd;           /**< borrowed; -1: explicit sync not offered */
 	bool explicit_sync;   /**< the current buffers carry timelines */
+	bool exclusive;       /**< node.exclusive/node.reliable set for explicit sync */
 	uint64_t sync_point;  /**< last acquire/release point handed out */
 	struct held held[MAX_BUFFERS];
 	struct cr_pw_output_stats stats;
@@ -227,6 +228,8 @@ static void forget(struct cr_pw_output *out, struct pw_buffer *b)
 			unhold(&out->held[i]);
 }
 
+static void set_sync_props(struct cr_pw_output *out, bool explicit_sync);
+
 static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
 {
 	struct cr_pw_output *out = data;
@@ -249,6 +252,8 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	}
 	out->dmabuf = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier) != NULL;
 	cr_log_info(TOPIC, "the consumer took %s", out->dmabuf ? "DMA-BUF" : "shared memory");
+	if (out->exclusive && !(out->dmabuf && out->drm_fd >= 0))
+		set_sync_props(out, false);
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[6];
@@ -278,6 +283,7 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 static void set_sync_props(struct cr_pw_output *out, bool explicit_sync)
 {
 	const char *v = explicit_sync ? "true" : "false";
+	out->exclusive = explicit_sync;
 	struct spa_dict_item items[] = {
 		SPA_DICT_ITEM_INIT(PW_KEY_NODE_EXCLUSIVE, v),
 		SPA_DICT_ITEM_INIT("node.reliable", v),
@@ -307,7 +313,7 @@ static void add_dmabuf(struct cr_pw_output *out, struct pw_buffer *b)
 			free(ob);
 			return;
 		}
-		if (!out->explicit_sync)
+		if (!out->exclusive)
 			set_sync_props(out, true);
 		out->explicit_sync = true;
 	}
@@ -562,7 +568,7 @@ static struct pw_buffer *next_free(struct cr_pw_output *out)
 		if (!ob || !ob->timeline.meta)
 			return b;
 		int reusable = cr_pw_timeline_reusable(&ob->timeline);
-		cr_log_debug(TOPIC, "buffer %u back: release point %llu%s: %s", b->buffer->n_datas,
+		cr_log_debug(TOPIC, "a buffer is back: release point %llu%s: %s",
 			     (unsigned long long)ob->timeline.meta->release_point,
 			     (ob->timeline.meta->flags & SPA_META_SYNC_TIMELINE_UNSCHEDULED_RELEASE)
 				     ? " (not promised)" : "",
