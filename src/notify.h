@@ -10,9 +10,6 @@
 /** READY=1 with a STATUS line. */
 void cr_notify_ready(const char *status);
 
-/** A STATUS line. */
-void cr_notify_status(const char *status);
-
 /** STOPPING=1. */
 void cr_notify_stopping(void);
 

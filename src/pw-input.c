@@ -12,6 +12,7 @@
 #include <spa/utils/result.h>
 
 #include "core/log.h"
+#include "core/sync-file.h"
 #include "pw-timeline.h"
 
 #define TOPIC "pw-input"
@@ -631,8 +632,7 @@ struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 		return NULL;
 	in->drm_fd = dmabuf ? drm_fd : -1;
 	in->parked_fd = -1;
-	const char *skip = getenv("CASTRELAY_TEST_SKIP_SYNC");
-	in->skip_sync = skip && strcmp(skip, "1") == 0;
+	in->skip_sync = cr_sync_test_skip();
 	in->core = core;
 	in->events = events;
 	in->data = data;

@@ -17,11 +17,6 @@ void cr_log_set_level(enum cr_log_level level)
 	current_level = level;
 }
 
-enum cr_log_level cr_log_get_level(void)
-{
-	return current_level;
-}
-
 void cr_log(enum cr_log_level level, const char *topic, const char *fmt, ...)
 {
 	if (level > current_level)

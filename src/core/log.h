@@ -17,9 +17,6 @@ enum cr_log_level {
 /** Messages above @level are dropped. The default is CR_LOG_WARN. */
 void cr_log_set_level(enum cr_log_level level);
 
-/** The current level. */
-enum cr_log_level cr_log_get_level(void);
-
 /** Logs one line; @topic is the module name without the "castrelay." prefix. */
 void cr_log(enum cr_log_level level, const char *topic, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

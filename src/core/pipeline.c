@@ -293,8 +293,7 @@ struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_don
 	pipe->can_export = cr_vk_buffer_can_export_dmabuf(dev);
 	const char *fail = getenv("CASTRELAY_TEST_FAIL_IMPORTS");
 	pipe->fail_imports = fail ? (unsigned)strtoul(fail, NULL, 10) : 0;
-	const char *skip = getenv("CASTRELAY_TEST_SKIP_SYNC");
-	pipe->skip_sync = skip && strcmp(skip, "1") == 0;
+	pipe->skip_sync = cr_sync_test_skip();
 	if (pipe->skip_sync)
 		cr_log_warn(TOPIC, "CASTRELAY_TEST_SKIP_SYNC=1: not waiting for producers' fences "
 				   "(for tests only: frames may be read while still being written)");

@@ -25,6 +25,13 @@ int cr_sync_file_export(int dmabuf_fd, uint32_t flags);
  */
 int cr_sync_file_import(int dmabuf_fd, int sync_fd, uint32_t flags);
 
+/**
+ * For tests only: true when CASTRELAY_TEST_SKIP_SYNC=1 is in the environment. Everything that
+ * waits for a producer (implicit fences, explicit acquire points) then skips the wait, so
+ * that tests can show they detect missing synchronisation.
+ */
+bool cr_sync_test_skip(void);
+
 /** True when @sync_fd has signalled (a non-blocking poll). */
 bool cr_sync_file_signalled(int sync_fd);
 

@@ -136,11 +136,6 @@ void cr_sink_sync_destroy(struct cr_sink_sync *sync)
 	free(sync);
 }
 
-int cr_sink_sync_drm_fd(const struct cr_sink_sync *sync)
-{
-	return sync->drm_fd;
-}
-
 struct cr_sink_sync_buffer *cr_sink_sync_add(struct cr_sink_sync *sync, struct spa_buffer *buf)
 {
 	if (!cr_pw_timeline_present(buf))

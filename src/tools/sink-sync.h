@@ -29,9 +29,6 @@ struct cr_sink_sync *cr_sink_sync_create(struct pw_loop *loop, uint32_t hold_ms)
 /** Signals every held release point and frees. NULL is a no-op. */
 void cr_sink_sync_destroy(struct cr_sink_sync *sync);
 
-/** The DRM node's fd (owned by @sync). */
-int cr_sink_sync_drm_fd(const struct cr_sink_sync *sync);
-
 /**
  * In add_buffer: imports the syncobjs of @buf; NULL when @buf has no SyncTimeline meta (or on
  * failure, reported on stderr and counted).
