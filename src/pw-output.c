@@ -174,6 +174,12 @@ static void handle_props(struct cr_pw_output *out, const struct spa_pod *param)
 	out->events->control_done(out->data);
 }
 
+/* The out_buffer of @b; NULL for shared-memory buffers. */
+static struct out_buffer *dmabuf_of(const struct cr_pw_output *out, struct pw_buffer *b)
+{
+	return out->dmabuf ? b->user_data : NULL;
+}
+
 static void unhold(struct held *h)
 {
 	if (h->source)
@@ -538,7 +544,7 @@ static void add_ready(struct cr_pw_output *out, struct pw_buffer *b)
 		return;
 	}
 	/* Cannot happen with at most MAX_BUFFERS buffers; hand it back carrying no frame. */
-	struct out_buffer *ob = out->dmabuf ? b->user_data : NULL;
+	struct out_buffer *ob = dmabuf_of(out, b);
 	if (ob) {
 		/* Nothing to wait for: the consumer skips it (CORRUPTED). */
 		if (ob->begun && ob->timeline.meta)
@@ -560,7 +566,7 @@ static struct pw_buffer *next_free(struct cr_pw_output *out)
 		return out->ready[--out->n_ready];
 	struct pw_buffer *b;
 	while ((b = pw_stream_dequeue_buffer(out->stream)) != NULL) {
-		struct out_buffer *ob = out->dmabuf ? b->user_data : NULL;
+		struct out_buffer *ob = dmabuf_of(out, b);
 		if (ob && ob->ours)
 			continue; /* handed back twice (async links): we have it already */
 		if (ob)
@@ -586,7 +592,7 @@ bool cr_pw_output_dequeue(struct cr_pw_output *out, struct cr_pw_output_slot *sl
 	struct pw_buffer *b = next_free(out);
 	if (!b)
 		return false;
-	struct out_buffer *ob = out->dmabuf ? b->user_data : NULL;
+	struct out_buffer *ob = dmabuf_of(out, b);
 	if (ob && ob->timeline.meta && !ob->begun) {
 		cr_pw_timeline_begin(&ob->timeline, ++out->sync_point);
 		ob->begun = true;

@@ -397,18 +397,19 @@ static bool due(struct cr_relay *r, uint64_t pts)
  * when the cursor is composited, where the cursor was and is, mapped through the crop, the
  * transform and the scale. Accumulated until a frame is published.
  */
-static void add_damage(struct cr_relay *r, const struct cr_pw_input_frame *f, bool embed)
+static void add_damage(struct cr_relay *r, const struct cr_pw_input_frame *f,
+		       const struct cr_rect *crop, bool embed)
 {
-	struct cr_rect crop, m;
-	if (!effective_crop(r, f->has_crop ? &f->crop : NULL, &crop)) {
+	struct cr_rect m;
+	if (!crop) {
 		cr_damage_set_full(&r->damage);
 		return;
 	}
 	/* A moved crop or a new transform changes every output pixel. */
-	if (memcmp(&crop, &r->damage_crop, sizeof(crop)) != 0 ||
+	if (memcmp(crop, &r->damage_crop, sizeof(*crop)) != 0 ||
 	    f->transform != r->damage_transform)
 		cr_damage_set_full(&r->damage);
-	r->damage_crop = crop;
+	r->damage_crop = *crop;
 	r->damage_transform = f->transform;
 	struct cr_damage src = f->damage;
 	struct cr_rect cur = { 0 };
@@ -430,7 +431,7 @@ static void add_damage(struct cr_relay *r, const struct cr_pw_input_frame *f, bo
 		return;
 	}
 	for (uint32_t i = 0; i < src.n_rects; i++)
-		if (cr_damage_map_rect(&src.rects[i], &crop, f->transform, r->out_w, r->out_h, &m))
+		if (cr_damage_map_rect(&src.rects[i], crop, f->transform, r->out_w, r->out_h, &m))
 			cr_damage_add(&r->damage, &m);
 }
 
@@ -448,8 +449,9 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		r->meta_crop_h = mh;
 		update_output_size(r);
 	}
-	add_damage(r, f, r->settings.cursor == CR_CURSOR_EMBED && r->cursor.visible &&
-				 r->cursor.width);
+	bool have_crop = effective_crop(r, f->has_crop ? &f->crop : NULL, &crop);
+	add_damage(r, f, have_crop ? &crop : NULL,
+		   r->settings.cursor == CR_CURSOR_EMBED && r->cursor.visible && r->cursor.width);
 	/* Lazy: nobody watches the output, so no GPU work at all. */
 	if (!cr_pw_output_streaming(r->out)) {
 		r->dropped++;
@@ -461,8 +463,7 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		r->dropped++;
 		goto release;
 	}
-	if (!cr_pipeline_can_submit(r->pipe) || !(job = take_job(r)) ||
-	    !effective_crop(r, f->has_crop ? &f->crop : NULL, &crop)) {
+	if (!have_crop || !cr_pipeline_can_submit(r->pipe) || !(job = take_job(r))) {
 		r->dropped++;
 		goto release;
 	}

@@ -87,6 +87,7 @@ struct sink {
 	struct spa_source *timer;
 	struct cr_sink_sync *sync; /* --sync-timeline */
 	uint8_t *snapshot;         /* --sync-timeline: the frame being verified, copied */
+	size_t snapshot_size;
 	/* --expect-damage: frames whose VideoDamage was the mapped rectangle, the whole frame,
 	 * anything else, or missing */
 	uint32_t damage_mapped, damage_full, damage_other, damage_absent;
@@ -566,16 +567,19 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 	size_t extent = (size_t)cr_frame_extent(frame.fmt, frame.width, frame.height,
 						&frame.planes);
 	if (ssb && ssb->sync) {
-		uint8_t *copy = realloc(sink->snapshot, extent);
-		if (copy == NULL) {
-			cr_sink_dmabuf_end_read(ssb->map);
-			cr_sink_sync_done(sink->sync, ssb->sync, NULL, 0);
-			quit(sink, 1);
-			return;
+		if (extent > sink->snapshot_size) {
+			uint8_t *copy = realloc(sink->snapshot, extent);
+			if (copy == NULL) {
+				cr_sink_dmabuf_end_read(ssb->map);
+				cr_sink_sync_done(sink->sync, ssb->sync, NULL, 0);
+				quit(sink, 1);
+				return;
+			}
+			sink->snapshot = copy;
+			sink->snapshot_size = extent;
 		}
-		sink->snapshot = copy;
-		memcpy(copy, frame.data, extent);
-		frame.data = copy;
+		memcpy(sink->snapshot, frame.data, extent);
+		frame.data = sink->snapshot;
 		if (!cr_sink_sync_intact(sink->sync, ssb->sync)) {
 			cr_sink_dmabuf_end_read(ssb->map);
 			cr_sink_sync_done(sink->sync, ssb->sync, NULL, 0);
