@@ -41,16 +41,20 @@ sink_sync() {
 	sink_line sync | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-# daemon_fds : castrelayd's open file descriptors, the fewest of 20 looks over a second: a
-# frame waiting for its acquire point holds an eventfd for a moment, which is no growth.
+# daemon_fds : castrelayd's open file descriptors, the fewest of 50 looks: a frame waiting
+# for its acquire point holds an eventfd for a moment, which is no growth.
 daemon_fds() {
 	local i n min=
-	for i in $(seq 20); do
+	for i in $(seq 50); do
 		n=$(find "/proc/$(bg_pid castrelayd)/fd" -mindepth 1 -maxdepth 1 | wc -l)
 		[ -z "$min" ] || [ "$n" -lt "$min" ] && min=$n
-		sleep 0.05
 	done
 	echo "$min"
+}
+
+# fds_at_most N : castrelayd has at most N fds now (transient ones come and go).
+fds_at_most() {
+	[ "$(find "/proc/$(bg_pid castrelayd)/fd" -mindepth 1 -maxdepth 1 | wc -l)" -le "$1" ]
 }
 
 cr_log "--- 1. explicit sync in and out, late acquire points, held release points"
@@ -83,7 +87,6 @@ cr_log "acquire-waits=$(node_prop castrelay.ex castrelay.sync.acquire-waits)" \
 	"release-waits=$(node_prop castrelay.ex castrelay.sync.release-waits)" \
 	"released=$(node_prop castrelay.ex castrelay.sync.released)" \
 	"dropped=$(node_prop castrelay.ex castrelay.frames.dropped)"
-fds_before=$(daemon_fds)
 
 cr_log "--- 2. renegotiation while a consumer is linked: the output size changes twice"
 check "castrelayd dropped the first consumer's buffers" \
@@ -115,6 +118,7 @@ check_eq "second consumer: acquire points that did not signal" \
 cr_log "second consumer: $(sink_line verify "$log2"); $(sink_line sync "$log2")"
 check "castrelayd dropped the second consumer's buffers" \
 	wait_for_prop castrelay.ex castrelay.output.transport none 10
+poll_until 10 fds_at_most "$fds_before"
 fds_after=$(daemon_fds)
 cr_log "castrelayd fds: $fds_before before, $fds_after after"
 check_int_le "castrelayd fds after the renegotiations" "$fds_after" "$fds_before"
