@@ -14,10 +14,23 @@
 
 layout(local_size_x = CR_WORKGROUP_SIZE, local_size_y = CR_WORKGROUP_SIZE) in;
 
+// Variants (shaders/meson.build): CR_SRC_IMAGE reads the source from sampled images (any DRM
+// modifier: the driver untiles): a packed image of the matching VkFormat, or NV12's planes
+// through R8 and R8G8 views; CR_DST_IMAGE writes a packed output to a storage image. Codes
+// are restored exactly, so both paths give the same bytes.
+#ifdef CR_SRC_IMAGE
+layout(set = 0, binding = 0) uniform sampler2D src_tex;
+layout(set = 0, binding = 4) uniform sampler2D src1_tex;
+#else
 layout(std430, set = 0, binding = 0) readonly buffer Src { uint src[]; };
-layout(std430, set = 0, binding = 1) writeonly buffer Dst { uint dst[]; };
-layout(std430, set = 0, binding = 2) readonly buffer Cursor { uint cursor[]; };
 layout(std430, set = 0, binding = 4) readonly buffer Src1 { uint src1[]; };
+#endif
+#ifdef CR_DST_IMAGE
+layout(set = 0, binding = 1) uniform writeonly image2D dst_img;
+#else
+layout(std430, set = 0, binding = 1) writeonly buffer Dst { uint dst[]; };
+#endif
+layout(std430, set = 0, binding = 2) readonly buffer Cursor { uint cursor[]; };
 
 // The parameter block (binding 3) is declared by cr-params.h.
 
@@ -62,6 +75,30 @@ float dot_row(vec4 row, vec4 c)
 	return row.x * c.r + row.y * c.g + row.z * c.b + row.w;
 }
 
+vec4 yuv_to_rgb(vec4 yuv)
+{
+	return vec4(clamp(dot_row(rgb_r, yuv), 0.0, 255.0), clamp(dot_row(rgb_g, yuv), 0.0, 255.0),
+		    clamp(dot_row(rgb_b, yuv), 0.0, 255.0), 255.0);
+}
+
+#ifdef CR_SRC_IMAGE
+// The image's format puts the channels in R, G, B, A order whatever the memory order.
+vec4 source_pixel(uint x, uint y)
+{
+	if (src_kind == CR_OUT_NV12) {
+		float luma = texelFetch(src_tex, ivec2(x, y), 0).r;
+		vec2 chroma = texelFetch(src1_tex, ivec2(x / 2u, y / 2u), 0).rg;
+		return yuv_to_rgb(vec4(floor(vec3(luma, chroma) * 255.0 + 0.5), 0.0));
+	}
+	vec4 t = texelFetch(src_tex, ivec2(x, y), 0);
+	if (is_10bit(src_layout))
+		return vec4(floor(t.rgb * 1023.0 + 0.5) * (255.0 / 1023.0), 255.0);
+	vec4 c = floor(t * 255.0 + 0.5);
+	if (!has_alpha(src_layout))
+		c.a = 255.0;
+	return c;
+}
+#else
 float src_byte(uint at)
 {
 	return float((src[at >> 2] >> (8u * (at & 3u))) & 0xffu);
@@ -78,11 +115,10 @@ vec4 source_pixel(uint x, uint y)
 	if (src_kind != CR_OUT_NV12)
 		return unpack_px(src[src_offset + y * src_stride + x], src_layout);
 	uint at = src_offset1 + y / 2u * src_stride1 + x / 2u * 2u;
-	vec4 yuv = vec4(src_byte(src_offset + y * src_stride + x), src1_byte(at),
-			src1_byte(at + 1u), 0.0);
-	return vec4(clamp(dot_row(rgb_r, yuv), 0.0, 255.0), clamp(dot_row(rgb_g, yuv), 0.0, 255.0),
-		    clamp(dot_row(rgb_b, yuv), 0.0, 255.0), 255.0);
+	return yuv_to_rgb(vec4(src_byte(src_offset + y * src_stride + x), src1_byte(at),
+			       src1_byte(at + 1u), 0.0));
 }
+#endif
 
 vec4 raw_texel(uint x, uint y)
 {
@@ -199,6 +235,19 @@ void packed_pixel(uvec2 d)
 	if (d.x >= dst_width || d.y >= dst_height)
 		return;
 	vec4 v = rgba_at(d.x, d.y);
+#ifdef CR_DST_IMAGE
+	// Stored as exact code / max: the conversion to UNORM rounds back to the same code.
+	if (is_10bit(dst_layout)) {
+		imageStore(dst_img, ivec2(d), vec4(float(code10(v.r)), float(code10(v.g)),
+						   float(code10(v.b)), 1023.0) / 1023.0);
+		return;
+	}
+	if (!has_alpha(dst_layout))
+		v.a = 255.0;
+	imageStore(dst_img, ivec2(d), vec4(float(code(v.r)), float(code(v.g)), float(code(v.b)),
+					   float(code(v.a))) / 255.0);
+}
+#else
 	if (is_10bit(dst_layout)) {
 		// The unused top bits are written as ones (opaque).
 		if (dst_layout == CR_LAYOUT_XBGR2101010)
@@ -214,7 +263,9 @@ void packed_pixel(uvec2 d)
 	dst[d.y * dst_stride + d.x] = code(v.r) | (code(v.g) << 8) | (code(v.b) << 16) |
 				      (code(v.a) << 24);
 }
+#endif
 
+#ifndef CR_DST_IMAGE
 void planar_block(uvec2 b)
 {
 	uint bw = (dst_width + CR_PLANAR_BLOCK_W - 1u) / CR_PLANAR_BLOCK_W;
@@ -266,10 +317,16 @@ void planar_block(uvec2 b)
 	}
 }
 
+#endif
+
 void main()
 {
+#ifdef CR_DST_IMAGE
+	packed_pixel(gl_GlobalInvocationID.xy);
+#else
 	if (out_kind == CR_OUT_PACKED)
 		packed_pixel(gl_GlobalInvocationID.xy);
 	else
 		planar_block(gl_GlobalInvocationID.xy);
+#endif
 }

@@ -16,10 +16,15 @@
 #include "cr-params.h"
 #include "log.h"
 #include "process.spv.h"
+#include "process_di.spv.h"
+#include "process_si.spv.h"
+#include "process_si_di.spv.h"
 #include "reference.h"
 #include "sync-file.h"
 #include "vk-buffer.h"
 #include "vk-device.h"
+#include "vk-format.h"
+#include "vk-image.h"
 #include "vk-sync.h"
 
 #define TOPIC "pipeline"
@@ -30,9 +35,12 @@
 #define FALLBACK_WAIT_MS 50
 
 struct cr_pipeline_source {
-	struct cr_vk_buffer *buffer; /**< the DMA-BUF holding plane 0 */
-	int fd; /**< a dup of that DMA-BUF, for exporting its fences */
-	/** Further distinct DMA-BUFs of disjoint planes, and dups of their fds. */
+	/** The image holding every plane (any modifier), or NULL: storage buffers (LINEAR). */
+	struct cr_vk_image *image;
+	struct cr_vk_buffer *buffer; /**< the DMA-BUF holding plane 0 (no image) */
+	int fd; /**< a dup of that DMA-BUF, for exporting its fences; -1 when not shared */
+	/** Further distinct DMA-BUFs of disjoint planes (buffers: NULL for an image), and dups
+	 * of their fds. */
 	struct cr_vk_buffer *more[CR_DMABUF_MAX_PLANES - 1];
 	int more_fds[CR_DMABUF_MAX_PLANES - 1];
 	uint32_t n_more;
@@ -43,8 +51,11 @@ struct cr_pipeline_source {
 };
 
 struct cr_pipeline_output {
-	struct cr_vk_buffer *buffer;
-	int fd; /**< our own reference to the exported DMA-BUF, for its consumers' fences */
+	struct cr_vk_image *image;   /**< a storage image, or NULL: */
+	struct cr_vk_buffer *buffer; /**< a storage buffer (LINEAR) */
+	/** Our own reference to the exported DMA-BUF, for its consumers' fences; -1 when not
+	 * exported (cr_pipeline_output_from_image()). */
+	int fd;
 	unsigned in_flight;
 	bool destroyed;
 };
@@ -64,7 +75,6 @@ struct slot {
 	 * that buffer's write fence in finish_slot(). */
 	VkSemaphore done;
 	bool signal_done; /**< this job signals @done (exported and so unsignalled once done) */
-	VkDescriptorSet set;
 	struct cr_vk_buffer *staging; /**< SHM input copy, grown on demand */
 	struct cr_vk_buffer *out;     /**< output readback, grown on demand */
 	struct cr_vk_buffer *params;  /**< the kernel's uniform block */
@@ -81,10 +91,15 @@ struct cr_pipeline {
 	cr_pipeline_done_fn done;
 	void *done_data;
 
-	VkDescriptorSetLayout set_layout;
-	VkPipelineLayout layout;
-	VkShaderModule module;
-	VkPipeline pipeline;
+	/** The kernel per source and destination memory, built on first use: index
+	 * KERNEL_SRC_IMAGE | KERNEL_DST_IMAGE bits. */
+	struct kernel {
+		VkDescriptorSetLayout set_layout;
+		VkPipelineLayout layout;
+		VkPipeline pipeline;
+		VkDescriptorSet sets[CR_PIPELINE_SLOTS];
+	} kernels[4];
+	VkSampler sampler; /**< nearest: the kernel fetches texels, it never filters */
 	VkDescriptorPool pool;
 	VkCommandPool cmd_pool;
 	struct slot slots[CR_PIPELINE_SLOTS];
@@ -92,6 +107,7 @@ struct cr_pipeline {
 	bool can_import;   /**< DMA-BUFs import as storage buffers */
 	bool can_export;   /**< output memory exports as DMA-BUFs */
 	unsigned fail_imports; /**< CASTRELAY_TEST_FAIL_IMPORTS: tests only */
+	bool linear_images; /**< CASTRELAY_TEST_LINEAR_IMAGES: tests only */
 	bool gpu_waits;    /**< SYNC_FD semaphores: the GPU waits for producers' fences */
 	bool skip_sync;    /**< CASTRELAY_TEST_SKIP_SYNC: tests only */
 	const char *sync_mode; /**< of the last DMA-BUF frame: cr_pipeline_sync_mode() */
@@ -155,67 +171,149 @@ static void *waiter_main(void *arg)
 	return NULL;
 }
 
-static bool create_kernel(struct cr_pipeline *pipe)
+#define KERNEL_SRC_IMAGE 1u
+#define KERNEL_DST_IMAGE 2u
+
+/* The sampler and the descriptor pool, for every kernel variant and slot. */
+static bool create_shared(struct cr_pipeline *pipe)
 {
 	VkDevice d = pipe->dev->dev;
-	/* 0: source plane 0, 1: output, 2: cursor, 3: parameters, 4: source plane 1 (NV12 UV) */
+	VkSamplerCreateInfo sci = {
+		.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
+		.magFilter = VK_FILTER_NEAREST,
+		.minFilter = VK_FILTER_NEAREST,
+		.mipmapMode = VK_SAMPLER_MIPMAP_MODE_NEAREST,
+		.addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+		.addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+		.addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+	};
+	if (!cr_vk_check(pipe->dev, vkCreateSampler(d, &sci, NULL, &pipe->sampler),
+			 "vkCreateSampler"))
+		return false;
+	const uint32_t sets = 4 * CR_PIPELINE_SLOTS;
+	VkDescriptorPoolSize pool_sizes[4] = {
+		{ VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4 * sets },
+		{ VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, sets },
+		{ VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 2 * sets },
+		{ VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, sets },
+	};
+	VkDescriptorPoolCreateInfo dpci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+		.flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT,
+		.maxSets = sets,
+		.poolSizeCount = 4,
+		.pPoolSizes = pool_sizes,
+	};
+	return cr_vk_check(pipe->dev, vkCreateDescriptorPool(d, &dpci, NULL, &pipe->pool),
+			   "vkCreateDescriptorPool");
+}
+
+static void destroy_kernel(struct cr_pipeline *pipe, struct kernel *k)
+{
+	VkDevice d = pipe->dev->dev;
+	if (k->sets[0])
+		vkFreeDescriptorSets(d, pipe->pool, CR_PIPELINE_SLOTS, k->sets);
+	if (k->pipeline)
+		vkDestroyPipeline(d, k->pipeline, NULL);
+	if (k->layout)
+		vkDestroyPipelineLayout(d, k->layout, NULL);
+	if (k->set_layout)
+		vkDestroyDescriptorSetLayout(d, k->set_layout, NULL);
+	*k = (struct kernel){ 0 };
+}
+
+/*
+ * Builds kernel variant @idx on first use: compiling a kernel takes seconds on lavapipe (about
+ * half a minute under TCG), so a relay that never sees an image never pays for those variants.
+ */
+static struct kernel *get_kernel(struct cr_pipeline *pipe, unsigned idx)
+{
+	struct kernel *k = &pipe->kernels[idx];
+	if (k->pipeline)
+		return k;
+	VkDevice d = pipe->dev->dev;
+	bool src_image = idx & KERNEL_SRC_IMAGE, dst_image = idx & KERNEL_DST_IMAGE;
+	/* 0: source plane 0, 1: output, 2: cursor, 3: parameters, 4: source plane 1 (NV12 UV;
+	 * plane 0 again for packed sources) */
 	VkDescriptorSetLayoutBinding bindings[5] = {
-		{ 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
-		{ 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+		{ 0, src_image ? VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER
+			       : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
+		  VK_SHADER_STAGE_COMPUTE_BIT, src_image ? &pipe->sampler : NULL },
+		{ 1, dst_image ? VK_DESCRIPTOR_TYPE_STORAGE_IMAGE : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+		  1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
 		{ 2, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
 		{ 3, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
-		{ 4, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+		{ 4, src_image ? VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER
+			       : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
+		  VK_SHADER_STAGE_COMPUTE_BIT, src_image ? &pipe->sampler : NULL },
 	};
 	VkDescriptorSetLayoutCreateInfo dslci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
 		.bindingCount = 5,
 		.pBindings = bindings,
 	};
-	if (!cr_vk_check(pipe->dev, vkCreateDescriptorSetLayout(d, &dslci, NULL, &pipe->set_layout),
-			 "vkCreateDescriptorSetLayout"))
-		return false;
+	static const struct {
+		const uint32_t *code;
+		size_t size;
+	} spirv[4] = {
+		{ cr_process_spv, sizeof(cr_process_spv) },
+		{ cr_process_si_spv, sizeof(cr_process_si_spv) },
+		{ cr_process_di_spv, sizeof(cr_process_di_spv) },
+		{ cr_process_si_di_spv, sizeof(cr_process_si_di_spv) },
+	};
+	VkShaderModuleCreateInfo smci = {
+		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+		.codeSize = spirv[idx].size,
+		.pCode = spirv[idx].code,
+	};
+	VkShaderModule module = VK_NULL_HANDLE;
 	VkPipelineLayoutCreateInfo plci = {
 		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
 		.setLayoutCount = 1,
-		.pSetLayouts = &pipe->set_layout,
 	};
-	if (!cr_vk_check(pipe->dev, vkCreatePipelineLayout(d, &plci, NULL, &pipe->layout),
-			 "vkCreatePipelineLayout"))
-		return false;
-	VkShaderModuleCreateInfo smci = {
-		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-		.codeSize = sizeof(cr_process_spv),
-		.pCode = cr_process_spv,
-	};
-	if (!cr_vk_check(pipe->dev, vkCreateShaderModule(d, &smci, NULL, &pipe->module),
-			 "vkCreateShaderModule"))
-		return false;
 	VkComputePipelineCreateInfo cpci = {
 		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
 		.stage = {
 			.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
 			.stage = VK_SHADER_STAGE_COMPUTE_BIT,
-			.module = pipe->module,
 			.pName = "main",
 		},
-		.layout = pipe->layout,
 	};
-	if (!cr_vk_check(pipe->dev, vkCreateComputePipelines(d, VK_NULL_HANDLE, 1, &cpci, NULL,
-							     &pipe->pipeline),
-			 "vkCreateComputePipelines"))
-		return false;
-	VkDescriptorPoolSize pool_sizes[2] = {
-		{ VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4 * CR_PIPELINE_SLOTS },
-		{ VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, CR_PIPELINE_SLOTS },
+	VkDescriptorSetLayout set_layouts[CR_PIPELINE_SLOTS];
+	VkDescriptorSetAllocateInfo dsai = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+		.descriptorSetCount = CR_PIPELINE_SLOTS,
+		.pSetLayouts = set_layouts,
 	};
-	VkDescriptorPoolCreateInfo dpci = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-		.maxSets = CR_PIPELINE_SLOTS,
-		.poolSizeCount = 2,
-		.pPoolSizes = pool_sizes,
-	};
-	return cr_vk_check(pipe->dev, vkCreateDescriptorPool(d, &dpci, NULL, &pipe->pool),
-			   "vkCreateDescriptorPool");
+	if (!cr_vk_check(pipe->dev, vkCreateDescriptorSetLayout(d, &dslci, NULL, &k->set_layout),
+			 "vkCreateDescriptorSetLayout"))
+		goto err;
+	plci.pSetLayouts = &k->set_layout;
+	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
+		set_layouts[i] = k->set_layout;
+	dsai.descriptorPool = pipe->pool;
+	if (!cr_vk_check(pipe->dev, vkCreatePipelineLayout(d, &plci, NULL, &k->layout),
+			 "vkCreatePipelineLayout") ||
+	    !cr_vk_check(pipe->dev, vkAllocateDescriptorSets(d, &dsai, k->sets),
+			 "vkAllocateDescriptorSets") ||
+	    !cr_vk_check(pipe->dev, vkCreateShaderModule(d, &smci, NULL, &module),
+			 "vkCreateShaderModule"))
+		goto err;
+	cpci.stage.module = module;
+	cpci.layout = k->layout;
+	bool ok = cr_vk_check(pipe->dev, vkCreateComputePipelines(d, VK_NULL_HANDLE, 1, &cpci,
+								  NULL, &k->pipeline),
+			      "vkCreateComputePipelines");
+	vkDestroyShaderModule(d, module, NULL);
+	if (!ok)
+		goto err;
+	cr_log_debug(TOPIC, "built the %s-to-%s kernel", src_image ? "image" : "buffer",
+		     dst_image ? "image" : "buffer");
+	return k;
+
+err:
+	destroy_kernel(pipe, k);
+	return NULL;
 }
 
 static bool create_slots(struct cr_pipeline *pipe)
@@ -243,15 +341,6 @@ static bool create_slots(struct cr_pipeline *pipe)
 		VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
 		if (!cr_vk_check(pipe->dev, vkCreateFence(d, &fci, NULL, &s->fence),
 				 "vkCreateFence"))
-			return false;
-		VkDescriptorSetAllocateInfo dsai = {
-			.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-			.descriptorPool = pipe->pool,
-			.descriptorSetCount = 1,
-			.pSetLayouts = &pipe->set_layout,
-		};
-		if (!cr_vk_check(pipe->dev, vkAllocateDescriptorSets(d, &dsai, &s->set),
-				 "vkAllocateDescriptorSets"))
 			return false;
 		if (pipe->gpu_waits && (!(s->acquire = cr_vk_sync_semaphore_create(pipe->dev)) ||
 					!(s->readers = cr_vk_sync_semaphore_create(pipe->dev))))
@@ -293,6 +382,11 @@ struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_don
 	pipe->can_export = cr_vk_buffer_can_export_dmabuf(dev);
 	const char *fail = getenv("CASTRELAY_TEST_FAIL_IMPORTS");
 	pipe->fail_imports = fail ? (unsigned)strtoul(fail, NULL, 10) : 0;
+	const char *linear_images = getenv("CASTRELAY_TEST_LINEAR_IMAGES");
+	pipe->linear_images = linear_images && strcmp(linear_images, "1") == 0;
+	if (pipe->linear_images)
+		cr_log_warn(TOPIC, "CASTRELAY_TEST_LINEAR_IMAGES=1: LINEAR DMA-BUFs of packed "
+				   "formats go through images (for tests only)");
 	pipe->skip_sync = cr_sync_test_skip();
 	if (pipe->skip_sync)
 		cr_log_warn(TOPIC, "CASTRELAY_TEST_SKIP_SYNC=1: not waiting for producers' fences "
@@ -300,7 +394,8 @@ struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_don
 	/* Implicit sync out needs exported outputs and exportable SYNC_FD semaphores. */
 	pipe->can_attach = pipe->can_export && !pipe->skip_sync &&
 			   cr_vk_sync_can_export_sync_file(dev);
-	if (!create_kernel(pipe) || !create_slots(pipe))
+	/* The buffer kernel now: it is what a relay needs first (SHM, LINEAR). */
+	if (!create_shared(pipe) || !create_slots(pipe) || !get_kernel(pipe, 0))
 		goto err_vk;
 	if (pipe->can_attach)
 		cr_log_info(TOPIC, "output DMA-BUFs get our fence (IMPORT_SYNC_FILE) before queueing");
@@ -331,15 +426,19 @@ static void free_source(struct cr_pipeline *pipe, struct cr_pipeline_source *src
 		cr_vk_buffer_destroy(pipe->dev, src->more[i]);
 		close(src->more_fds[i]);
 	}
+	cr_vk_image_destroy(pipe->dev, src->image);
 	cr_vk_buffer_destroy(pipe->dev, src->buffer);
-	close(src->fd);
+	if (src->fd >= 0)
+		close(src->fd);
 	free(src);
 }
 
 static void free_output(struct cr_pipeline *pipe, struct cr_pipeline_output *out)
 {
+	cr_vk_image_destroy(pipe->dev, out->image);
 	cr_vk_buffer_destroy(pipe->dev, out->buffer);
-	close(out->fd);
+	if (out->fd >= 0)
+		close(out->fd);
 	free(out);
 }
 
@@ -496,16 +595,12 @@ void cr_pipeline_destroy(struct cr_pipeline *pipe)
 	}
 	if (pipe->cmd_pool)
 		vkDestroyCommandPool(d, pipe->cmd_pool, NULL);
+	for (unsigned i = 0; i < 4; i++)
+		destroy_kernel(pipe, &pipe->kernels[i]);
 	if (pipe->pool)
 		vkDestroyDescriptorPool(d, pipe->pool, NULL);
-	if (pipe->pipeline)
-		vkDestroyPipeline(d, pipe->pipeline, NULL);
-	if (pipe->module)
-		vkDestroyShaderModule(d, pipe->module, NULL);
-	if (pipe->layout)
-		vkDestroyPipelineLayout(d, pipe->layout, NULL);
-	if (pipe->set_layout)
-		vkDestroyDescriptorSetLayout(d, pipe->set_layout, NULL);
+	if (pipe->sampler)
+		vkDestroySampler(d, pipe->sampler, NULL);
 	pthread_cond_destroy(&pipe->cond);
 	pthread_mutex_destroy(&pipe->mutex);
 	close(pipe->event_fd);
@@ -570,14 +665,188 @@ void cr_pipeline_output_destroy(struct cr_pipeline *pipe, struct cr_pipeline_out
 	free_output(pipe, out);
 }
 
+/*
+ * The image modifiers of @fourcc for @usage shared as @handle that fit @width x @height (0:
+ * any), then LINEAR when @linear (the storage-buffer path) and not listed yet. LINEAR images
+ * are left out unless CASTRELAY_TEST_LINEAR_IMAGES: the buffer path reads LINEAR with
+ * per-frame offsets and strides.
+ */
+static uint32_t list_modifiers(const struct cr_pipeline *pipe, uint32_t fourcc,
+			       VkImageUsageFlags usage, VkExternalMemoryFeatureFlags handle,
+			       uint32_t width, uint32_t height, bool linear, uint64_t *modifiers,
+			       uint32_t max)
+{
+	struct cr_vk_modifier found[32];
+	uint32_t n = cr_vk_format_modifiers(pipe->dev, fourcc, usage, handle, found, 32), count = 0;
+	bool have_linear = false;
+	for (uint32_t i = 0; i < n && count < max; i++) {
+		if ((found[i].modifier == DRM_FORMAT_MOD_LINEAR && !pipe->linear_images) ||
+		    width > found[i].max_width || height > found[i].max_height)
+			continue;
+		have_linear |= found[i].modifier == DRM_FORMAT_MOD_LINEAR;
+		modifiers[count++] = found[i].modifier;
+	}
+	if (linear && !have_linear && count < max)
+		modifiers[count++] = DRM_FORMAT_MOD_LINEAR;
+	return count;
+}
+
 uint32_t cr_pipeline_input_modifiers(const struct cr_pipeline *pipe, uint32_t fourcc,
 				     uint64_t *modifiers, uint32_t max)
 {
 	const struct cr_format_info *fmt = cr_format_info_from_fourcc(fourcc);
-	if (!pipe->can_import || max == 0 || !fmt || !fmt->readable)
+	if (!fmt || !fmt->readable)
 		return 0;
-	modifiers[0] = DRM_FORMAT_MOD_LINEAR;
-	return 1;
+	return list_modifiers(pipe, fourcc, VK_IMAGE_USAGE_SAMPLED_BIT,
+			      VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT, 0, 0, pipe->can_import,
+			      modifiers, max);
+}
+
+uint32_t cr_pipeline_output_modifiers(const struct cr_pipeline *pipe, uint32_t fourcc,
+				      uint32_t width, uint32_t height, uint64_t *modifiers,
+				      uint32_t max)
+{
+	const struct cr_format_info *fmt = cr_format_info_from_fourcc(fourcc);
+	if (!fmt)
+		return 0;
+	if (fmt->out_kind != CR_OUT_PACKED) { /* planar outputs: storage buffers only */
+		if (!pipe->can_export || max == 0)
+			return 0;
+		modifiers[0] = DRM_FORMAT_MOD_LINEAR;
+		return 1;
+	}
+	return list_modifiers(pipe, fourcc, VK_IMAGE_USAGE_STORAGE_BIT,
+			      VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT, width, height,
+			      pipe->can_export, modifiers, max);
+}
+
+bool cr_pipeline_source_is_image(const struct cr_pipeline_source *src)
+{
+	return src->image != NULL;
+}
+
+bool cr_pipeline_output_is_image(const struct cr_pipeline_output *out)
+{
+	return out->image != NULL;
+}
+
+struct cr_pipeline_source *cr_pipeline_source_from_image(struct cr_pipeline *pipe,
+							 struct cr_vk_image *img)
+{
+	struct cr_pipeline_source *src = calloc(1, sizeof(*src));
+	if (!src) {
+		cr_vk_image_destroy(pipe->dev, img);
+		return NULL;
+	}
+	src->image = img;
+	src->fd = -1;
+	return src;
+}
+
+struct cr_pipeline_output *cr_pipeline_output_from_image(struct cr_pipeline *pipe,
+							 struct cr_vk_image *img)
+{
+	struct cr_pipeline_output *out = calloc(1, sizeof(*out));
+	if (!out) {
+		cr_vk_image_destroy(pipe->dev, img);
+		return NULL;
+	}
+	out->image = img;
+	out->fd = -1;
+	return out;
+}
+
+/* Whether the image path takes @modifier of @fourcc for @usage (list_modifiers()). */
+static bool image_modifier(const struct cr_pipeline *pipe, uint32_t fourcc,
+			   VkImageUsageFlags usage, VkExternalMemoryFeatureFlags handle,
+			   uint64_t modifier)
+{
+	uint64_t mods[32];
+	uint32_t n = list_modifiers(pipe, fourcc, usage, handle, 0, 0, false, mods, 32);
+	for (uint32_t i = 0; i < n; i++)
+		if (mods[i] == modifier)
+			return true;
+	return false;
+}
+
+/* Fills @desc with @n_planes planes of the DMA-BUF @fd (taken): @fd for the first, dups for
+ * the others. */
+static bool describe_planes(int fd, uint32_t n_planes, struct cr_dmabuf *desc)
+{
+	desc->n_planes = n_planes;
+	desc->planes[0].fd = fd;
+	for (uint32_t i = 1; i < n_planes; i++) {
+		desc->planes[i].fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (desc->planes[i].fd < 0) {
+			cr_log_error(TOPIC, "dup of exported DMA-BUF: %s", strerror(errno));
+			for (uint32_t k = 0; k < i; k++)
+				close(desc->planes[k].fd);
+			return false;
+		}
+	}
+	return true;
+}
+
+struct cr_pipeline_output *cr_pipeline_export_frame(struct cr_pipeline *pipe,
+						    const struct cr_format_info *fmt,
+						    uint32_t width, uint32_t height,
+						    const uint64_t *modifiers, uint32_t n_modifiers,
+						    struct cr_dmabuf *desc)
+{
+	*desc = (struct cr_dmabuf){ .width = width, .height = height, .fourcc = fmt->fourcc };
+	uint64_t images[32];
+	uint32_t n_images = 0;
+	bool linear = false;
+	for (uint32_t i = 0; i < n_modifiers; i++) {
+		if (fmt->out_kind == CR_OUT_PACKED &&
+		    image_modifier(pipe, fmt->fourcc, VK_IMAGE_USAGE_STORAGE_BIT,
+				   VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT, modifiers[i]) &&
+		    n_images < 32)
+			images[n_images++] = modifiers[i];
+		else if (modifiers[i] == DRM_FORMAT_MOD_LINEAR)
+			linear = true;
+	}
+	struct cr_pipeline_output *out = calloc(1, sizeof(*out));
+	if (!out)
+		return NULL;
+	out->fd = -1;
+	if (n_images > 0) {
+		out->image = cr_vk_image_create(pipe->dev, fmt->fourcc, width, height, images,
+						n_images, VK_IMAGE_USAGE_STORAGE_BIT, true);
+		if (out->image)
+			out->fd = cr_vk_image_export_fd(pipe->dev, out->image);
+		if (out->fd >= 0) {
+			*desc = out->image->layout;
+			for (uint32_t i = 0; i < CR_DMABUF_MAX_PLANES; i++)
+				desc->planes[i].fd = -1;
+		}
+	} else if (linear && pipe->can_export) {
+		struct cr_plane_layout l;
+		cr_format_plane_layout(fmt, width, height, &l);
+		out->buffer = cr_vk_buffer_create_exportable(pipe->dev, l.size, &out->fd);
+		desc->modifier = DRM_FORMAT_MOD_LINEAR;
+		desc->n_planes = l.n_planes;
+		for (uint32_t i = 0; i < l.n_planes; i++)
+			desc->planes[i] = (struct cr_dmabuf_plane){ -1, l.offset[i], l.stride[i] };
+	} else {
+		cr_log_error(TOPIC, "none of the %u modifier(s) offered for %s output (first "
+			     "0x%016llx) can be exported", n_modifiers, fmt->name,
+			     n_modifiers ? (unsigned long long)modifiers[0] : 0ull);
+	}
+	if (out->fd < 0)
+		goto err;
+	int fd = fcntl(out->fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0) {
+		cr_log_error(TOPIC, "dup of exported DMA-BUF: %s", strerror(errno));
+		goto err;
+	}
+	if (!describe_planes(fd, desc->n_planes, desc))
+		goto err;
+	return out;
+
+err:
+	free_output(pipe, out);
+	return NULL;
 }
 
 const char *cr_pipeline_output_fence_mode(const struct cr_pipeline *pipe)
@@ -630,20 +899,79 @@ static void foreign_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd, VkBuf
 			     0, 0, NULL, 1, &b, 0, NULL);
 }
 
+/*
+ * The image counterpart of foreign_barrier(), for images the kernel reads or writes with
+ * @access. A @shared image (a DMA-BUF) that has been used is acquired from FOREIGN in
+ * VK_IMAGE_LAYOUT_GENERAL, never from UNDEFINED, which would allow the driver to discard the
+ * producer's pixels (or a compressed layout's metadata), and released back after the work.
+ * A created image is moved out of UNDEFINED once, before its first write; images nobody else
+ * sees only get an execution and memory dependency on earlier transfers and kernels.
+ */
+static void image_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd, struct cr_vk_image *img,
+			  bool shared, bool acquire, VkAccessFlags access)
+{
+	bool foreign = shared && pipe->dev->ext.queue_family_foreign && img->initialized;
+	if (!acquire && !foreign)
+		return;
+	uint32_t ours = pipe->dev->queue_family;
+	VkImageMemoryBarrier b = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+		.srcAccessMask = !acquire ? access
+				 : foreign ? 0
+				 : VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+		.dstAccessMask = acquire ? access : 0,
+		.oldLayout = img->initialized ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_UNDEFINED,
+		.newLayout = VK_IMAGE_LAYOUT_GENERAL,
+		.srcQueueFamilyIndex = !foreign ? VK_QUEUE_FAMILY_IGNORED
+				       : acquire ? VK_QUEUE_FAMILY_FOREIGN_EXT : ours,
+		.dstQueueFamilyIndex = !foreign ? VK_QUEUE_FAMILY_IGNORED
+				       : acquire ? ours : VK_QUEUE_FAMILY_FOREIGN_EXT,
+		.image = img->image,
+		.subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
+	};
+	VkPipelineStageFlags src = !acquire ? VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+				   : foreign ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
+				   : VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+	vkCmdPipelineBarrier(cmd, src,
+			     acquire ? VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+				     : VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+			     0, 0, NULL, 0, NULL, 1, &b);
+	img->initialized = true;
+}
+
 /* foreign_barrier() for every DMA-BUF of an imported source (disjoint planes: several). */
 static void source_barriers(struct cr_pipeline *pipe, VkCommandBuffer cmd,
 			    const struct cr_pipeline_source *src, bool acquire)
 {
+	if (src->image) {
+		image_barrier(pipe, cmd, src->image, src->fd >= 0, acquire,
+			      VK_ACCESS_SHADER_READ_BIT);
+		return;
+	}
+	if (!pipe->dev->ext.queue_family_foreign)
+		return;
 	foreign_barrier(pipe, cmd, src->buffer->buffer, acquire, VK_ACCESS_SHADER_READ_BIT);
 	for (uint32_t i = 0; i < src->n_more; i++)
 		foreign_barrier(pipe, cmd, src->more[i]->buffer, acquire,
 				VK_ACCESS_SHADER_READ_BIT);
 }
 
-static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_process_params *p,
-		   const struct cr_pipeline_source *foreign_in, VkBuffer foreign_out)
+/* The barriers of an output: its image's, or a foreign_barrier() for an exported buffer. */
+static void output_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd,
+			   const struct cr_pipeline_output *out, bool acquire)
 {
-	bool foreign = pipe->dev->ext.queue_family_foreign;
+	if (out->image)
+		image_barrier(pipe, cmd, out->image, out->fd >= 0, acquire,
+			      VK_ACCESS_SHADER_WRITE_BIT);
+	else if (pipe->dev->ext.queue_family_foreign)
+		foreign_barrier(pipe, cmd, out->buffer->buffer, acquire,
+				VK_ACCESS_SHADER_WRITE_BIT);
+}
+
+static bool record(struct cr_pipeline *pipe, struct slot *s, const struct kernel *k,
+		   VkDescriptorSet set, const struct cr_process_params *p,
+		   const struct cr_pipeline_source *in, const struct cr_pipeline_output *out)
+{
 	VkCommandBufferBeginInfo begin = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
 		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
@@ -652,13 +980,13 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 		return false;
 	/* The acquire is recorded before the dispatch, so it executes before the work and
 	 * after the semaphore wait (which covers all commands of the submission). */
-	if (foreign && foreign_in)
-		source_barriers(pipe, s->cmd, foreign_in, true);
-	if (foreign && foreign_out != VK_NULL_HANDLE)
-		foreign_barrier(pipe, s->cmd, foreign_out, true, VK_ACCESS_SHADER_WRITE_BIT);
-	vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->pipeline);
-	vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->layout, 0, 1, &s->set,
-				0, NULL);
+	if (in)
+		source_barriers(pipe, s->cmd, in, true);
+	if (out)
+		output_barrier(pipe, s->cmd, out, true);
+	vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->pipeline);
+	vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->layout, 0, 1, &set, 0,
+				NULL);
 	uint32_t w = p->dst_width, h = p->dst_height;
 	if (p->out_kind != CR_OUT_PACKED) {
 		w = (w + CR_PLANAR_BLOCK_W - 1) / CR_PLANAR_BLOCK_W;
@@ -666,18 +994,20 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct cr_pro
 	}
 	vkCmdDispatch(s->cmd, (w + CR_WORKGROUP_SIZE - 1) / CR_WORKGROUP_SIZE,
 		      (h + CR_WORKGROUP_SIZE - 1) / CR_WORKGROUP_SIZE, 1);
-	/* Make the kernel's writes visible to the CPU that reads them after the fence. */
+	/* Make the kernel's writes visible to the CPU that reads them after the fence, and to
+	 * later copies (tests read images that no DMA-BUF holds back that way). */
 	VkMemoryBarrier barrier = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
 		.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+		.dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT,
 	};
 	vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-			     VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
-	if (foreign && foreign_in)
-		source_barriers(pipe, s->cmd, foreign_in, false);
-	if (foreign && foreign_out != VK_NULL_HANDLE)
-		foreign_barrier(pipe, s->cmd, foreign_out, false, VK_ACCESS_SHADER_WRITE_BIT);
+			     VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
+			     &barrier, 0, NULL, 0, NULL);
+	if (in)
+		source_barriers(pipe, s->cmd, in, false);
+	if (out)
+		output_barrier(pipe, s->cmd, out, false);
 	return cr_vk_check(pipe->dev, vkEndCommandBuffer(s->cmd), "vkEndCommandBuffer");
 }
 
@@ -715,6 +1045,34 @@ static bool check_frame(const struct cr_pipeline_frame *in, const struct cr_pipe
 				     row_bytes);
 			return false;
 		}
+	}
+	const struct cr_vk_image *si = in->source ? in->source->image : NULL;
+	if (si && (in->format->fourcc != si->layout.fourcc || in->width > si->layout.width ||
+		   in->height > si->layout.height || in->offset != si->layout.planes[0].offset ||
+		   in->stride != si->layout.planes[0].stride)) {
+		cr_log_error(TOPIC, "%s %ux%u frame at offset %u stride %u does not match its "
+			     "image (%.4s %ux%u, offset %u stride %u as imported)",
+			     in->format->name, in->width, in->height, in->offset, in->stride,
+			     (const char *)&si->layout.fourcc, si->layout.width, si->layout.height,
+			     si->layout.planes[0].offset, si->layout.planes[0].stride);
+		return false;
+	}
+	if (si && in->format->n_planes > 1 && si->layout.n_planes > 1 &&
+	    (in->extra[0].offset != si->layout.planes[1].offset ||
+	     in->extra[0].stride != si->layout.planes[1].stride)) {
+		cr_log_error(TOPIC, "%s plane 1 at offset %u stride %u does not match its image "
+			     "(offset %u stride %u as imported)", in->format->name,
+			     in->extra[0].offset, in->extra[0].stride, si->layout.planes[1].offset,
+			     si->layout.planes[1].stride);
+		return false;
+	}
+	const struct cr_vk_image *di = out->output ? out->output->image : NULL;
+	if (di && (out->format->fourcc != di->layout.fourcc || out->width != di->layout.width ||
+		   out->height != di->layout.height)) {
+		cr_log_error(TOPIC, "%s %ux%u output does not match its image (%.4s %ux%u)",
+			     out->format->name, out->width, out->height,
+			     (const char *)&di->layout.fourcc, di->layout.width, di->layout.height);
+		return false;
 	}
 	if (out->n_redact > CR_PIPELINE_MAX_REDACT) {
 		cr_log_error(TOPIC, "%u redaction rectangles, at most %d", out->n_redact,
@@ -853,6 +1211,12 @@ static bool bind_source(struct cr_pipeline *pipe, struct slot *s,
 			struct cr_process_params *p, VkBuffer buffers[2])
 {
 	bool nv12 = in->format->out_kind == CR_OUT_NV12;
+	if (in->source && in->source->image) {
+		/* The image view starts at the plane: texel (x, y) is pixel (x, y). */
+		buffers[0] = buffers[1] = VK_NULL_HANDLE;
+		p->src_offset = p->src_offset1 = 0;
+		return true;
+	}
 	if (in->source) {
 		buffers[0] = source_buffer(in->source, 0);
 		buffers[1] = nv12 ? source_buffer(in->source, 1) : buffers[0];
@@ -951,8 +1315,10 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 			       (const uint8_t *)k->pixels + (size_t)y * k->stride,
 			       (size_t)k->width * 4);
 	}
-	VkBuffer dst_buffer;
-	if (out->output) {
+	VkBuffer dst_buffer = VK_NULL_HANDLE;
+	if (out->output && out->output->image) {
+		/* written through the image view */
+	} else if (out->output) {
 		if (out->output->buffer->size < s->layout.size) {
 			cr_log_error(TOPIC, "output buffer of %llu bytes too small for %s %ux%u",
 				     (unsigned long long)out->output->buffer->size,
@@ -967,6 +1333,13 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 		dst_buffer = s->out->buffer;
 	}
 
+	struct cr_vk_image *src_image = in->source ? in->source->image : NULL;
+	struct cr_vk_image *dst_image = out->output ? out->output->image : NULL;
+	const struct kernel *k = get_kernel(pipe, (src_image ? KERNEL_SRC_IMAGE : 0) |
+						  (dst_image ? KERNEL_DST_IMAGE : 0));
+	if (!k)
+		return false;
+	VkDescriptorSet set = k->sets[s - pipe->slots];
 	VkDescriptorBufferInfo infos[5] = {
 		{ src_buffers[0], 0, VK_WHOLE_SIZE },
 		{ dst_buffer, 0, VK_WHOLE_SIZE },
@@ -974,19 +1347,35 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 		{ s->params->buffer, 0, VK_WHOLE_SIZE },
 		{ src_buffers[1], 0, VK_WHOLE_SIZE },
 	};
+	/* Indexed by binding; 2 and 3 are buffers in every kernel. */
+	VkDescriptorImageInfo images[5] = {
+		{ pipe->sampler, src_image ? src_image->view : VK_NULL_HANDLE,
+		  VK_IMAGE_LAYOUT_GENERAL },
+		{ VK_NULL_HANDLE, dst_image ? dst_image->view : VK_NULL_HANDLE,
+		  VK_IMAGE_LAYOUT_GENERAL },
+		[4] = { pipe->sampler,
+			!src_image ? VK_NULL_HANDLE
+			: src_image->view1 ? src_image->view1 : src_image->view,
+			VK_IMAGE_LAYOUT_GENERAL },
+	};
 	VkWriteDescriptorSet writes[5];
-	for (int i = 0; i < 5; i++)
+	for (uint32_t i = 0; i < 5; i++) {
+		bool sampled = (i == 0 || i == 4) && src_image, storage = i == 1 && dst_image;
 		writes[i] = (VkWriteDescriptorSet){
 			.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-			.dstSet = s->set,
-			.dstBinding = (uint32_t)i,
+			.dstSet = set,
+			.dstBinding = i,
 			.descriptorCount = 1,
-			.descriptorType = i == 3 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER
-						 : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-			.pBufferInfo = &infos[i],
+			.descriptorType = sampled ? VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER
+					  : storage ? VK_DESCRIPTOR_TYPE_STORAGE_IMAGE
+					  : i == 3 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER
+						   : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+			.pBufferInfo = sampled || storage ? NULL : &infos[i],
+			.pImageInfo = sampled || storage ? &images[i] : NULL,
 		};
+	}
 	vkUpdateDescriptorSets(pipe->dev->dev, 5, writes, 0, NULL);
-	if (!record(pipe, s, p, in->source, out->output ? dst_buffer : VK_NULL_HANDLE))
+	if (!record(pipe, s, k, set, p, in->source, out->output))
 		return false;
 
 	VkPipelineStageFlags wait_stages[2 + CR_DMABUF_MAX_PLANES - 1];
@@ -1002,7 +1391,7 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 			waits[n_waits++] = s->acquire;
 		if (in->source)
 			pipe->sync_mode = pipe->skip_sync ? "none" : "explicit";
-	} else if (in->source) {
+	} else if (in->source && in->source->fd >= 0) {
 		bool implicit = wait_fences(pipe, in->source->fd, s->acquire, CR_SYNC_READ);
 		pipe->sync_mode = implicit ? "implicit" : "none";
 		if (implicit)
@@ -1016,7 +1405,8 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 				pipe->sync_mode = "none";
 		}
 	}
-	if (out->output && wait_fences(pipe, out->output->fd, s->readers, CR_SYNC_WRITE))
+	if (out->output && out->output->fd >= 0 &&
+	    wait_fences(pipe, out->output->fd, s->readers, CR_SYNC_WRITE))
 		waits[n_waits++] = s->readers;
 	VkSubmitInfo si = {
 		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
@@ -1027,7 +1417,7 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 		.pCommandBuffers = &s->cmd,
 	};
 	/* Implicit sync out: our completion, exported onto the output in finish_slot(). */
-	bool signal_done = out->output && pipe->can_attach && s->done;
+	bool signal_done = out->output && out->output->fd >= 0 && pipe->can_attach && s->done;
 	if (signal_done) {
 		si.signalSemaphoreCount = 1;
 		si.pSignalSemaphores = &s->done;
@@ -1092,6 +1482,43 @@ static bool same_buffer(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
+/* The image path of cr_pipeline_import_dmabuf(): one image, and dups of every distinct fd
+ * for its fences. */
+static struct cr_pipeline_source *import_image(struct cr_pipeline *pipe,
+					       const struct cr_dmabuf *buf)
+{
+	struct cr_pipeline_source *src = calloc(1, sizeof(*src));
+	if (!src)
+		return NULL;
+	src->fd = -1;
+	src->image = cr_vk_image_import(pipe->dev, buf, VK_IMAGE_USAGE_SAMPLED_BIT);
+	if (!src->image)
+		goto err;
+	src->fd = fcntl(buf->planes[0].fd, F_DUPFD_CLOEXEC, 3);
+	if (src->fd < 0)
+		goto err_dup;
+	int fds[CR_DMABUF_MAX_PLANES] = { buf->planes[0].fd };
+	for (uint32_t i = 1; i < buf->n_planes; i++) {
+		int fd = buf->planes[i].fd;
+		uint32_t k = 0;
+		while (k <= src->n_more && !same_buffer(fd, fds[k]))
+			k++;
+		if (k <= src->n_more)
+			continue;
+		src->more_fds[src->n_more] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (src->more_fds[src->n_more] < 0)
+			goto err_dup;
+		fds[++src->n_more] = fd;
+	}
+	return src;
+
+err_dup:
+	cr_log_error(TOPIC, "dup of DMA-BUF fd: %s", strerror(errno));
+err:
+	free_source(pipe, src);
+	return NULL;
+}
+
 struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 						     const struct cr_dmabuf *buf)
 {
@@ -1106,6 +1533,12 @@ struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 			     fmt ? fmt->name : "an unknown format");
 		return NULL;
 	}
+	/* Unknown modifiers go to the image path too: Vulkan's refusal is the answer. */
+	if (buf->modifier != DRM_FORMAT_MOD_LINEAR ||
+	    (pipe->linear_images &&
+	     image_modifier(pipe, buf->fourcc, VK_IMAGE_USAGE_SAMPLED_BIT,
+			    VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT, DRM_FORMAT_MOD_LINEAR)))
+		return import_image(pipe, buf);
 	if (buf->n_planes != fmt->n_planes) {
 		cr_log_error(TOPIC, "cannot import a DMA-BUF of %s with %u planes: it has %u",
 			     fmt->name, buf->n_planes, fmt->n_planes);

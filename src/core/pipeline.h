@@ -15,6 +15,7 @@
 #include "dmabuf.h"
 
 struct cr_vk_device;
+struct cr_vk_image;
 struct cr_pipeline;
 struct cr_pipeline_source;
 struct cr_pipeline_output;
@@ -152,14 +153,34 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 			const struct cr_pipeline_target *out, void *job_data);
 
 /**
- * Imports a LINEAR DMA-BUF (fds borrowed) for use as cr_pipeline_frame.source: for each
+ * Imports a DMA-BUF (fds borrowed) for use as cr_pipeline_frame.source. LINEAR: for each
  * distinct fd among its planes (the same fd, or another fd of the same buffer, is imported
- * once) the whole buffer, so that offsets and strides can change per frame (they are checked
- * then with cr_dmabuf_check_planes()). @buf->n_planes must be the format's plane count and
- * the format readable. Returns NULL and logs when the device cannot import it.
+ * once) the whole buffer as a storage buffer, so that offsets and strides can change per frame
+ * (they are checked then with cr_dmabuf_check_planes()); @buf->n_planes must be the format's
+ * plane count and the format readable. Any other modifier (cr_pipeline_input_modifiers()):
+ * an image with @buf's plane layout (cr_vk_image_import()); frames must then keep that
+ * layout (a frame whose offset or stride differs is rejected at submit). Returns NULL and
+ * logs when the device cannot import it.
  */
 struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 						     const struct cr_dmabuf *buf);
+
+/**
+ * Wraps @img (taken, also on failure) as a source: an image of a readable format (packed RGB
+ * or NV12, cr_vk_format_from_fourcc()) with usage SAMPLED
+ * made by cr_vk_image_create() or cr_vk_image_import(), in VK_IMAGE_LAYOUT_GENERAL with its
+ * pixels in place (tests fill tiled images that no DMA-BUF holds this way). Frames read from
+ * it give the offset and stride of its ->layout.planes[0], as frames of imported images give
+ * those of their import. Returns NULL and logs on failure.
+ */
+struct cr_pipeline_source *cr_pipeline_source_from_image(struct cr_pipeline *pipe,
+							 struct cr_vk_image *img);
+
+/**
+ * True when @src is read as a Vulkan image (a non-LINEAR modifier, or any modifier with
+ * CASTRELAY_TEST_LINEAR_IMAGES=1), false when as a LINEAR storage buffer.
+ */
+bool cr_pipeline_source_is_image(const struct cr_pipeline_source *src);
 
 /** Releases @src; if a job still reads it, it is freed once that job is done. NULL: no-op. */
 void cr_pipeline_source_destroy(struct cr_pipeline *pipe, struct cr_pipeline_source *src);
@@ -180,16 +201,59 @@ bool cr_pipeline_can_export_dmabuf(const struct cr_pipeline *pipe);
 struct cr_pipeline_output *cr_pipeline_export_output(struct cr_pipeline *pipe, uint64_t size,
 						     int *fd);
 
+/**
+ * An output for frames of @fmt at @width x @height exported as a DMA-BUF with one of the
+ * @n_modifiers @modifiers (the consumers' choice; the allocation fixates it, so this is also
+ * the test allocation). The image modifiers of cr_pipeline_output_modifiers() (packed formats;
+ * LINEAR too with CASTRELAY_TEST_LINEAR_IMAGES=1) give a storage image, the driver choosing
+ * among them; LINEAR otherwise gives a storage buffer in
+ * cr_format_plane_layout(). @desc receives the modifier, the plane count and every plane's
+ * offset and stride, and in each plane's fd a new fd owned by the caller (planes of one buffer
+ * get dups of one DMA-BUF). Returns NULL and logs when none of the modifiers works.
+ */
+struct cr_pipeline_output *cr_pipeline_export_frame(struct cr_pipeline *pipe,
+						    const struct cr_format_info *fmt,
+						    uint32_t width, uint32_t height,
+						    const uint64_t *modifiers, uint32_t n_modifiers,
+						    struct cr_dmabuf *desc);
+
+/**
+ * Wraps @img (taken, also on failure) as an output: a packed-format image with usage STORAGE
+ * made by cr_vk_image_create() (tests read tiled results back this way). It is left in
+ * VK_IMAGE_LAYOUT_GENERAL after each job. Returns NULL and logs on failure.
+ */
+struct cr_pipeline_output *cr_pipeline_output_from_image(struct cr_pipeline *pipe,
+							 struct cr_vk_image *img);
+
+/** True when @out is written as a Vulkan image, false when as a LINEAR storage buffer. */
+bool cr_pipeline_output_is_image(const struct cr_pipeline_output *out);
+
+/**
+ * The modifiers cr_pipeline_export_frame() can give frames of @fourcc at @width x @height
+ * (0: any size), into @modifiers (room for @max): the device's exportable storage-image
+ * modifiers of the format (packed formats, VK_EXT_image_drm_format_modifier), then LINEAR when
+ * storage buffers export (every output format). Returns the count.
+ */
+uint32_t cr_pipeline_output_modifiers(const struct cr_pipeline *pipe, uint32_t fourcc,
+				      uint32_t width, uint32_t height, uint64_t *modifiers,
+				      uint32_t max);
+
 /** Releases @out; if a job still writes it, it is freed once that job is done. NULL: no-op. */
 void cr_pipeline_output_destroy(struct cr_pipeline *pipe, struct cr_pipeline_output *out);
 
 /**
  * The DRM format modifiers the pipeline can read DMA-BUFs of @fourcc with, into @modifiers
- * (room for @max); never DRM_FORMAT_MOD_INVALID (an implicit layout cannot be imported).
- * Today the kernel reads storage buffers, so this is LINEAR for readable formats when the
- * device imports DMA-BUFs as buffers, else nothing. Returns the count.
+ * (room for @max); never DRM_FORMAT_MOD_INVALID (an implicit layout cannot be imported): the
+ * device's importable sampled-image modifiers of the format (packed formats and NV12,
+ * VK_EXT_image_drm_format_modifier), then LINEAR when DMA-BUFs import as storage buffers
+ * (every readable format). cr_pipeline_import_dmabuf() reads LINEAR through a storage buffer
+ * (offsets and strides may then change per frame) and every other modifier through an image.
+ * Returns the count.
  *
- * For tests only: CASTRELAY_TEST_FAIL_IMPORTS=N makes the first N imports fail.
+ * For tests only: CASTRELAY_TEST_FAIL_IMPORTS=N makes the first N imports fail;
+ * CASTRELAY_TEST_LINEAR_IMAGES=1 imports and exports LINEAR DMA-BUFs as images too where the
+ * device makes LINEAR images of the format, so that the image path runs where LINEAR is the
+ * only modifier (lavapipe in the vm guest).
  */
 uint32_t cr_pipeline_input_modifiers(const struct cr_pipeline *pipe, uint32_t fourcc,
 				     uint64_t *modifiers, uint32_t max);

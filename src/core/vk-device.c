@@ -271,7 +271,12 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 	} while (0)
 	OPTIONAL(external_memory_fd, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
 	OPTIONAL(external_memory_dma_buf, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME);
-	OPTIONAL(image_drm_format_modifier, VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME);
+	/* The modifier extension depends on VK_KHR_image_format_list (core only from 1.2). */
+	if (has_extension(exts, n_ext, VK_KHR_IMAGE_FORMAT_LIST_EXTENSION_NAME)) {
+		OPTIONAL(image_drm_format_modifier, VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME);
+		if (dev->ext.image_drm_format_modifier)
+			enable[n_enable++] = VK_KHR_IMAGE_FORMAT_LIST_EXTENSION_NAME;
+	}
 	OPTIONAL(external_semaphore_fd, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
 	OPTIONAL(external_memory_host, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
 	OPTIONAL(queue_family_foreign, VK_EXT_QUEUE_FAMILY_FOREIGN_EXTENSION_NAME);
@@ -287,10 +292,16 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 		.queueCount = 1,
 		.pQueuePriorities = &priority,
 	};
+	VkPhysicalDeviceFeatures supported, features = { 0 };
+	vkGetPhysicalDeviceFeatures(dev->phys, &supported);
+	features.shaderStorageImageWriteWithoutFormat =
+		supported.shaderStorageImageWriteWithoutFormat;
+	dev->storage_write_without_format = supported.shaderStorageImageWriteWithoutFormat;
 	VkDeviceCreateInfo dci = {
 		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
 		.queueCreateInfoCount = 1,
 		.pQueueCreateInfos = &qci,
+		.pEnabledFeatures = &features,
 		.enabledExtensionCount = n_enable,
 		.ppEnabledExtensionNames = enable,
 	};
@@ -307,6 +318,9 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 		dev->get_memory_fd = (PFN_vkGetMemoryFdKHR)vkGetDeviceProcAddr(dev->dev,
 									"vkGetMemoryFdKHR");
 	}
+	if (dev->ext.image_drm_format_modifier)
+		dev->get_image_modifier = (PFN_vkGetImageDrmFormatModifierPropertiesEXT)
+			vkGetDeviceProcAddr(dev->dev, "vkGetImageDrmFormatModifierPropertiesEXT");
 	if (dev->ext.external_semaphore_fd) {
 		dev->import_semaphore_fd = (PFN_vkImportSemaphoreFdKHR)vkGetDeviceProcAddr(
 			dev->dev, "vkImportSemaphoreFdKHR");

@@ -25,10 +25,14 @@ struct cr_vk_device {
 		bool external_memory_host;
 		bool queue_family_foreign;
 	} ext;
+	/** shaderStorageImageWriteWithoutFormat, enabled when supported: the kernel writes
+	 * output images of any packed format through one untyped storage image. */
+	bool storage_write_without_format;
 	PFN_vkGetMemoryFdPropertiesKHR get_memory_fd_properties;
 	PFN_vkImportSemaphoreFdKHR import_semaphore_fd;
 	PFN_vkGetSemaphoreFdKHR get_semaphore_fd;
 	PFN_vkGetMemoryFdKHR get_memory_fd;
+	PFN_vkGetImageDrmFormatModifierPropertiesEXT get_image_modifier;
 	/** Sticky: set when any call returned VK_ERROR_DEVICE_LOST (any thread). */
 	volatile bool lost;
 };

@@ -4,6 +4,11 @@
  * staging copy is included, as in the daemon), with the CPU reference measured in the same
  * run as the baseline. Prints one line per scenario; asserts nothing about speed.
  *
+ * Where the device has DRM format modifiers (VK_EXT_image_drm_format_modifier), the packed
+ * scenarios run again zero-copy, as the daemon does with DMA-BUFs: a source image and an output
+ * image of each modifier usable for both, LINEAR among them as the baseline (the layout the
+ * storage-buffer path reads), nothing copied by the CPU.
+ *
  * Usage: bench-pipeline [FRAMES]   (CR_TEST_VK_DEVICE selects the device)
  */
 #include <stdlib.h>
@@ -14,8 +19,11 @@
 #include "log.h"
 #include "reference.h"
 #include "run-sync.h"
+#include "image-io.h"
 #include "test.h"
 #include "vk-device.h"
+#include "vk-format.h"
+#include "vk-image.h"
 
 struct scenario {
 	const char *name;
@@ -52,6 +60,92 @@ static double pct(uint64_t *v, unsigned n, double p)
 {
 	qsort(v, n, sizeof(*v), cmp_u64);
 	return (double)v[(unsigned)(p * (n - 1))] / 1000.0;
+}
+
+/* The packed scenarios from a source image to an output image, per modifier. */
+static void bench_images(struct cr_vk_device *dev, struct cr_pipeline *pipe, unsigned frames,
+			 uint64_t *gpu, uint64_t *wall)
+{
+	const uint32_t fourcc = DRM_FORMAT_XRGB8888;
+	const VkImageUsageFlags src_usage = VK_IMAGE_USAGE_SAMPLED_BIT |
+					    VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+	struct cr_vk_modifier sampled[32], storage[32];
+	uint32_t n_sampled = cr_vk_format_modifiers(dev, fourcc, src_usage, 0, sampled, 32);
+	uint32_t n_storage = cr_vk_format_modifiers(dev, fourcc, VK_IMAGE_USAGE_STORAGE_BIT, 0,
+						    storage, 32);
+	if (n_sampled == 0 || n_storage == 0) {
+		printf("image path: no DRM format modifiers on this device\n");
+		return;
+	}
+	printf("%-30s %18s %10s %10s %10s\n", "scenario (image in and out)", "modifier",
+	       "gpu p50", "gpu p99", "frame p50");
+	const struct cr_format_info *bgrx = cr_format_info_from_fourcc(fourcc);
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		const struct scenario *s = &scenarios[i];
+		if (s->dst_fourcc != fourcc)
+			continue;
+		uint32_t *pixels = malloc((size_t)s->src_w * s->src_h * 4);
+		for (size_t k = 0; k < (size_t)s->src_w * s->src_h; k++)
+			pixels[k] = (uint32_t)k * 2654435761u;
+		for (uint32_t m = 0; m < n_sampled; m++) {
+			uint64_t mod = sampled[m].modifier;
+			bool both = false;
+			for (uint32_t k = 0; k < n_storage; k++)
+				both |= storage[k].modifier == mod;
+			if (!both)
+				continue;
+			struct cr_vk_image *si = cr_vk_image_create(dev, fourcc, s->src_w, s->src_h,
+								    &mod, 1, src_usage, false);
+			struct cr_vk_image *di = cr_vk_image_create(dev, fourcc, s->dst_w, s->dst_h,
+								    &mod, 1,
+								    VK_IMAGE_USAGE_STORAGE_BIT,
+								    false);
+			if (si && !cr_image_io_upload(dev, si, pixels, s->src_w * 4)) {
+				cr_vk_image_destroy(dev, si);
+				si = NULL;
+			}
+			struct cr_pipeline_source *src =
+				si ? cr_pipeline_source_from_image(pipe, si) : NULL;
+			struct cr_pipeline_output *dst =
+				di ? cr_pipeline_output_from_image(pipe, di) : NULL;
+			if (!src || !dst) {
+				printf("%-30s 0x%016llx no images\n", s->name,
+				       (unsigned long long)mod);
+				cr_pipeline_source_destroy(pipe, src);
+				cr_pipeline_output_destroy(pipe, dst);
+				continue;
+			}
+			struct cr_pipeline_frame in = {
+				.format = bgrx, .width = s->src_w, .height = s->src_h,
+				.offset = si->layout.planes[0].offset,
+				.stride = si->layout.planes[0].stride, .source = src, .crop = s->crop,
+			};
+			struct cr_pipeline_target out = { .format = bgrx, .width = s->dst_w,
+							  .height = s->dst_h, .output = dst };
+			struct run_sync_result r = { .pixels = NULL };
+			run_sync(pipe, &in, &out, &r); /* warm-up: the image kernel is built */
+			unsigned ok = 0;
+			for (unsigned f = 0; f < frames; f++) {
+				uint64_t t0 = now_ns();
+				if (!run_sync(pipe, &in, &out, &r))
+					break;
+				wall[ok] = now_ns() - t0;
+				gpu[ok++] = r.gpu_ns;
+			}
+			if (ok < 2)
+				printf("%-30s 0x%016llx failed after %u frames\n", s->name,
+				       (unsigned long long)mod, ok);
+			else
+				printf("%-30s 0x%016llx %8.0fus %8.0fus %8.0fus\n", s->name,
+				       (unsigned long long)mod, pct(gpu, ok, 0.5),
+				       pct(gpu, ok, 0.99), pct(wall, ok, 0.5));
+			cr_pipeline_source_destroy(pipe, src);
+			cr_pipeline_output_destroy(pipe, dst);
+		}
+		free(pixels);
+	}
+	printf("modifier 0x0000000000000000 = LINEAR, the baseline; frame = submit + completion, "
+	       "no copies\n");
 }
 
 int main(int argc, char **argv)
@@ -126,6 +220,7 @@ int main(int argc, char **argv)
 	printf("gpu = submit to fence seen by the waiter thread; frame = staging copy + submit + "
 	       "completion + readback copy, as the daemon does; cpu ref = src/core/reference.c, "
 	       "one thread, %u runs\n", 3u);
+	bench_images(dev, pipe, frames, gpu, wall);
 	free(gpu);
 	free(wall);
 	cr_pipeline_destroy(pipe);
