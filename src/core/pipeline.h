@@ -285,9 +285,9 @@ const char *cr_pipeline_sync_mode(const struct cr_pipeline *pipe);
  * Returns, for the last job that wrote an exported output: "attached", or "none": no such job
  * yet, the device cannot export SYNC_FD semaphores (NVIDIA's driver; lavapipe outside a kernel
  * with udmabuf, e.g. on the dev machines), the kernel cannot import sync_files (before 5.20:
- * logged once, then not tried again), the driver returned no fd because the work had already completed (allowed by
- * Vulkan), or CASTRELAY_TEST_SKIP_SYNC=1 (which also turns attaching off). Meant for the
- * relay's node properties; main-loop thread.
+ * logged once, then not tried again), the driver returned no fd because the work had already
+ * completed (allowed by Vulkan), or CASTRELAY_TEST_SKIP_SYNC=1 (which also turns attaching
+ * off). Meant for the relay's node properties; main-loop thread.
  */
 const char *cr_pipeline_output_fence_mode(const struct cr_pipeline *pipe);
 

@@ -41,6 +41,19 @@ VkFormat cr_vk_format_plane_view(uint32_t fourcc, uint32_t plane)
 	return plane == 0 ? cr_vk_format_from_fourcc(fourcc) : VK_FORMAT_UNDEFINED;
 }
 
+uint32_t cr_vk_format_driver_modifiers(struct cr_vk_device *dev, VkFormat format,
+				       VkDrmFormatModifierPropertiesEXT *props, uint32_t max)
+{
+	VkDrmFormatModifierPropertiesListEXT list = {
+		.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT,
+		.drmFormatModifierCount = max,
+		.pDrmFormatModifierProperties = props,
+	};
+	VkFormatProperties2 fp = { .sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list };
+	vkGetPhysicalDeviceFormatProperties2(dev->phys, format, &fp);
+	return list.drmFormatModifierCount;
+}
+
 VkFormatFeatureFlags cr_vk_format_features_for_usage(VkImageUsageFlags usage)
 {
 	VkFormatFeatureFlags f = 0;
@@ -135,25 +148,16 @@ uint32_t cr_vk_format_modifiers(struct cr_vk_device *dev, uint32_t fourcc,
 	    (handle && !dev->ext.external_memory_dma_buf) ||
 	    ((usage & VK_IMAGE_USAGE_STORAGE_BIT) && !dev->storage_write_without_format))
 		return 0;
-	VkDrmFormatModifierPropertiesListEXT list = {
-		.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT,
-	};
-	VkFormatProperties2 fp = { .sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list };
-	vkGetPhysicalDeviceFormatProperties2(dev->phys, vk_format, &fp);
 	VkDrmFormatModifierPropertiesEXT props[64];
-	list.drmFormatModifierCount = list.drmFormatModifierCount > 64 ? 64
-					  : list.drmFormatModifierCount;
-	list.pDrmFormatModifierProperties = props;
-	vkGetPhysicalDeviceFormatProperties2(dev->phys, vk_format, &fp);
+	uint32_t n_props = cr_vk_format_driver_modifiers(dev, vk_format, props, 64);
 	struct cr_vk_modifier found[64];
-	uint32_t n = cr_vk_format_filter(props, list.drmFormatModifierCount,
-					 cr_vk_format_features_for_usage(usage),
+	uint32_t n = cr_vk_format_filter(props, n_props, cr_vk_format_features_for_usage(usage),
 					 CR_DMABUF_MAX_PLANES, found, 64);
 	uint32_t count = 0;
 	for (uint32_t i = 0; i < n && count < max; i++)
 		if (image_supported(dev, fourcc, usage, handle, &found[i]))
 			out[count++] = found[i];
 	cr_log_debug(TOPIC, "fourcc %.4s usage 0x%x: %u of %u modifiers usable",
-		     (const char *)&fourcc, usage, count, list.drmFormatModifierCount);
+		     (const char *)&fourcc, usage, count, n_props);
 	return count;
 }

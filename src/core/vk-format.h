@@ -36,6 +36,13 @@ struct cr_vk_modifier {
 	uint32_t max_width, max_height;
 };
 
+/**
+ * The driver's DRM format modifiers of @format and their properties
+ * (VkDrmFormatModifierPropertiesListEXT), at most @max of them, into @props. Returns the count.
+ */
+uint32_t cr_vk_format_driver_modifiers(struct cr_vk_device *dev, VkFormat format,
+				       VkDrmFormatModifierPropertiesEXT *props, uint32_t max);
+
 /** The format features an image of @usage needs (SAMPLED → SAMPLED_IMAGE, ...). Pure. */
 VkFormatFeatureFlags cr_vk_format_features_for_usage(VkImageUsageFlags usage);
 

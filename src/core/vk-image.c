@@ -214,14 +214,8 @@ static bool modifier_props(struct cr_vk_device *dev, VkFormat format, uint64_t m
 			   VkDrmFormatModifierPropertiesEXT *out)
 {
 	VkDrmFormatModifierPropertiesEXT props[64];
-	VkDrmFormatModifierPropertiesListEXT list = {
-		.sType = VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT,
-		.drmFormatModifierCount = 64,
-		.pDrmFormatModifierProperties = props,
-	};
-	VkFormatProperties2 fp = { .sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2, .pNext = &list };
-	vkGetPhysicalDeviceFormatProperties2(dev->phys, format, &fp);
-	for (uint32_t i = 0; i < list.drmFormatModifierCount; i++) {
+	uint32_t n = cr_vk_format_driver_modifiers(dev, format, props, 64);
+	for (uint32_t i = 0; i < n; i++) {
 		if (props[i].drmFormatModifier == modifier) {
 			*out = props[i];
 			return true;

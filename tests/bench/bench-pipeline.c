@@ -62,6 +62,28 @@ static double pct(uint64_t *v, unsigned n, double p)
 	return (double)v[(unsigned)(p * (n - 1))] / 1000.0;
 }
 
+/*
+ * One warm-up job (allocations, pipeline caches, the kernel variant built on first use), then
+ * @frames timed ones: the GPU time and the wall time of each into @gpu and @wall. @pixels
+ * receives the output when it is read back (NULL for image outputs). Returns how many ran.
+ */
+static unsigned measure(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
+			const struct cr_pipeline_target *out, void *pixels, unsigned frames,
+			uint64_t *gpu, uint64_t *wall)
+{
+	struct run_sync_result r = { .pixels = pixels };
+	run_sync(pipe, in, out, &r);
+	unsigned ok = 0;
+	for (unsigned f = 0; f < frames; f++) {
+		uint64_t t0 = now_ns();
+		if (!run_sync(pipe, in, out, &r))
+			break;
+		wall[ok] = now_ns() - t0;
+		gpu[ok++] = r.gpu_ns;
+	}
+	return ok;
+}
+
 /* The packed scenarios from a source image to an output image, per modifier. */
 static void bench_images(struct cr_vk_device *dev, struct cr_pipeline *pipe, unsigned frames,
 			 uint64_t *gpu, uint64_t *wall)
@@ -122,16 +144,7 @@ static void bench_images(struct cr_vk_device *dev, struct cr_pipeline *pipe, uns
 			};
 			struct cr_pipeline_target out = { .format = bgrx, .width = s->dst_w,
 							  .height = s->dst_h, .output = dst };
-			struct run_sync_result r = { .pixels = NULL };
-			run_sync(pipe, &in, &out, &r); /* warm-up: the image kernel is built */
-			unsigned ok = 0;
-			for (unsigned f = 0; f < frames; f++) {
-				uint64_t t0 = now_ns();
-				if (!run_sync(pipe, &in, &out, &r))
-					break;
-				wall[ok] = now_ns() - t0;
-				gpu[ok++] = r.gpu_ns;
-			}
+			unsigned ok = measure(pipe, &in, &out, NULL, frames, gpu, wall);
 			if (ok < 2)
 				printf("%-30s 0x%016llx failed after %u frames\n", s->name,
 				       (unsigned long long)mod, ok);
@@ -180,16 +193,7 @@ int main(int argc, char **argv)
 		};
 		struct cr_pipeline_target out = { .format = df, .width = s->dst_w,
 						  .height = s->dst_h, .matrix = CR_COLOR_BT709 };
-		struct run_sync_result r = { .pixels = dst };
-		run_sync(pipe, &in, &out, &r); /* warm-up: allocations, pipeline caches */
-		unsigned ok = 0;
-		for (unsigned f = 0; f < frames; f++) {
-			uint64_t t0 = now_ns();
-			if (!run_sync(pipe, &in, &out, &r))
-				break;
-			wall[ok] = now_ns() - t0;
-			gpu[ok++] = r.gpu_ns;
-		}
+		unsigned ok = measure(pipe, &in, &out, dst, frames, gpu, wall);
 		/* Baseline: the same work on the CPU (single-threaded reference). */
 		struct cr_rect c = s->crop.w ? s->crop : (struct cr_rect){ 0, 0, s->src_w, s->src_h };
 		struct cr_process_params p = {

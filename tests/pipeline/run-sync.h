@@ -25,18 +25,26 @@ static void run_sync_done(void *job_data, const struct cr_pipeline_result *res, 
 		memcpy(r->pixels, res->pixels, res->layout.size);
 }
 
-/* Returns false when the submission failed or no result came within 10 s. */
-static inline bool run_sync(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
-			    const struct cr_pipeline_target *out, struct run_sync_result *r)
+/* Returns false when the submission failed or no result came within @timeout_ms. */
+static inline bool run_sync_within(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
+				   const struct cr_pipeline_target *out, struct run_sync_result *r,
+				   int timeout_ms)
 {
 	r->called = false;
 	if (!cr_pipeline_submit(pipe, in, out, r))
 		return false;
 	struct pollfd pfd = { .fd = cr_pipeline_get_fd(pipe), .events = POLLIN };
 	while (!r->called) {
-		if (poll(&pfd, 1, 10000) <= 0)
+		if (poll(&pfd, 1, timeout_ms) <= 0)
 			return false;
 		cr_pipeline_dispatch(pipe);
 	}
 	return r->ok;
+}
+
+/* run_sync_within() 10 s. */
+static inline bool run_sync(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
+			    const struct cr_pipeline_target *out, struct run_sync_result *r)
+{
+	return run_sync_within(pipe, in, out, r, 10000);
 }

@@ -184,16 +184,7 @@ static struct cr_vk_image *test_image(struct cr_vk_device *dev, uint32_t fourcc,
 static bool run_patient(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 			const struct cr_pipeline_target *out, struct run_sync_result *r)
 {
-	r->called = false;
-	if (!cr_pipeline_submit(pipe, in, out, r))
-		return false;
-	struct pollfd pfd = { .fd = cr_pipeline_get_fd(pipe), .events = POLLIN };
-	while (!r->called) {
-		if (poll(&pfd, 1, 120000) <= 0)
-			return false;
-		cr_pipeline_dispatch(pipe);
-	}
-	return r->ok;
+	return run_sync_within(pipe, in, out, r, 120000);
 }
 
 /* Reads @img back (filled from @planes, @strides) and compares every byte of its planes. */
