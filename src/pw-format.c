@@ -169,10 +169,7 @@ struct spa_pod *cr_pw_format_build_buffers(struct spa_pod_builder *b, bool dmabu
 					   uint32_t stride)
 {
 	if (dmabuf)
-		return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
-			SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(buffers, 2, 16),
-			SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(n_planes),
-			SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(1 << SPA_DATA_DmaBuf));
+		return cr_pw_format_build_buffers_dmabuf(b, n_planes, n_planes, buffers, false);
 	struct spa_pod_frame f;
 	spa_pod_builder_push_object(b, &f, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers);
 	spa_pod_builder_add(b,
@@ -193,17 +190,54 @@ struct spa_pod *cr_pw_format_build_buffers(struct spa_pod_builder *b, bool dmabu
 struct spa_pod *cr_pw_format_build_buffers_sync(struct spa_pod_builder *b, uint32_t n_planes,
 						uint32_t buffers)
 {
+	return cr_pw_format_build_buffers_dmabuf(b, n_planes, n_planes, buffers, true);
+}
+
+struct spa_pod *cr_pw_format_build_buffers_dmabuf(struct spa_pod_builder *b, uint32_t n_planes,
+						  uint32_t max_planes, uint32_t buffers,
+						  bool sync)
+{
+	uint32_t extra = sync ? 2 : 0;
 	struct spa_pod_frame f;
 	spa_pod_builder_push_object(b, &f, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers);
 	spa_pod_builder_add(b,
 		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(buffers, 2, 16),
-		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(n_planes + 2),
 		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(1 << SPA_DATA_DmaBuf),
 		0);
-	/* Mandatory: this layout applies exactly when SyncTimeline meta was negotiated. */
-	spa_pod_builder_prop(b, SPA_PARAM_BUFFERS_metaType, SPA_POD_PROP_FLAG_MANDATORY);
-	spa_pod_builder_int(b, 1 << SPA_META_SyncTimeline);
+	if (max_planes > n_planes)
+		spa_pod_builder_add(b, SPA_PARAM_BUFFERS_blocks,
+			SPA_POD_CHOICE_RANGE_Int(n_planes + extra, n_planes + extra,
+						 max_planes + extra), 0);
+	else
+		spa_pod_builder_add(b, SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(n_planes + extra), 0);
+	if (sync) {
+		/* Mandatory: this layout applies exactly when SyncTimeline meta was negotiated. */
+		spa_pod_builder_prop(b, SPA_PARAM_BUFFERS_metaType, SPA_POD_PROP_FLAG_MANDATORY);
+		spa_pod_builder_int(b, 1 << SPA_META_SyncTimeline);
+	}
 	return spa_pod_builder_pop(b, &f);
+}
+
+uint32_t cr_pw_format_modifiers(const struct spa_pod *param, uint64_t *modifiers, uint32_t max)
+{
+	const struct spa_pod_prop *p = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier);
+	if (!p)
+		return 0;
+	uint32_t n_vals, choice, n = 0;
+	const struct spa_pod *vals = spa_pod_get_values(&p->value, &n_vals, &choice);
+	if (!spa_pod_is_long(vals) || n_vals == 0)
+		return 0;
+	const int64_t *v = SPA_POD_BODY_CONST(vals);
+	/* An Enum's first value is its default, usually repeated among the alternatives. */
+	for (uint32_t i = 0; i < n_vals && n < max; i++) {
+		uint64_t mod = (uint64_t)v[i];
+		bool seen = false;
+		for (uint32_t k = 0; k < n && !seen; k++)
+			seen = modifiers[k] == mod;
+		if (!seen)
+			modifiers[n++] = mod;
+	}
+	return n;
 }
 
 struct spa_pod *cr_pw_format_build_meta(struct spa_pod_builder *b, uint32_t type, uint32_t size)

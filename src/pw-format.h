@@ -82,6 +82,23 @@ struct spa_pod *cr_pw_format_build_buffers_sync(struct spa_pod_builder *b, uint3
 						uint32_t buffers);
 
 /**
+ * Builds a DMA-BUF Buffers param whose blocks are the planes: @n_planes, or with @max_planes
+ * above it a range @n_planes..@max_planes (default @n_planes) for modifiers whose memory
+ * plane count only the producer knows (compressed layouts add aux planes). @sync: the
+ * explicit-sync variant of cr_pw_format_build_buffers_sync(), 2 more blocks.
+ */
+struct spa_pod *cr_pw_format_build_buffers_dmabuf(struct spa_pod_builder *b, uint32_t n_planes,
+						  uint32_t max_planes, uint32_t buffers,
+						  bool sync);
+
+/**
+ * The modifiers of a Format or EnumFormat @param's modifier property, in its order (a
+ * choice's default first, each value once), into @modifiers (room for @max). Returns the
+ * count; 0 when there is no modifier property.
+ */
+uint32_t cr_pw_format_modifiers(const struct spa_pod *param, uint64_t *modifiers, uint32_t max);
+
+/**
  * Builds the Buffers param for a negotiated format: DMA-BUF (blocks = planes) when @dmabuf,
  * else MemFd|MemPtr with @size / @stride (both omitted when @size is 0, as a consumer that
  * accepts the producer's padding does); @buffers wanted (min 2).

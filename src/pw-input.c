@@ -17,6 +17,7 @@
 
 #define TOPIC "pw-input"
 #define N_FORMATS 7
+#define MAX_MODIFIERS 16
 #define CURSOR_META_SIZE(w, h) \
 	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
 
@@ -133,6 +134,31 @@ static bool was_dropped(const struct cr_pw_input *in, uint64_t modifier)
 	return false;
 }
 
+/* The importable modifiers of @fourcc that we offer now: none when DMA-BUFs are off, never
+ * DRM_FORMAT_MOD_INVALID, none whose import failed. */
+static uint32_t offer_modifiers(struct cr_pw_input *in, uint32_t fourcc, uint64_t *mods,
+				uint32_t max)
+{
+	uint64_t all[MAX_MODIFIERS];
+	uint32_t n_all = 0, n = 0;
+	if (in->dmabuf_offered)
+		n_all = in->events->modifiers(in->data, fourcc, all, MAX_MODIFIERS);
+	for (uint32_t k = 0; k < n_all && n < max; k++)
+		if (all[k] != DRM_FORMAT_MOD_INVALID && !was_dropped(in, all[k]))
+			mods[n++] = all[k];
+	return n;
+}
+
+static bool offered_modifier(struct cr_pw_input *in, const struct cr_video_format *format)
+{
+	uint64_t mods[MAX_MODIFIERS];
+	uint32_t n = offer_modifiers(in, format->info->fourcc, mods, MAX_MODIFIERS);
+	for (uint32_t i = 0; i < n; i++)
+		if (mods[i] == format->modifier)
+			return true;
+	return false;
+}
+
 /* Per format: the DMA-BUF variant with the importable modifiers first, then shared memory
  * (PipeWire's DMA-BUF negotiation; DRM_FORMAT_MOD_INVALID is never offered). */
 static uint32_t build_formats(struct cr_pw_input *in, struct spa_pod_builder *b,
@@ -141,13 +167,8 @@ static uint32_t build_formats(struct cr_pw_input *in, struct spa_pod_builder *b,
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < N_FORMATS; i++) {
 		const struct cr_format_info *info = cr_format_info_from_fourcc(offered[i]);
-		uint64_t all[16], mods[16];
-		uint32_t n_all = 0, n_mods = 0;
-		if (in->dmabuf_offered)
-			n_all = in->events->modifiers(in->data, offered[i], all, 16);
-		for (uint32_t k = 0; k < n_all; k++)
-			if (all[k] != DRM_FORMAT_MOD_INVALID && !was_dropped(in, all[k]))
-				mods[n_mods++] = all[k];
+		uint64_t mods[MAX_MODIFIERS];
+		uint32_t n_mods = offer_modifiers(in, offered[i], mods, MAX_MODIFIERS);
 		if (n_mods > 0)
 			params[n++] = cr_pw_format_build_enum(b, info, mods, n_mods);
 		params[n++] = cr_pw_format_build_enum(b, info, NULL, 0);
@@ -166,29 +187,46 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 		pw_stream_set_error(in->stream, -EINVAL, "unusable format");
 		return;
 	}
-	if (in->format.has_modifier && in->format.modifier != DRM_FORMAT_MOD_LINEAR) {
-		cr_log_error(TOPIC, "source fixated modifier 0x%llx, only LINEAR was offered",
-			     (unsigned long long)in->format.modifier);
-		pw_stream_set_error(in->stream, -EINVAL, "unexpected modifier");
+	if (in->format.has_modifier && !offered_modifier(in, &in->format)) {
+		cr_log_error(TOPIC, "source fixated modifier 0x%016llx for %s, which we did not "
+				    "offer%s", (unsigned long long)in->format.modifier,
+			     in->format.info->name,
+			     was_dropped(in, in->format.modifier) ? " (any more: its import failed)"
+								  : "");
+		pw_stream_set_error(in->stream, -EINVAL, "modifier 0x%016llx was not offered",
+				    (unsigned long long)in->format.modifier);
 		return;
 	}
 	in->have_format = true;
-	cr_log_info(TOPIC, "negotiated %s %ux%u over %s", in->format.info->name, in->format.width,
-		    in->format.height, in->format.has_modifier ? "DMA-BUF" : "SHM");
+	if (in->format.has_modifier)
+		cr_log_info(TOPIC, "negotiated %s %ux%u over DMA-BUF, modifier 0x%016llx",
+			    in->format.info->name, in->format.width, in->format.height,
+			    (unsigned long long)in->format.modifier);
+	else
+		cr_log_info(TOPIC, "negotiated %s %ux%u over SHM", in->format.info->name,
+			    in->format.width, in->format.height);
 
 	uint8_t buffer[2048];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[8];
 	uint32_t n = 0;
 	in->explicit_sync = false;
+	uint32_t n_planes = in->format.info->n_planes;
+	/* A LINEAR layout has the format's planes; other modifiers may add memory planes (aux
+	 * planes of compressed layouts) that only the producer knows: any count up to what a
+	 * descriptor holds, the producer's Buffers param fixes it. */
+	uint32_t max_planes = in->format.modifier == DRM_FORMAT_MOD_LINEAR ? n_planes
+									     : CR_DMABUF_MAX_PLANES;
 	/* Explicit sync first when we have a DRM device for syncobjs (dma-buf.dox). */
 	if (in->format.has_modifier && in->drm_fd >= 0) {
-		params[n++] = cr_pw_format_build_buffers_sync(&b, in->format.info->n_planes, 4);
+		params[n++] = cr_pw_format_build_buffers_dmabuf(&b, n_planes, max_planes, 4, true);
 		params[n++] = cr_pw_format_build_meta(&b, SPA_META_SyncTimeline,
 						      sizeof(struct spa_meta_sync_timeline));
 	}
-	params[n++] = cr_pw_format_build_buffers(&b, in->format.has_modifier,
-						 in->format.info->n_planes, 4, 0, 0);
+	if (in->format.has_modifier)
+		params[n++] = cr_pw_format_build_buffers_dmabuf(&b, n_planes, max_planes, 4, false);
+	else
+		params[n++] = cr_pw_format_build_buffers(&b, false, n_planes, 4, 0, 0);
 	params[n++] = cr_pw_format_build_meta(&b, SPA_META_Header,
 					      sizeof(struct spa_meta_header));
 	params[n++] = cr_pw_format_build_meta(&b, SPA_META_VideoCrop,
@@ -213,6 +251,7 @@ struct imported {
 	void *import;  /**< events.import's handle; NULL when the import failed */
 	uint64_t size; /**< bytes of the DMA-BUF, for the per-frame layout check */
 	uint32_t n_planes; /**< the leading DmaBuf datas */
+	bool pending;      /**< not imported yet: the producer had not written its layout */
 	uint64_t plane_size[CR_DMABUF_MAX_PLANES]; /**< bytes of each plane's DMA-BUF ([0]: size) */
 	struct cr_pw_timeline timeline; /**< .meta NULL: no explicit sync */
 	int acquire_fd; /**< the acquire point's sync_file until the relay takes it, or -1 */
@@ -251,42 +290,46 @@ static bool repeated(struct cr_pw_input *in, struct imported *imp, struct spa_bu
 	return same;
 }
 
-static void on_add_buffer(void *data, struct pw_buffer *b)
+/*
+ * Imports the DMA-BUF of @b once, with the plane layout in its chunks: an image is bound to
+ * it (pw-input only learns at import whether the pipeline reads an image). Producers that
+ * fill their chunks only when they queue a frame (plane 0's stride is still 0 in add_buffer)
+ * get the buffer imported at its first frame, @first_frame; a LINEAR stride still 0 then is
+ * the format's default, as planes_from_buffer() reads it. A failed import drops the modifier.
+ */
+static void import_buffer(struct cr_pw_input *in, struct pw_buffer *b, bool first_frame)
 {
-	struct cr_pw_input *in = data;
-	struct spa_data *d = &b->buffer->datas[0];
-	b->user_data = NULL;
-	if (d->type != SPA_DATA_DmaBuf)
-		return;
-	off_t size = lseek((int)d->fd, 0, SEEK_END);
-	struct imported *imp = calloc(1, sizeof(*imp));
-	if (!imp)
-		return;
-	imp->size = size > 0 ? (uint64_t)size : 0;
-	imp->acquire_fd = -1;
-	/* Kept even when the import fails: the release point must still be signalled. */
-	b->user_data = imp;
-	if (in->drm_fd >= 0 && cr_pw_timeline_present(b->buffer)) {
-		in->explicit_sync = cr_pw_timeline_import(&imp->timeline, in->drm_fd, b->buffer);
-		if (!in->explicit_sync)
-			pw_stream_set_error(in->stream, -EIO, "cannot import the SyncTimeline syncobjs");
-	}
+	struct imported *imp = b->user_data;
+	struct spa_data *datas = b->buffer->datas;
 	struct cr_dmabuf buf = {
 		.width = in->format.width,
 		.height = in->format.height,
 		.fourcc = in->format.info->fourcc,
 		.modifier = in->format.modifier,
+		.n_planes = imp->n_planes,
 	};
-	/* The planes are the leading DmaBuf datas (syncobj datas may follow), each with its fd:
-	 * the same one for planes in one buffer, different ones for disjoint planes. */
-	for (uint32_t i = 0; i < b->buffer->n_datas && i < CR_DMABUF_MAX_PLANES &&
-			     b->buffer->datas[i].type == SPA_DATA_DmaBuf; i++) {
-		int fd = (int)b->buffer->datas[i].fd;
-		off_t plane_size = i == 0 ? size : lseek(fd, 0, SEEK_END);
-		imp->plane_size[i] = plane_size > 0 ? (uint64_t)plane_size : 0;
-		buf.planes[buf.n_planes++] = (struct cr_dmabuf_plane){ .fd = fd };
+	imp->pending = !first_frame && imp->n_planes > 0 && datas[0].chunk->stride <= 0;
+	if (imp->pending)
+		return;
+	struct cr_plane_layout l;
+	cr_format_plane_layout(in->format.info, buf.width, buf.height, &l);
+	for (uint32_t i = 0; i < imp->n_planes; i++) {
+		const struct spa_chunk *c = datas[i].chunk;
+		uint32_t stride = c->stride > 0 ? (uint32_t)c->stride : 0;
+		if (stride == 0 && buf.modifier == DRM_FORMAT_MOD_LINEAR && i < l.n_planes)
+			stride = l.stride[i];
+		buf.planes[i] = (struct cr_dmabuf_plane){
+			.fd = (int)datas[i].fd, .offset = c->offset, .stride = stride,
+		};
 	}
-	imp->n_planes = buf.n_planes;
+	char why[200];
+	if (!cr_dmabuf_validate(&buf, why, sizeof(why))) {
+		/* The producer's mistake, not our device's: no renegotiation, the buffer's frames
+		 * are skipped as corrupt. */
+		cr_log_warn(TOPIC, "not importing a DMA-BUF with modifier 0x%016llx: %s",
+			    (unsigned long long)buf.modifier, why);
+		return;
+	}
 	imp->import = in->events->import(in->data, &buf);
 	if (imp->import)
 		return;
@@ -304,6 +347,36 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 				   "without it", (unsigned long long)buf.modifier);
 	}
 	pw_loop_signal_event(in->loop, in->renegotiate);
+}
+
+static void on_add_buffer(void *data, struct pw_buffer *b)
+{
+	struct cr_pw_input *in = data;
+	struct spa_data *d = &b->buffer->datas[0];
+	b->user_data = NULL;
+	if (d->type != SPA_DATA_DmaBuf)
+		return;
+	struct imported *imp = calloc(1, sizeof(*imp));
+	if (!imp)
+		return;
+	imp->acquire_fd = -1;
+	/* Kept even when the import fails: the release point must still be signalled. */
+	b->user_data = imp;
+	if (in->drm_fd >= 0 && cr_pw_timeline_present(b->buffer)) {
+		in->explicit_sync = cr_pw_timeline_import(&imp->timeline, in->drm_fd, b->buffer);
+		if (!in->explicit_sync)
+			pw_stream_set_error(in->stream, -EIO, "cannot import the SyncTimeline syncobjs");
+	}
+	/* The planes are the leading DmaBuf datas (syncobj datas may follow), each with its fd:
+	 * the same one for planes in one buffer, different ones for disjoint planes. */
+	for (uint32_t i = 0; i < b->buffer->n_datas && i < CR_DMABUF_MAX_PLANES &&
+			     b->buffer->datas[i].type == SPA_DATA_DmaBuf; i++) {
+		off_t size = lseek((int)b->buffer->datas[i].fd, 0, SEEK_END);
+		imp->plane_size[i] = size > 0 ? (uint64_t)size : 0;
+		imp->n_planes++;
+	}
+	imp->size = imp->plane_size[0];
+	import_buffer(in, b, false);
 }
 
 static void unpark(struct cr_pw_input *in)
@@ -357,7 +430,7 @@ static void on_remove_buffer(void *data, struct pw_buffer *b)
 static void on_renegotiate(void *data, uint64_t count)
 {
 	struct cr_pw_input *in = data;
-	uint8_t buffer[4096];
+	uint8_t buffer[8192];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[2 * N_FORMATS];
 	uint32_t n = build_formats(in, &b, params);
@@ -413,7 +486,10 @@ static bool planes_from_buffer(struct cr_pw_input *in, struct spa_buffer *buf,
 			sizes[i] = sizes[0];
 		}
 	}
-	if (!cr_dmabuf_check_planes(fmt, w, h, planes, sizes, why, sizeof(why))) {
+	/* Other modifiers keep the layout they were imported with (the pipeline rejects a frame
+	 * that moved it), and a tiled plane's extent cannot be computed here. */
+	bool linear = !dmabuf || in->format.modifier == DRM_FORMAT_MOD_LINEAR;
+	if (linear && !cr_dmabuf_check_planes(fmt, w, h, planes, sizes, why, sizeof(why))) {
 		cr_log_warn(TOPIC, "skipping a buffer with an invalid layout: %s", why);
 		return false;
 	}
@@ -515,6 +591,8 @@ static void deliver(struct cr_pw_input *in, struct pw_buffer *b)
 	struct cr_pw_input_frame frame;
 	if (imp)
 		imp->held = true;
+	if (imp && imp->pending)
+		import_buffer(in, b, true);
 	if (!frame_from_buffer(in, b, &frame)) {
 		in->stats.corrupt++;
 		give_back(in, b);
@@ -669,7 +747,7 @@ struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 	}
 	pw_stream_add_listener(in->stream, &in->stream_listener, &stream_events, in);
 
-	uint8_t buffer[4096];
+	uint8_t buffer[8192];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[2 * N_FORMATS];
 	uint32_t n = build_formats(in, &b, params);

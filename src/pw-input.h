@@ -2,8 +2,9 @@
 #pragma once
 /**
  * The consuming side of a relay: finds the source node, connects a video stream to it
- * (WirePlumber links it), negotiates DMA-BUF (LINEAR) or SHM, hands each buffer to an importer
- * once, and delivers the newest frame of each cycle. Main-loop thread.
+ * (WirePlumber links it), negotiates DMA-BUF (any modifier the importer offers) or SHM, hands
+ * each buffer to an importer once, and delivers the newest frame of each cycle. Main-loop
+ * thread.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,7 +70,13 @@ struct cr_pw_input_events {
 	void (*error)(void *data, const char *message);
 	/** A format was negotiated (also after renegotiation). */
 	void (*format)(void *data, const struct cr_video_format *format);
-	/** Import a DMA-BUF buffer once; return a handle or NULL when it cannot be imported. */
+	/**
+	 * Import a DMA-BUF buffer once; return a handle or NULL when it cannot be imported.
+	 * @buf (fds borrowed) passed cr_dmabuf_validate(); its planes are the buffer's leading
+	 * DmaBuf datas (for other modifiers than LINEAR possibly more than the format's) with
+	 * the offsets and strides of their chunks, from add_buffer, or from the buffer's first
+	 * frame when the producer writes its chunks only then.
+	 */
 	void *(*import)(void *data, const struct cr_dmabuf *buf);
 	/** Release a handle returned by import (buffer removed). */
 	void (*release_import)(void *data, void *handle);
@@ -81,8 +88,10 @@ struct cr_pw_input_events {
  * Creates the stream on @core (borrowed) for source @target (node.name or object.serial). The
  * source is looked up first; events.error fires if it does not exist once the registry has
  * been read. @node_name names our input node. @dmabuf: offer DMA-BUF formats with the
- * modifiers events.modifiers gives. A modifier whose import fails is dropped and the format
- * renegotiated; after CR_PW_INPUT_MAX_RENEGOTIATIONS failures only shared memory is offered.
+ * modifiers events.modifiers gives (all of them, MANDATORY|DONT_FIXATE); a source that
+ * fixates one we did not offer is rejected (stream error naming it). A modifier whose import
+ * fails is dropped and the format renegotiated; after CR_PW_INPUT_MAX_RENEGOTIATIONS failures
+ * only shared memory is offered.
  * @drm_fd (borrowed, -1: none) is a DRM node with timeline syncobjs: DMA-BUF formats then
  * offer explicit sync (SPA_META_SyncTimeline) first. For tests only,
  * CASTRELAY_TEST_SKIP_SYNC=1 ignores acquire points (release points are still signalled).

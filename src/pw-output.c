@@ -26,10 +26,13 @@
 #define CURSOR_META_SIZE(w, h) \
 	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
 #define MAX_BUFFERS 16
+#define MAX_MODIFIERS 16
 
 /* pw_buffer.user_data of a DMA-BUF buffer. */
 struct out_buffer {
 	void *export;                   /**< events.export's handle */
+	struct cr_dmabuf desc;          /**< its planes; the fds are ours, one per plane */
+	uint32_t chunk_size[CR_DMABUF_MAX_PLANES]; /**< bytes from each plane's offset */
 	struct cr_pw_timeline timeline; /**< .meta NULL: no explicit sync */
 	bool ours;                      /**< dequeued and not queued since */
 	bool begun;                     /**< its next points are set (cr_pw_timeline_begin()) */
@@ -53,6 +56,11 @@ struct cr_pw_output {
 	bool cursor_meta;
 	bool dmabuf_offered; /**< cleared when the test allocation fails */
 	bool dmabuf;         /**< the negotiated buffers are DMA-BUFs */
+	uint64_t offer[MAX_MODIFIERS]; /**< exportable modifiers for the current format */
+	uint32_t n_offer;
+	/* The last test allocation (fds closed): the fixated modifier and its planes. */
+	struct cr_dmabuf fixated;
+	bool have_fixated;
 	bool have_buffers;
 	uint64_t generation; /**< bumped whenever buffers may have gone */
 	/* Dequeued and free to write, for the next frames. */
@@ -83,48 +91,90 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		    error ? ": " : "", error ? error : "");
 }
 
-static const uint64_t linear_modifier = DRM_FORMAT_MOD_LINEAR;
-
-/* What we offer: the DMA-BUF variant first (LINEAR, DONT_FIXATE), then shared memory. */
+/* What we offer: the DMA-BUF variant first (the exportable modifiers, DONT_FIXATE), then
+ * shared memory. */
 static uint32_t build_enum_formats(struct cr_pw_output *out, struct spa_pod_builder *b,
 				   const struct spa_pod **params)
 {
 	uint32_t n = 0;
-	if (out->dmabuf_offered)
+	if (out->dmabuf_offered && out->n_offer > 0)
 		params[n++] = cr_pw_format_build_fixed_dmabuf(
 			b, SPA_PARAM_EnumFormat, out->info, out->width, out->height, out->max_fps,
-			out->matrix, out->full_range, &linear_modifier, 1, false);
+			out->matrix, out->full_range, out->offer, out->n_offer, false);
 	params[n++] = cr_pw_format_build_fixed(b, SPA_PARAM_EnumFormat, out->info, out->width,
 					       out->height, out->max_fps, out->matrix,
 					       out->full_range);
 	return n;
 }
 
-/*
- * The consumer chose the DMA-BUF variant: fixate the modifier by a test allocation and
- * announce the fixated format first (PipeWire's producer side of DMA-BUF negotiation). When
- * the allocation fails, stop offering DMA-BUFs: the consumer gets shared memory.
- */
-static void fixate(struct cr_pw_output *out)
+static void modifier_name(uint64_t modifier, char *name, size_t len)
 {
-	int fd = -1;
-	void *handle = out->events->export(out->data, out->layout.size, &fd);
-	uint8_t buffer[2048];
+	if (modifier == DRM_FORMAT_MOD_LINEAR)
+		snprintf(name, len, "LINEAR");
+	else
+		snprintf(name, len, "0x%016" PRIx64, modifier);
+}
+
+static void close_planes(struct cr_dmabuf *desc)
+{
+	for (uint32_t i = 0; i < desc->n_planes; i++) {
+		if (desc->planes[i].fd >= 0)
+			close(desc->planes[i].fd);
+		desc->planes[i].fd = -1;
+	}
+}
+
+/*
+ * The test allocation: an exported frame with one of the @n @modifiers (the driver picks),
+ * freed at once; the chosen modifier and its planes are kept in out->fixated. False (logged)
+ * when none of them can be allocated.
+ */
+static bool test_allocation(struct cr_pw_output *out, const uint64_t *modifiers, uint32_t n)
+{
+	struct cr_dmabuf desc = { 0 };
+	void *handle = n ? out->events->export(out->data, out->info, out->width, out->height,
+					       modifiers, n, &desc)
+			 : NULL;
+	out->have_fixated = handle != NULL;
+	if (!handle) {
+		char first[24] = "none";
+		if (n)
+			modifier_name(modifiers[0], first, sizeof(first));
+		cr_log_warn(TOPIC, "test allocation of a %s %ux%u DMA-BUF with the consumer's %u "
+				   "modifier(s) (first: %s) failed: offering shared memory only",
+			    out->info->name, out->width, out->height, n, first);
+		out->dmabuf_offered = false;
+		return false;
+	}
+	out->events->release(out->data, handle);
+	close_planes(&desc);
+	out->fixated = desc;
+	char name[24];
+	modifier_name(desc.modifier, name, sizeof(name));
+	cr_log_info(TOPIC, "fixated output modifier %s (%u plane%s) among the consumer's %u", name,
+		    desc.n_planes, desc.n_planes == 1 ? "" : "s", n);
+	return true;
+}
+
+/*
+ * The consumer chose the DMA-BUF variant: fixate the modifier by a test allocation with the
+ * modifiers it accepts, in its order, and announce the fixated format first (PipeWire's
+ * producer side of DMA-BUF negotiation). When the allocation fails, stop offering DMA-BUFs:
+ * the consumer gets shared memory.
+ */
+static void fixate(struct cr_pw_output *out, const struct spa_pod *param)
+{
+	uint64_t modifiers[MAX_MODIFIERS];
+	uint32_t n_modifiers = cr_pw_format_modifiers(param, modifiers, MAX_MODIFIERS);
+	uint8_t buffer[4096];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[3];
 	uint32_t n = 0;
-	if (handle) {
-		out->events->release(out->data, handle);
-		close(fd);
+	if (test_allocation(out, modifiers, n_modifiers))
 		params[n++] = cr_pw_format_build_fixed_dmabuf(
 			&b, SPA_PARAM_EnumFormat, out->info, out->width, out->height,
-			out->max_fps, out->matrix, out->full_range, &linear_modifier, 1, true);
-		cr_log_info(TOPIC, "fixated output modifier LINEAR");
-	} else {
-		cr_log_warn(TOPIC, "test allocation of a %llu-byte DMA-BUF failed: offering "
-				   "shared memory only", (unsigned long long)out->layout.size);
-		out->dmabuf_offered = false;
-	}
+			out->max_fps, out->matrix, out->full_range, &out->fixated.modifier, 1,
+			true);
 	n += build_enum_formats(out, &b, params + n);
 	pw_stream_update_params(out->stream, params, n);
 }
@@ -253,25 +303,35 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 		return;
 	cr_format_plane_layout(out->info, out->width, out->height, &out->layout);
 	if (cr_pw_format_needs_fixation(param)) {
-		fixate(out);
+		fixate(out, param);
 		return;
 	}
-	out->dmabuf = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier) != NULL;
-	cr_log_info(TOPIC, "the consumer took %s", out->dmabuf ? "DMA-BUF" : "shared memory");
-	if (out->exclusive && !(out->dmabuf && out->drm_fd >= 0))
-		set_sync_props(out, false);
-	uint8_t buffer[1024];
+	uint8_t buffer[2048];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[6];
 	uint32_t n = 0;
+	uint64_t modifier;
+	out->dmabuf = cr_pw_format_modifiers(param, &modifier, 1) == 1;
+	/* A consumer that fixated a modifier itself (without our fixation round) still gets
+	 * buffers only after a test allocation with it. */
+	if (out->dmabuf && !(out->have_fixated && out->fixated.modifier == modifier) &&
+	    !test_allocation(out, &modifier, 1)) {
+		n = build_enum_formats(out, &b, params);
+		pw_stream_update_params(out->stream, params, n);
+		return;
+	}
+	cr_log_info(TOPIC, "the consumer took %s", out->dmabuf ? "DMA-BUF" : "shared memory");
+	if (out->exclusive && !(out->dmabuf && out->drm_fd >= 0))
+		set_sync_props(out, false);
+	uint32_t n_planes = out->dmabuf ? out->fixated.n_planes : out->layout.n_planes;
 	/* Explicit sync first when we have a DRM device for syncobjs (dma-buf.dox). */
 	if (out->dmabuf && out->drm_fd >= 0) {
-		params[n++] = cr_pw_format_build_buffers_sync(&b, out->layout.n_planes, 4);
+		params[n++] = cr_pw_format_build_buffers_sync(&b, n_planes, 4);
 		params[n++] = cr_pw_format_build_meta(&b, SPA_META_SyncTimeline,
 						      sizeof(struct spa_meta_sync_timeline));
 	}
-	/* DMA-BUF: one block per plane (same fd, offsets in the chunks). */
-	params[n++] = cr_pw_format_build_buffers(&b, out->dmabuf, out->layout.n_planes, 4,
+	/* DMA-BUF: one block per plane of the fixated modifier (offsets in the chunks). */
+	params[n++] = cr_pw_format_build_buffers(&b, out->dmabuf, n_planes, 4,
 						 (uint32_t)out->layout.size, out->layout.stride[0]);
 	params[n++] = cr_pw_format_build_meta(&b, SPA_META_Header, sizeof(struct spa_meta_header));
 	params[n++] = cr_pw_format_build_meta(&b, SPA_META_VideoDamage,
@@ -297,27 +357,54 @@ static void set_sync_props(struct cr_pw_output *out, bool explicit_sync)
 	pw_stream_update_properties(out->stream, &SPA_DICT_INIT_ARRAY(items));
 }
 
+/* Bytes from plane @i's offset to the next plane of its buffer, or to the buffer's end. */
+static uint32_t plane_bytes(const struct cr_dmabuf *desc, uint32_t i, uint64_t buffer_size)
+{
+	uint64_t end = buffer_size;
+	for (uint32_t k = 0; k < desc->n_planes; k++)
+		if (desc->planes[k].offset > desc->planes[i].offset && desc->planes[k].offset < end)
+			end = desc->planes[k].offset;
+	return end > desc->planes[i].offset ? (uint32_t)(end - desc->planes[i].offset) : 0;
+}
+
+static void set_chunks(struct spa_buffer *buf, const struct out_buffer *ob)
+{
+	for (uint32_t i = 0; i < ob->desc.n_planes; i++) {
+		struct spa_chunk *c = buf->datas[i].chunk;
+		c->offset = ob->desc.planes[i].offset;
+		c->stride = (int32_t)ob->desc.planes[i].stride;
+		c->size = ob->chunk_size[i];
+		c->flags = 0;
+	}
+}
+
 static void add_dmabuf(struct cr_pw_output *out, struct pw_buffer *b)
 {
 	struct out_buffer *ob = calloc(1, sizeof(*ob));
 	if (!ob)
 		return;
-	int fd = -1;
-	ob->export = out->events->export(out->data, out->layout.size, &fd);
+	char name[24];
+	modifier_name(out->fixated.modifier, name, sizeof(name));
+	ob->export = out->events->export(out->data, out->info, out->width, out->height,
+					 &out->fixated.modifier, 1, &ob->desc);
 	if (!ob->export) {
-		cr_log_error(TOPIC, "exporting a %llu-byte DMA-BUF failed",
-			     (unsigned long long)out->layout.size);
+		cr_log_error(TOPIC, "exporting a %s %ux%u DMA-BUF with modifier %s failed",
+			     out->info->name, out->width, out->height, name);
 		free(ob);
 		return;
 	}
-	uint32_t n_planes = SPA_MIN(b->buffer->n_datas, out->layout.n_planes);
+	uint32_t n_planes = ob->desc.n_planes;
+	if (ob->desc.modifier != out->fixated.modifier || n_planes != out->fixated.n_planes ||
+	    b->buffer->n_datas < n_planes) {
+		cr_log_error(TOPIC, "an exported DMA-BUF has %u planes with modifier 0x%016" PRIx64
+				    ", %u with %s were negotiated (%u blocks)", n_planes,
+			     ob->desc.modifier, out->fixated.n_planes, name, b->buffer->n_datas);
+		goto err_export;
+	}
 	if (out->drm_fd >= 0 && cr_pw_timeline_present(b->buffer)) {
 		if (!cr_pw_timeline_create(&ob->timeline, out->drm_fd, b->buffer, n_planes)) {
 			cr_log_error(TOPIC, "creating the SyncTimeline syncobjs failed");
-			out->events->release(out->data, ob->export);
-			close(fd);
-			free(ob);
-			return;
+			goto err_export;
 		}
 		if (!out->exclusive)
 			set_sync_props(out, true);
@@ -325,15 +412,26 @@ static void add_dmabuf(struct cr_pw_output *out, struct pw_buffer *b)
 	}
 	for (uint32_t i = 0; i < n_planes; i++) {
 		struct spa_data *d = &b->buffer->datas[i];
+		off_t size = lseek(ob->desc.planes[i].fd, 0, SEEK_END);
+		uint64_t bytes = size > 0 ? (uint64_t)size : out->layout.size;
 		d->type = SPA_DATA_DmaBuf;
 		d->flags = SPA_DATA_FLAG_READABLE;
-		d->fd = fd;
+		d->fd = ob->desc.planes[i].fd;
 		d->mapoffset = 0;
-		d->maxsize = (uint32_t)out->layout.size;
+		d->maxsize = (uint32_t)SPA_MIN(bytes, UINT32_MAX);
 		d->data = NULL;
+		/* Consumers that import in add_buffer find the layout there already. */
+		ob->chunk_size[i] = plane_bytes(&ob->desc, i, d->maxsize);
 	}
+	set_chunks(b->buffer, ob);
 	b->user_data = ob;
 	out->have_buffers = true;
+	return;
+
+err_export:
+	out->events->release(out->data, ob->export);
+	close_planes(&ob->desc);
+	free(ob);
 }
 
 /* We allocate (ALLOC_BUFFERS): exported DMA-BUFs, or sealed memfds any consumer can map. */
@@ -388,7 +486,9 @@ static void on_remove_buffer(void *data, struct pw_buffer *b)
 		cr_pw_timeline_finish(&ob->timeline, b->buffer);
 		/* The pipeline frees it once a job still writing it is done. */
 		out->events->release(out->data, ob->export);
-		close((int)d->fd);
+		for (uint32_t i = 0; i < ob->desc.n_planes; i++)
+			b->buffer->datas[i].fd = -1;
+		close_planes(&ob->desc);
 		free(ob);
 	} else if (d->type == SPA_DATA_MemFd) {
 		if (d->data)
@@ -459,6 +559,11 @@ bool cr_pw_output_set_format(struct cr_pw_output *out, const struct cr_format_in
 	out->max_fps = max_fps;
 	out->matrix = matrix;
 	out->full_range = full_range;
+	out->have_fixated = false;
+	out->n_offer = 0;
+	if (out->dmabuf_offered)
+		out->n_offer = out->events->modifiers(out->data, info->fourcc, width, height,
+						      out->offer, MAX_MODIFIERS);
 	uint8_t buffer[2048];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
 	const struct spa_pod *params[2];
@@ -518,6 +623,11 @@ static void write_cursor(struct spa_buffer *buf, const struct cr_pw_output_curso
 const struct cr_plane_layout *cr_pw_output_layout(const struct cr_pw_output *out)
 {
 	return out->have_buffers ? &out->layout : NULL;
+}
+
+const struct cr_dmabuf *cr_pw_output_dmabuf(const struct cr_pw_output *out)
+{
+	return out->have_buffers && out->dmabuf ? &out->fixated : NULL;
 }
 
 const char *cr_pw_output_sync(const struct cr_pw_output *out)
@@ -646,11 +756,12 @@ bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot
 	struct spa_buffer *buf = b->buffer;
 	struct spa_data *d = &buf->datas[0];
 	/* A frame made for a format that is being renegotiated, or an unusable buffer. */
-	if (size != out->layout.size || size > d->maxsize || (!slot->export && !d->data) ||
-	    (!slot->export && !frame)) {
+	if (size != out->layout.size ||
+	    (!slot->export && (size > d->maxsize || !d->data || !frame))) {
 		cr_pw_output_cancel(out, slot);
 		return false;
 	}
+	struct out_buffer *ob = slot->export ? b->user_data : NULL;
 	if (!slot->export) {
 		memcpy(d->data, frame, size);
 		d->chunk->offset = 0;
@@ -658,14 +769,7 @@ bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot
 		d->chunk->size = (uint32_t)size;
 		d->chunk->flags = 0;
 	} else {
-		for (uint32_t i = 0; i < buf->n_datas && i < out->layout.n_planes; i++) {
-			uint64_t end = i + 1 < out->layout.n_planes ? out->layout.offset[i + 1]
-								     : out->layout.size;
-			buf->datas[i].chunk->offset = out->layout.offset[i];
-			buf->datas[i].chunk->stride = (int32_t)out->layout.stride[i];
-			buf->datas[i].chunk->size = (uint32_t)(end - out->layout.offset[i]);
-			buf->datas[i].chunk->flags = 0;
-		}
+		set_chunks(buf, ob);
 	}
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
 	if (h) {
@@ -679,7 +783,6 @@ bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot
 		write_cursor(buf, cursor);
 	write_damage(out, buf, damage);
 	out->seq++;
-	struct out_buffer *ob = slot->export ? b->user_data : NULL;
 	/* Our work on the buffer is complete (the pipeline delivers only finished jobs). */
 	if (ob && ob->timeline.meta && cr_pw_timeline_publish(&ob->timeline))
 		out->stats.published++;

@@ -2,8 +2,9 @@
 #pragma once
 /**
  * The publishing side of a relay: a Video/Source node (DRIVER, ALLOC_BUFFERS) whose buffers are
- * allocated here: DMA-BUFs exported by the owner (LINEAR modifier offered with DONT_FIXATE
- * and fixated by a test allocation) for consumers that take them, sealed MemFds for the rest.
+ * allocated here: DMA-BUFs exported by the owner (its exportable modifiers offered with
+ * DONT_FIXATE, fixated by a test allocation with the modifiers the consumer accepts) for
+ * consumers that take them, sealed MemFds for the rest.
  * Header meta with pts and sequence numbers, optionally Cursor meta, castrelay.* properties,
  * and Props (live control) forwarded to the owner. Lazy: cr_pw_output_streaming() is false
  * while no consumer is linked, and the relay then does no GPU work. Main-loop thread.
@@ -46,10 +47,21 @@ struct cr_pw_output_stats {
 
 struct cr_pw_output_events {
 	/**
-	 * Allocates an exported LINEAR DMA-BUF of @size bytes: returns a handle (given back to
-	 * release) and stores a new fd (taken by the output) in *@fd, or returns NULL.
+	 * The modifiers export can give frames of @fourcc at @width x @height, in order of
+	 * preference, into @modifiers (room for @max). Returns the count; 0: no DMA-BUF offer.
 	 */
-	void *(*export)(void *data, uint64_t size, int *fd);
+	uint32_t (*modifiers)(void *data, uint32_t fourcc, uint32_t width, uint32_t height,
+			      uint64_t *modifiers, uint32_t max);
+	/**
+	 * Allocates an exported DMA-BUF frame of @info at @width x @height with one of the
+	 * @n_modifiers @modifiers (the allocation picks one): returns a handle (given back to
+	 * release) and fills @desc (modifier, planes with offset, stride and a new fd each,
+	 * taken by the output), or returns NULL. Also the test allocation that fixates the
+	 * modifier (released at once).
+	 */
+	void *(*export)(void *data, const struct cr_format_info *info, uint32_t width,
+			uint32_t height, const uint64_t *modifiers, uint32_t n_modifiers,
+			struct cr_dmabuf *desc);
 	/** Releases a handle returned by export. */
 	void (*release)(void *data, void *handle);
 	/**
@@ -64,7 +76,8 @@ struct cr_pw_output_events {
 
 /**
  * Creates the node on @core (borrowed) with @props (taken; node.name etc.); @cursor_meta
- * offers SPA_META_Cursor; @dmabuf offers DMA-BUFs (events.export must work). With @drm_fd
+ * offers SPA_META_Cursor; @dmabuf offers DMA-BUFs with the modifiers events.modifiers gives
+ * (events.export must work). With @drm_fd
  * (borrowed, -1: none), a DRM node with timeline syncobjs, DMA-BUFs also offer explicit sync
  * (SPA_META_SyncTimeline): the acquire point is signalled when a buffer is queued, and a
  * buffer whose consumer promised a release point (cleared UNSCHEDULED_RELEASE) is rewritten
@@ -95,8 +108,17 @@ const char *cr_pw_output_sync(const struct cr_pw_output *out);
 /** Counters since creation. */
 const struct cr_pw_output_stats *cr_pw_output_get_stats(const struct cr_pw_output *out);
 
-/** The published plane layout while buffers are negotiated, else NULL. */
+/**
+ * The layout of frames as the pipeline hands them over (cr_format_plane_layout(), that of
+ * shared-memory buffers) while buffers are negotiated, else NULL.
+ */
 const struct cr_plane_layout *cr_pw_output_layout(const struct cr_pw_output *out);
+
+/**
+ * While DMA-BUF buffers are negotiated, the fixated modifier and the plane layout (offsets,
+ * strides; fds -1) of the test allocation, which every buffer has; else NULL.
+ */
+const struct cr_dmabuf *cr_pw_output_dmabuf(const struct cr_pw_output *out);
 
 /** "dmabuf", "shm" or "none" (no buffers negotiated). */
 const char *cr_pw_output_transport(const struct cr_pw_output *out);

@@ -65,6 +65,9 @@ struct cr_relay {
 	struct cr_damage damage;
 	/* The last input frame's planes (offset, stride), for castrelay.input.planes. */
 	struct cr_plane_layout in_planes;
+	/* castrelay.{input,output}.memory: the last import / export is read / written as an
+	 * image (true) or a storage buffer. */
+	bool in_image, out_image;
 	bool have_cursor_rect;
 	struct cr_rect cursor_rect; /**< source pixels of the last embedded cursor */
 	struct cr_rect damage_crop; /**< crop and transform of the last frame's damage */
@@ -102,6 +105,23 @@ static void format_planes(const struct cr_plane_layout *l, char *text, size_t le
 	for (uint32_t i = 0; l && i < l->n_planes && used < len; i++)
 		used += (size_t)snprintf(text + used, len - used, "%s%u:%u", i ? "," : "",
 					 l->offset[i], l->stride[i]);
+}
+
+/* The same for the planes of a DMA-BUF (memory planes: up to CR_DMABUF_MAX_PLANES). */
+static void format_dmabuf_planes(const struct cr_dmabuf *d, char *text, size_t len)
+{
+	size_t used = 0;
+	for (uint32_t i = 0; i < d->n_planes && used < len; i++)
+		used += (size_t)snprintf(text + used, len - used, "%s%u:%u", i ? "," : "",
+					 d->planes[i].offset, d->planes[i].stride);
+}
+
+/* castrelay.{input,output}.memory: how the GPU reads or writes the frames. */
+static const char *memory_name(const char *transport, bool image)
+{
+	if (strcmp(transport, "dmabuf") == 0)
+		return image ? "image" : "buffer";
+	return transport; /* "shm" (copied through host memory), "none" */
 }
 
 /* castrelay.output.sync: explicit (SyncTimeline), implicit (DMA-BUFs queued only once our
@@ -145,10 +165,14 @@ static void publish_props(struct cr_relay *r)
 	char in_mod[32] = "none", out_mod[32] = "none", in_planes[96], out_planes[96];
 	if (r->have_format && r->in_format.has_modifier)
 		snprintf(in_mod, sizeof(in_mod), "0x%016" PRIx64, r->in_format.modifier);
-	if (strcmp(cr_pw_output_transport(r->out), "dmabuf") == 0)
-		snprintf(out_mod, sizeof(out_mod), "0x0000000000000000"); /* always LINEAR */
+	const struct cr_dmabuf *out_dmabuf = cr_pw_output_dmabuf(r->out);
 	format_planes(r->in_planes.n_planes ? &r->in_planes : NULL, in_planes, sizeof(in_planes));
-	format_planes(cr_pw_output_layout(r->out), out_planes, sizeof(out_planes));
+	if (out_dmabuf) {
+		snprintf(out_mod, sizeof(out_mod), "0x%016" PRIx64, out_dmabuf->modifier);
+		format_dmabuf_planes(out_dmabuf, out_planes, sizeof(out_planes));
+	} else {
+		format_planes(cr_pw_output_layout(r->out), out_planes, sizeof(out_planes));
+	}
 	snprintf(counters[5], sizeof(counters[5]), "%" PRIu64, st->released);
 	snprintf(counters[6], sizeof(counters[6]), "%" PRIu64, st->acquire_waits);
 	snprintf(counters[7], sizeof(counters[7]), "%" PRIu64, ost->published);
@@ -164,9 +188,13 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.input.format", in_fmt),
 		SPA_DICT_ITEM_INIT("castrelay.input.modifier", in_mod),
 		SPA_DICT_ITEM_INIT("castrelay.input.planes", in_planes),
+		SPA_DICT_ITEM_INIT("castrelay.input.memory",
+				   memory_name(cr_pw_input_transport(r->in), r->in_image)),
 		SPA_DICT_ITEM_INIT("castrelay.output.modifier", out_mod),
 		SPA_DICT_ITEM_INIT("castrelay.output.planes", out_planes),
 		SPA_DICT_ITEM_INIT("castrelay.output.transport", cr_pw_output_transport(r->out)),
+		SPA_DICT_ITEM_INIT("castrelay.output.memory",
+				   memory_name(cr_pw_output_transport(r->out), r->out_image)),
 		SPA_DICT_ITEM_INIT("castrelay.output.format", r->cfg->format->name),
 		SPA_DICT_ITEM_INIT("castrelay.output.size", out_size),
 		SPA_DICT_ITEM_INIT("castrelay.output.color", color),
@@ -272,7 +300,10 @@ static void on_input_format(void *data, const struct cr_video_format *format)
 static void *on_input_import(void *data, const struct cr_dmabuf *buf)
 {
 	struct cr_relay *r = data;
-	return cr_pipeline_import_dmabuf(r->pipe, buf);
+	struct cr_pipeline_source *src = cr_pipeline_import_dmabuf(r->pipe, buf);
+	if (src)
+		r->in_image = cr_pipeline_source_is_image(src);
+	return src;
 }
 
 static uint32_t on_input_modifiers(void *data, uint32_t fourcc, uint64_t *modifiers,
@@ -626,10 +657,23 @@ static const struct cr_pw_input_events input_events = {
 	.frame = on_input_frame,
 };
 
-static void *on_output_export(void *data, uint64_t size, int *fd)
+static uint32_t on_output_modifiers(void *data, uint32_t fourcc, uint32_t width,
+				    uint32_t height, uint64_t *modifiers, uint32_t max)
 {
 	struct cr_relay *r = data;
-	return cr_pipeline_export_output(r->pipe, size, fd);
+	return cr_pipeline_output_modifiers(r->pipe, fourcc, width, height, modifiers, max);
+}
+
+static void *on_output_export(void *data, const struct cr_format_info *info, uint32_t width,
+			      uint32_t height, const uint64_t *modifiers, uint32_t n_modifiers,
+			      struct cr_dmabuf *desc)
+{
+	struct cr_relay *r = data;
+	struct cr_pipeline_output *out = cr_pipeline_export_frame(r->pipe, info, width, height,
+								  modifiers, n_modifiers, desc);
+	if (out)
+		r->out_image = cr_pipeline_output_is_image(out);
+	return out;
 }
 
 static void on_output_release(void *data, void *handle)
@@ -639,6 +683,7 @@ static void on_output_release(void *data, void *handle)
 }
 
 static const struct cr_pw_output_events output_events = {
+	.modifiers = on_output_modifiers,
 	.export = on_output_export,
 	.release = on_output_release,
 	.control = on_control,

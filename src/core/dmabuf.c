@@ -152,6 +152,50 @@ bool cr_dmabuf_check_planes(const struct cr_format_info *fmt, uint32_t width, ui
 	return true;
 }
 
+/* The bytes of plane @i's fd (lseek(SEEK_END) works on DMA-BUFs and memfds). */
+static bool plane_fd_size(const struct cr_dmabuf *buf, uint32_t i, uint64_t *size, char *why,
+			  size_t why_len)
+{
+	const struct cr_dmabuf_plane *p = &buf->planes[i];
+	if (p->fd < 0) {
+		snprintf(why, why_len, "plane %u: no fd", i);
+		return false;
+	}
+	off_t end = lseek(p->fd, 0, SEEK_END);
+	if (end < 0) {
+		snprintf(why, why_len, "plane %u: fd %d has no size (lseek failed)", i, p->fd);
+		return false;
+	}
+	*size = (uint64_t)end;
+	return true;
+}
+
+/* A tiled or compressed layout cannot be computed here: only what holds for any modifier
+ * (the driver checks the rest when the image is imported). */
+static bool validate_modifier(const struct cr_dmabuf *buf, char *why, size_t why_len)
+{
+	if (buf->n_planes == 0 || buf->n_planes > CR_DMABUF_MAX_PLANES) {
+		snprintf(why, why_len, "%u planes given for modifier 0x%016llx, 1 to %u allowed",
+			 buf->n_planes, (unsigned long long)buf->modifier, CR_DMABUF_MAX_PLANES);
+		return false;
+	}
+	if (buf->planes[0].stride == 0) {
+		snprintf(why, why_len, "plane 0: stride 0");
+		return false;
+	}
+	for (uint32_t i = 0; i < buf->n_planes; i++) {
+		uint64_t size;
+		if (!plane_fd_size(buf, i, &size, why, why_len))
+			return false;
+		if (buf->planes[i].offset >= size) {
+			snprintf(why, why_len, "plane %u: offset %u lies beyond the %llu bytes of "
+				 "its buffer", i, buf->planes[i].offset, (unsigned long long)size);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool cr_dmabuf_validate(const struct cr_dmabuf *buf, char *why, size_t why_len)
 {
 	const struct cr_format_info *fmt = cr_format_info_from_fourcc(buf->fourcc);
@@ -159,33 +203,26 @@ bool cr_dmabuf_validate(const struct cr_dmabuf *buf, char *why, size_t why_len)
 		snprintf(why, why_len, "unsupported fourcc 0x%08x", buf->fourcc);
 		return false;
 	}
-	if (buf->modifier != DRM_FORMAT_MOD_LINEAR) {
-		snprintf(why, why_len, "modifier 0x%016llx is not LINEAR",
-			 (unsigned long long)buf->modifier);
+	if (buf->width == 0 || buf->height == 0) {
+		snprintf(why, why_len, "empty frame %ux%u", buf->width, buf->height);
 		return false;
 	}
+	if (buf->modifier == DRM_FORMAT_MOD_INVALID) {
+		snprintf(why, why_len, "modifier INVALID (implicit layout) cannot be imported");
+		return false;
+	}
+	if (buf->modifier != DRM_FORMAT_MOD_LINEAR)
+		return validate_modifier(buf, why, why_len);
 	if (buf->n_planes != fmt->n_planes) {
 		snprintf(why, why_len, "%u planes given, %s has %u", buf->n_planes, fmt->name,
 			 fmt->n_planes);
 		return false;
 	}
-	if (buf->width == 0 || buf->height == 0) {
-		snprintf(why, why_len, "empty frame %ux%u", buf->width, buf->height);
-		return false;
-	}
 	for (uint32_t i = 0; i < buf->n_planes; i++) {
-		const struct cr_dmabuf_plane *p = &buf->planes[i];
-		if (p->fd < 0) {
-			snprintf(why, why_len, "plane %u: no fd", i);
-			return false;
-		}
-		off_t size = lseek(p->fd, 0, SEEK_END);
-		if (size < 0) {
-			snprintf(why, why_len, "plane %u: fd %d has no size (lseek failed)", i, p->fd);
-			return false;
-		}
-		if (!check_plane(fmt, buf->width, buf->height, p->offset, p->stride,
-				 (uint64_t)size, i, why, why_len))
+		uint64_t size;
+		if (!plane_fd_size(buf, i, &size, why, why_len) ||
+		    !check_plane(fmt, buf->width, buf->height, buf->planes[i].offset,
+				 buf->planes[i].stride, size, i, why, why_len))
 			return false;
 	}
 	return true;

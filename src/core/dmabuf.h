@@ -87,12 +87,15 @@ const struct cr_format_info *cr_format_info_from_name(const char *name);
 const char *cr_format_names(void);
 
 /**
- * Checks a buffer's layout against its format before import: plane count, every plane's
- * stride (at least the plane's row, cr_format_plane_size(); multiple of 4), offset (multiple
- * of 4) and that the plane fits inside its own fd (size found with lseek(SEEK_END), which
- * works on DMA-BUFs and memfds; planes may share an fd or lie in disjoint ones). Borrows the
- * fds. Returns false and writes a one-line reason naming the plane and the bad value into @why
- * on rejection.
+ * Checks a buffer's layout against its format before import. LINEAR: plane count, every
+ * plane's stride (at least the plane's row, cr_format_plane_size(); multiple of 4), offset
+ * (multiple of 4) and that the plane fits inside its own fd (size found with lseek(SEEK_END),
+ * which works on DMA-BUFs and memfds; planes may share an fd or lie in disjoint ones). Any
+ * other modifier (tiled, compressed: the layout is the driver's, and memory planes may
+ * outnumber the format's): 1 to CR_DMABUF_MAX_PLANES planes, each with an fd that has a size
+ * and an offset inside it, and a non-zero stride for plane 0; DRM_FORMAT_MOD_INVALID is
+ * rejected. Borrows the fds. Returns false and writes a one-line reason naming the plane and
+ * the bad value into @why on rejection.
  */
 bool cr_dmabuf_validate(const struct cr_dmabuf *buf, char *why, size_t why_len);
 
@@ -100,7 +103,8 @@ bool cr_dmabuf_validate(const struct cr_dmabuf *buf, char *why, size_t why_len);
  * Checks every plane of a frame of @fmt at @width x @height per frame (peers may change chunk
  * offsets and strides at any time): @planes[i] gives plane i's offset and stride (the fds are
  * ignored), @sizes[i] the bytes of the buffer (mapping or DMA-BUF) holding it, for i below
- * fmt->n_planes. Same rules and reason reporting as cr_dmabuf_validate().
+ * fmt->n_planes. Same rules and reason reporting as cr_dmabuf_validate() for LINEAR; for
+ * shared memory and LINEAR DMA-BUFs only (other modifiers keep their import's layout).
  */
 bool cr_dmabuf_check_planes(const struct cr_format_info *fmt, uint32_t width, uint32_t height,
 			    const struct cr_dmabuf_plane *planes, const uint64_t *sizes,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Layout validation of peer buffers: every rejection reason, on real fds (memfds), for
  * single-plane and multi-plane (NV12: planes at offsets in one fd, or in disjoint fds)
- * formats; the format table and the plane layouts derived from it. */
+ * formats and for non-LINEAR modifiers; the format table and the plane layouts derived
+ * from it. */
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -110,9 +111,9 @@ static void test_validate(void)
 	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
 	CHECK_MSG(strstr(why, "buffer has 8192") != NULL, "%s", why);
 	buf.height = 32;
-	buf.modifier = I915_FORMAT_MOD_X_TILED;
+	buf.modifier = DRM_FORMAT_MOD_INVALID;
 	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
-	CHECK_MSG(strstr(why, "not LINEAR") != NULL, "%s", why);
+	CHECK_MSG(strstr(why, "modifier INVALID") != NULL, "%s", why);
 	buf.modifier = DRM_FORMAT_MOD_LINEAR;
 	buf.n_planes = 2;
 	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
@@ -126,6 +127,67 @@ static void test_validate(void)
 	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
 	CHECK_MSG(strstr(why, "no fd") != NULL, "%s", why);
 	close(fd);
+}
+
+static int memfd(size_t size);
+
+/* Tiled and compressed layouts are the driver's: only what holds for any modifier is checked,
+ * and memory planes (aux planes of compressed layouts) may outnumber the format's. */
+static void test_validate_modifier(void)
+{
+	int fd = memfd(64 * 4 * 32), small = memfd(4096);
+	if (!CHECK(fd >= 0 && small >= 0))
+		goto out;
+	struct cr_dmabuf buf = {
+		.width = 64, .height = 32, .fourcc = DRM_FORMAT_XRGB8888,
+		.modifier = I915_FORMAT_MOD_X_TILED, .n_planes = 1, .planes[0] = { fd, 0, 512 },
+	};
+	/* a stride and a size that LINEAR would not allow: the tiling decides */
+	CHECK_MSG(cr_dmabuf_validate(&buf, why, sizeof(why)), "%s", why);
+	buf.height = 64;
+	CHECK_MSG(cr_dmabuf_validate(&buf, why, sizeof(why)), "%s", why);
+	/* a compressed layout: colour plane and CCS plane, in one fd and in two */
+	buf.modifier = I915_FORMAT_MOD_Y_TILED_GEN12_RC_CCS;
+	buf.n_planes = 2;
+	buf.planes[1] = (struct cr_dmabuf_plane){ fd, 6144, 128 };
+	CHECK_MSG(cr_dmabuf_validate(&buf, why, sizeof(why)), "%s", why);
+	buf.planes[1] = (struct cr_dmabuf_plane){ small, 0, 128 };
+	CHECK_MSG(cr_dmabuf_validate(&buf, why, sizeof(why)), "%s", why);
+
+	/* rejected: an offset beyond the plane's own fd, naming the plane */
+	buf.planes[1].offset = 4096;
+	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
+	CHECK_MSG(strcmp(why, "plane 1: offset 4096 lies beyond the 4096 bytes of its buffer") == 0,
+		  "%s", why);
+	buf.planes[1].offset = 0;
+	buf.planes[0].offset = 8192;
+	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
+	CHECK_MSG(strcmp(why, "plane 0: offset 8192 lies beyond the 8192 bytes of its buffer") == 0,
+		  "%s", why);
+	buf.planes[0].offset = 0;
+	/* rejected: no stride */
+	buf.planes[0].stride = 0;
+	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
+	CHECK_MSG(strcmp(why, "plane 0: stride 0") == 0, "%s", why);
+	buf.planes[0].stride = 512;
+	/* rejected: more planes than a descriptor holds, and none */
+	buf.n_planes = CR_DMABUF_MAX_PLANES + 1;
+	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
+	CHECK_MSG(strstr(why, "5 planes given for modifier 0x0100000000000006, 1 to 4 allowed"),
+		  "%s", why);
+	buf.n_planes = 0;
+	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
+	CHECK_MSG(strstr(why, "0 planes given for modifier") != NULL, "%s", why);
+	buf.n_planes = 2;
+	/* rejected: a plane without an fd */
+	buf.planes[1].fd = -1;
+	CHECK(!cr_dmabuf_validate(&buf, why, sizeof(why)));
+	CHECK_MSG(strcmp(why, "plane 1: no fd") == 0, "%s", why);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (small >= 0)
+		close(small);
 }
 
 static int memfd(size_t size)
@@ -254,6 +316,7 @@ int main(void)
 	test_layouts();
 	test_check_plane();
 	test_validate();
+	test_validate_modifier();
 	test_validate_planes();
 	return cr_test_result();
 }
