@@ -4,6 +4,7 @@
 #include <drm_fourcc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cr-params.h"
@@ -226,4 +227,11 @@ bool cr_dmabuf_validate(const struct cr_dmabuf *buf, char *why, size_t why_len)
 			return false;
 	}
 	return true;
+}
+
+bool cr_dmabuf_same_buffer(int a, int b)
+{
+	struct stat sa, sb;
+	return a == b || (fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+			  sa.st_ino == sb.st_ino);
 }

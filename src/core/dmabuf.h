@@ -87,6 +87,13 @@ const struct cr_format_info *cr_format_info_from_name(const char *name);
 const char *cr_format_names(void);
 
 /**
+ * True when fds @a and @b (borrowed) refer to one buffer: the same fd, or dups of one file (a
+ * DMA-BUF has one inode however often it is passed around). Planes in one buffer share a
+ * memory import; planes in different ones are disjoint.
+ */
+bool cr_dmabuf_same_buffer(int a, int b);
+
+/**
  * Checks a buffer's layout against its format before import. LINEAR: plane count, every
  * plane's stride (at least the plane's row, cr_format_plane_size(); multiple of 4), offset
  * (multiple of 4) and that the plane fits inside its own fd (size found with lseek(SEEK_END),

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1471,15 +1470,13 @@ static bool import_buffer(struct cr_pipeline *pipe, int fd, struct cr_vk_buffer 
 	return true;
 }
 
-/* True when fds @a and @b refer to one buffer: the same fd, or dups of one file (a DMA-BUF
- * has one inode however often it is passed around). */
-static bool same_buffer(int a, int b)
+/* The index among the @n distinct buffers @fds of the one @fd refers to, or @n when none. */
+static uint32_t find_buffer(const int *fds, uint32_t n, int fd)
 {
-	struct stat sa, sb;
-	if (a == b)
-		return true;
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
+	uint32_t k = 0;
+	while (k < n && !cr_dmabuf_same_buffer(fd, fds[k]))
+		k++;
+	return k;
 }
 
 /* The image path of cr_pipeline_import_dmabuf(): one image, and dups of every distinct fd
@@ -1500,10 +1497,7 @@ static struct cr_pipeline_source *import_image(struct cr_pipeline *pipe,
 	int fds[CR_DMABUF_MAX_PLANES] = { buf->planes[0].fd };
 	for (uint32_t i = 1; i < buf->n_planes; i++) {
 		int fd = buf->planes[i].fd;
-		uint32_t k = 0;
-		while (k <= src->n_more && !same_buffer(fd, fds[k]))
-			k++;
-		if (k <= src->n_more)
+		if (find_buffer(fds, src->n_more + 1, fd) <= src->n_more)
 			continue;
 		src->more_fds[src->n_more] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		if (src->more_fds[src->n_more] < 0)
@@ -1553,9 +1547,7 @@ struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 	fds[0] = buf->planes[0].fd;
 	for (uint32_t i = 1; i < buf->n_planes; i++) {
 		int fd = buf->planes[i].fd;
-		uint32_t k = 0;
-		while (k <= src->n_more && !same_buffer(fd, fds[k]))
-			k++;
+		uint32_t k = find_buffer(fds, src->n_more + 1, fd);
 		if (k <= src->n_more) {
 			src->plane_buffer[i] = k;
 			continue;

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -20,15 +19,6 @@ static const VkImageAspectFlagBits memory_plane[CR_DMABUF_MAX_PLANES] = {
 	VK_IMAGE_ASPECT_MEMORY_PLANE_2_BIT_EXT,
 	VK_IMAGE_ASPECT_MEMORY_PLANE_3_BIT_EXT,
 };
-
-/* True when fds @a and @b refer to one buffer (a DMA-BUF has one inode however often it is
- * passed around). */
-static bool same_buffer(int a, int b)
-{
-	struct stat sa, sb;
-	return a == b || (fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-			  sa.st_ino == sb.st_ino);
-}
 
 static struct cr_vk_image *new_image(struct cr_vk_device *dev, uint32_t fourcc, uint32_t width,
 				     uint32_t height, VkImageUsageFlags usage, const void *chain,
@@ -237,7 +227,7 @@ struct cr_vk_image *cr_vk_image_import(struct cr_vk_device *dev, const struct cr
 	}
 	bool disjoint = false;
 	for (uint32_t i = 1; i < buf->n_planes; i++)
-		disjoint |= !same_buffer(buf->planes[0].fd, buf->planes[i].fd);
+		disjoint |= !cr_dmabuf_same_buffer(buf->planes[0].fd, buf->planes[i].fd);
 	VkDrmFormatModifierPropertiesEXT props;
 	if (disjoint && (!modifier_props(dev, cr_vk_format_from_fourcc(buf->fourcc), buf->modifier,
 					 &props) ||
