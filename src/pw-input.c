@@ -249,10 +249,10 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 /* What add_buffer learnt about a DMA-BUF, kept in pw_buffer.user_data for its lifetime. */
 struct imported {
 	void *import;  /**< events.import's handle; NULL when the import failed */
-	uint64_t size; /**< bytes of the DMA-BUF, for the per-frame layout check */
 	uint32_t n_planes; /**< the leading DmaBuf datas */
 	bool pending;      /**< not imported yet: the producer had not written its layout */
-	uint64_t plane_size[CR_DMABUF_MAX_PLANES]; /**< bytes of each plane's DMA-BUF ([0]: size) */
+	/** Bytes of each plane's DMA-BUF, for the per-frame layout check. */
+	uint64_t plane_size[CR_DMABUF_MAX_PLANES];
 	struct cr_pw_timeline timeline; /**< .meta NULL: no explicit sync */
 	int acquire_fd; /**< the acquire point's sync_file until the relay takes it, or -1 */
 	bool held;      /**< delivered or parked, not given back yet */
@@ -375,7 +375,6 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 		imp->plane_size[i] = size > 0 ? (uint64_t)size : 0;
 		imp->n_planes++;
 	}
-	imp->size = imp->plane_size[0];
 	import_buffer(in, b, false);
 }
 

@@ -755,15 +755,10 @@ struct cr_pipeline_output *cr_pipeline_output_from_image(struct cr_pipeline *pip
 	return out;
 }
 
-/* Whether the image path takes @modifier of @fourcc for @usage (list_modifiers()). */
-static bool image_modifier(const struct cr_pipeline *pipe, uint32_t fourcc,
-			   VkImageUsageFlags usage, VkExternalMemoryFeatureFlags handle,
-			   uint64_t modifier)
+static bool contains(const uint64_t *modifiers, uint32_t n, uint64_t modifier)
 {
-	uint64_t mods[32];
-	uint32_t n = list_modifiers(pipe, fourcc, usage, handle, 0, 0, false, mods, 32);
 	for (uint32_t i = 0; i < n; i++)
-		if (mods[i] == modifier)
+		if (modifiers[i] == modifier)
 			return true;
 	return false;
 }
@@ -793,14 +788,17 @@ struct cr_pipeline_output *cr_pipeline_export_frame(struct cr_pipeline *pipe,
 						    struct cr_dmabuf *desc)
 {
 	*desc = (struct cr_dmabuf){ .width = width, .height = height, .fourcc = fmt->fourcc };
-	uint64_t images[32];
-	uint32_t n_images = 0;
+	/* What the image path exports at this size, asked once: the consumers' choices that
+	 * are in it go to the driver, which picks one. */
+	uint64_t supported[32], images[32];
+	uint32_t n_supported = 0, n_images = 0;
+	if (fmt->out_kind == CR_OUT_PACKED)
+		n_supported = list_modifiers(pipe, fmt->fourcc, VK_IMAGE_USAGE_STORAGE_BIT,
+					     VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT, width,
+					     height, false, supported, 32);
 	bool linear = false;
 	for (uint32_t i = 0; i < n_modifiers; i++) {
-		if (fmt->out_kind == CR_OUT_PACKED &&
-		    image_modifier(pipe, fmt->fourcc, VK_IMAGE_USAGE_STORAGE_BIT,
-				   VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT, modifiers[i]) &&
-		    n_images < 32)
+		if (contains(supported, n_supported, modifiers[i]) && n_images < 32)
 			images[n_images++] = modifiers[i];
 		else if (modifiers[i] == DRM_FORMAT_MOD_LINEAR)
 			linear = true;
@@ -1527,11 +1525,15 @@ struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 			     fmt ? fmt->name : "an unknown format");
 		return NULL;
 	}
-	/* Unknown modifiers go to the image path too: Vulkan's refusal is the answer. */
-	if (buf->modifier != DRM_FORMAT_MOD_LINEAR ||
-	    (pipe->linear_images &&
-	     image_modifier(pipe, buf->fourcc, VK_IMAGE_USAGE_SAMPLED_BIT,
-			    VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT, DRM_FORMAT_MOD_LINEAR)))
+	/* Unknown modifiers go to the image path too: Vulkan's refusal is the answer. LINEAR
+	 * does with CASTRELAY_TEST_LINEAR_IMAGES where the device has LINEAR images of it. */
+	uint64_t images[32];
+	uint32_t n_images = 0;
+	if (buf->modifier == DRM_FORMAT_MOD_LINEAR && pipe->linear_images)
+		n_images = list_modifiers(pipe, buf->fourcc, VK_IMAGE_USAGE_SAMPLED_BIT,
+					  VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT, 0, 0, false,
+					  images, 32);
+	if (buf->modifier != DRM_FORMAT_MOD_LINEAR || contains(images, n_images, buf->modifier))
 		return import_image(pipe, buf);
 	if (buf->n_planes != fmt->n_planes) {
 		cr_log_error(TOPIC, "cannot import a DMA-BUF of %s with %u planes: it has %u",
