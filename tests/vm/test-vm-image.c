@@ -195,6 +195,17 @@ static bool exports_images(struct cr_vk_device *dev, uint32_t fourcc)
 	return false;
 }
 
+/* Frees what a case made: the exported output's fds, the output and the source. */
+static void release_case(struct cr_pipeline *pipe, struct cr_pipeline_source *source,
+			 struct cr_pipeline_output *output, struct cr_dmabuf *desc)
+{
+	for (uint32_t i = 0; i < desc->n_planes; i++)
+		if (desc->planes[i].fd >= 0)
+			close(desc->planes[i].fd);
+	cr_pipeline_output_destroy(pipe, output);
+	cr_pipeline_source_destroy(pipe, source);
+}
+
 /*
  * One frame of @src_fourcc at @sw x @sh, @crop (w = 0: whole), into @dst_fourcc at @dw x @dh,
  * through a udmabuf import and a LINEAR export, which must be an image when @src_image and
@@ -272,11 +283,7 @@ static void image_case(struct cr_pipeline *pipe, bool src_image, bool dst_image,
 		CHECK(cr_pipeline_can_submit(pipe));
 	}
 finish:
-	for (uint32_t i = 0; i < desc.n_planes; i++)
-		if (desc.planes[i].fd >= 0)
-			close(desc.planes[i].fd);
-	cr_pipeline_output_destroy(pipe, output);
-	cr_pipeline_source_destroy(pipe, source);
+	release_case(pipe, source, output, &desc);
 	source_finish(&src);
 	free(got);
 	free(want);
@@ -390,11 +397,7 @@ static void nv12_case(struct cr_pipeline *pipe, enum nv12_expect expect, bool di
 		CHECK(cr_pipeline_can_submit(pipe));
 	}
 finish:
-	for (uint32_t i = 0; i < desc.n_planes; i++)
-		if (desc.planes[i].fd >= 0)
-			close(desc.planes[i].fd);
-	cr_pipeline_output_destroy(pipe, output);
-	cr_pipeline_source_destroy(pipe, source);
+	release_case(pipe, source, output, &desc);
 	udmabuf_finish(&buf[0]);
 	udmabuf_finish(&buf[1]);
 	free(got);
