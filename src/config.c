@@ -19,6 +19,24 @@ void cr_config_init(struct cr_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+void cr_config_relay_init(struct cr_relay_config *r)
+{
+	*r = (struct cr_relay_config){
+		.format = cr_format_info_from_name("BGRx"),
+		.matrix = CR_COLOR_BT709,
+		.portal = {
+			.types = CR_PORTAL_TYPE_MONITOR,
+			.cursor_mode = CR_PORTAL_CURSOR_EMBEDDED,
+			.persist = true,
+		},
+	};
+}
+
+void cr_config_set_source(struct cr_relay_config *r)
+{
+	r->source_kind = strcmp(r->source, "portal") == 0 ? CR_SOURCE_PORTAL : CR_SOURCE_TARGET;
+}
+
 static bool parse_u32(const char *s, char **end, uint32_t *v)
 {
 	if (!isdigit((unsigned char)*s))
@@ -408,9 +426,7 @@ bool cr_config_parse_text(struct cr_config *cfg, const char *text, const char *o
 				return false;
 			}
 			struct cr_relay_config *r = &cfg->relays[cfg->n_relays];
-			memset(r, 0, sizeof(*r));
-			r->format = cr_format_info_from_name("BGRx");
-			r->matrix = CR_COLOR_BT709;
+			cr_config_relay_init(r);
 			if (!parse_relay_object(&obj, r, origin, err) ||
 			    !cr_config_check_relay(r, origin, err))
 				return false;
@@ -521,10 +537,8 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 		{ "camera", no_argument, NULL, OPT_CAMERA },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cr_relay_config cli = {
-		.format = cr_format_info_from_name("BGRx"),
-		.matrix = CR_COLOR_BT709,
-	};
+	struct cr_relay_config cli;
+	cr_config_relay_init(&cli);
 	strcpy(cli.name, "relay");
 	bool have_cli = false, dmabuf = true;
 	const char *config_file = NULL;
@@ -551,6 +565,7 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 		case 's':
 			if (!set_string(cli.source, sizeof(cli.source), optarg, "--source", err))
 				return CR_CONFIG_USAGE;
+			cr_config_set_source(&cli);
 			have_cli = true;
 			break;
 		case 'n':

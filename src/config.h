@@ -35,9 +35,39 @@ struct cr_relay_settings {
 	uint32_t fps; /**< output frame-rate cap; 0: none */
 };
 
+/** Where a relay's frames come from. */
+enum cr_source_kind {
+	CR_SOURCE_TARGET, /**< an existing node: cr_relay_config.source is its name or serial */
+	CR_SOURCE_PORTAL, /**< a ScreenCast portal session of our own (source "portal") */
+};
+
+/* org.freedesktop.portal.ScreenCast source types and cursor modes (the portal's bit values). */
+#define CR_PORTAL_TYPE_MONITOR 1u
+#define CR_PORTAL_TYPE_WINDOW 2u
+#define CR_PORTAL_CURSOR_HIDDEN 1u
+#define CR_PORTAL_CURSOR_EMBEDDED 2u
+#define CR_PORTAL_CURSOR_METADATA 4u
+
+/** source = { portal = { types = [ monitor window ] cursor = "embedded" persist = true } } */
+struct cr_portal_source {
+	uint32_t types;       /**< CR_PORTAL_TYPE_* bits (default: monitor) */
+	uint32_t cursor_mode; /**< one CR_PORTAL_CURSOR_* (default: embedded) */
+	bool persist;         /**< persist_mode 2 with a stored restore token (default true) */
+};
+
+/** What the output sends while the source is lost. */
+enum cr_lost_mode {
+	CR_LOST_NOTHING, /**< no frames (default): consumers keep the last picture */
+	CR_LOST_BLACK,   /**< black frames at the last frame rate */
+};
+
 struct cr_relay_config {
 	char name[CR_CONFIG_NAME_MAX];     /**< output node is castrelay.<name> */
-	char source[CR_CONFIG_TARGET_MAX]; /**< node.name or object.serial */
+	/** node.name or object.serial (CR_SOURCE_TARGET), "portal" (CR_SOURCE_PORTAL) */
+	char source[CR_CONFIG_TARGET_MAX];
+	enum cr_source_kind source_kind;
+	struct cr_portal_source portal; /**< CR_SOURCE_PORTAL */
+	enum cr_lost_mode lost;         /**< lost = "nothing" | "black", --on-lost */
 	const struct cr_format_info *format;
 	enum cr_color_matrix matrix; /**< YUV outputs (default BT.709) */
 	bool full_range;             /**< YUV outputs (default limited) */
@@ -65,6 +95,12 @@ enum cr_config_result {
 
 /** Sets the defaults (no relays, automatic device). */
 void cr_config_init(struct cr_config *cfg);
+
+/** Sets a relay's defaults (BGRx, BT.709 limited, portal: monitor, embedded cursor, persist). */
+void cr_config_relay_init(struct cr_relay_config *r);
+
+/** Sets @r->source_kind from @r->source: "portal" is CR_SOURCE_PORTAL, anything else a node. */
+void cr_config_set_source(struct cr_relay_config *r);
 
 /**
  * Parses the command line into @cfg, reading -c FILE when given. Messages go to @out (help,
