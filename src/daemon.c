@@ -2,11 +2,14 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
-#include <unistd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <pipewire/pipewire.h>
 #include <spa/utils/result.h>
@@ -15,16 +18,53 @@
 #include "core/syncobj.h"
 #include "core/vk-device.h"
 #include "notify.h"
+#include "portal.h"
 #include "relay.h"
+#include "xdg.h"
 
 #define TOPIC "daemon"
 
+/* PipeWire reconnection backoff (DESIGN.md, "Life of a relay"). */
+#define RECONNECT_FIRST_MS 100
+#define RECONNECT_MAX_MS 5000
+
+struct daemon;
+
+/* One configured relay and, in portal mode, its session and the portal's PipeWire remote. */
+struct relay_slot {
+	struct daemon *d;
+	const struct cr_relay_config *cfg;
+	struct cr_relay *relay;
+	struct cr_portal_session *session;
+	enum cr_portal_state portal_state;
+	struct pw_core *portal_core; /**< on the fd of OpenPipeWireRemote */
+	struct spa_hook portal_listener;
+	bool portal_core_dead; /**< its connection failed: dropped from the next idle event */
+};
+
 struct daemon {
-	struct pw_main_loop *loop;
+	const struct cr_config *cfg;
+	struct pw_main_loop *main_loop;
+	struct pw_loop *loop;
 	struct pw_context *context;
 	struct pw_core *in_core, *out_core;
 	struct spa_hook in_listener, out_listener;
+	bool connected;
+	bool ready;
+	unsigned backoff_ms;
+	struct spa_source *reconnect_timer;
+	struct spa_source *idle_event; /**< teardown that must not run inside a callback */
+	bool lost_pipewire;
 	struct spa_source *watchdog;
+	struct cr_vk_device *dev;
+	int drm_fd;
+	char state_dir[4096];
+	bool have_state_dir;
+	struct cr_portal *portal;
+	struct spa_source *portal_io, *portal_timer;
+	struct relay_slot slots[CR_CONFIG_MAX_RELAYS];
+	unsigned n_slots;
+	char status[1024];
 	int exit_code;
 };
 
@@ -32,7 +72,50 @@ static void quit(struct daemon *d, int code)
 {
 	if (code > d->exit_code)
 		d->exit_code = code;
-	pw_main_loop_quit(d->loop);
+	pw_main_loop_quit(d->main_loop);
+}
+
+/* One STATUS line for all relays: "a: relaying; b: portal dialog open". */
+static void update_status(struct daemon *d)
+{
+	char status[sizeof(d->status)];
+	size_t used = 0;
+	status[0] = '\0';
+	if (!d->connected)
+		used += (size_t)snprintf(status, sizeof(status), "PipeWire unreachable, "
+						   "reconnecting; ");
+	for (unsigned i = 0; i < d->n_slots && used < sizeof(status); i++) {
+		const struct relay_slot *s = &d->slots[i];
+		enum cr_relay_state rs = cr_relay_get_state(s->relay);
+		const char *what = rs == CR_RELAY_RELAYING ? "relaying"
+				 : rs == CR_RELAY_LOST	   ? "source lost"
+							   : "waiting for source";
+		if (s->session && rs != CR_RELAY_RELAYING) {
+			switch (s->portal_state) {
+			case CR_PORTAL_DIALOG:
+				what = rs == CR_RELAY_LOST ? "source lost, portal dialog open"
+							   : "portal dialog open";
+				break;
+			case CR_PORTAL_CANCELLED:
+				what = "portal dialog cancelled (reload to ask again)";
+				break;
+			case CR_PORTAL_RETRYING:
+				what = rs == CR_RELAY_LOST ? "source lost, portal retrying"
+							   : "portal retrying";
+				break;
+			default:
+				break;
+			}
+		}
+		used += (size_t)snprintf(status + used, sizeof(status) - used, "%s%s: %s",
+					 i ? "; " : "", s->cfg->name, what);
+	}
+	if (strcmp(status, d->status) == 0)
+		return;
+	snprintf(d->status, sizeof(d->status), "%s", status);
+	if (d->ready)
+		cr_notify_status(d->status);
+	cr_log_info(TOPIC, "status: %s", d->status);
 }
 
 static void on_signal(void *data, int signal_number)
@@ -42,12 +125,35 @@ static void on_signal(void *data, int signal_number)
 	quit(d, 0);
 }
 
+/* SIGHUP (systemctl --user reload castrelay): portal sessions whose dialog was cancelled ask
+ * again; those waiting for their backoff retry now. */
+static void on_sighup(void *data, int signal_number)
+{
+	struct daemon *d = data;
+	cr_log_info(TOPIC, "SIGHUP: asking the portal again for relays without a session");
+	for (unsigned i = 0; i < d->n_slots; i++)
+		if (d->slots[i].session)
+			cr_portal_session_reopen(d->slots[i].session);
+}
+
+static void schedule_reconnect(struct daemon *d)
+{
+	unsigned ms = d->backoff_ms;
+	d->backoff_ms = d->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : d->backoff_ms * 2;
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+	pw_loop_update_timer(d->loop, d->reconnect_timer, &ts, NULL, false);
+}
+
 static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
 {
 	struct daemon *d = data;
 	if (id == PW_ID_CORE && res == -EPIPE) {
-		cr_log_error(TOPIC, "lost the connection to PipeWire: %s", message);
-		quit(d, 1);
+		if (!d->lost_pipewire)
+			cr_log_warn(TOPIC, "lost the connection to PipeWire (%s): every relay waits; "
+					   "reconnecting", message);
+		/* The cores are destroyed from an idle event, not inside their own callback. */
+		d->lost_pipewire = true;
+		pw_loop_signal_event(d->loop, d->idle_event);
 		return;
 	}
 	cr_log_warn(TOPIC, "PipeWire error on object %u: %s (%s)", id, message, spa_strerror(res));
@@ -58,12 +164,133 @@ static const struct pw_core_events core_events = {
 	.error = on_core_error,
 };
 
-static void on_relay_fatal(void *data, const char *relay, const char *message)
+/* The portal's remote failed: that relay's source is lost; the session will be closed or
+ * restarted by the portal module. */
+static void on_portal_core_error(void *data, uint32_t id, int seq, int res, const char *message)
+{
+	struct relay_slot *s = data;
+	if (id != PW_ID_CORE || res != -EPIPE) {
+		cr_log_warn(TOPIC, "%s: portal PipeWire error on object %u: %s (%s)", s->cfg->name,
+			    id, message, spa_strerror(res));
+		return;
+	}
+	cr_log_warn(TOPIC, "%s: the portal's PipeWire connection closed (%s)", s->cfg->name,
+		    message);
+	s->portal_core_dead = true;
+	pw_loop_signal_event(s->d->loop, s->d->idle_event);
+}
+
+static const struct pw_core_events portal_core_events = {
+	PW_VERSION_CORE_EVENTS,
+	.error = on_portal_core_error,
+};
+
+static void drop_portal_core(struct relay_slot *s)
+{
+	if (!s->portal_core)
+		return;
+	cr_relay_set_source(s->relay, NULL, NULL, SPA_ID_INVALID);
+	spa_hook_remove(&s->portal_listener);
+	pw_core_disconnect(s->portal_core);
+	s->portal_core = NULL;
+	s->portal_core_dead = false;
+}
+
+static void on_portal_state(void *data, enum cr_portal_state state, const char *message)
+{
+	struct relay_slot *s = data;
+	s->portal_state = state;
+	update_status(s->d);
+}
+
+static void on_portal_stream(void *data, int fd, uint32_t node_id, uint64_t serial,
+			     uint32_t width, uint32_t height)
+{
+	struct relay_slot *s = data;
+	struct daemon *d = s->d;
+	drop_portal_core(s);
+	if (!d->connected) {
+		close(fd); /* PipeWire is away: the portal session restarts after reconnecting */
+		return;
+	}
+	struct pw_properties *props = pw_properties_new(PW_KEY_APP_NAME, "castrelayd", NULL);
+	pw_properties_setf(props, PW_KEY_CLIENT_NAME, "castrelayd (portal input of %s)",
+			   s->cfg->name);
+	/* Consume on the portal's fd, which shows only the shared node; never handed on. */
+	s->portal_core = pw_context_connect_fd(d->context, fd, props, 0);
+	if (!s->portal_core) {
+		cr_log_error(TOPIC, "%s: cannot connect to the portal's PipeWire remote: %s",
+			     s->cfg->name, strerror(errno));
+		return;
+	}
+	pw_core_add_listener(s->portal_core, &s->portal_listener, &portal_core_events, s);
+	char target[64];
+	snprintf(target, sizeof(target), "portal node %u", node_id);
+	cr_log_info(TOPIC, "%s: portal stream: node %u%s%s", s->cfg->name, node_id,
+		    width ? ", " : "", width ? "with a size" : "");
+	cr_relay_set_source(s->relay, s->portal_core, target, node_id);
+}
+
+static void on_portal_closed(void *data)
+{
+	struct relay_slot *s = data;
+	drop_portal_core(s);
+	update_status(s->d);
+}
+
+static const struct cr_portal_session_events portal_events = {
+	.state = on_portal_state,
+	.stream = on_portal_stream,
+	.closed = on_portal_closed,
+};
+
+static void update_portal_source(struct daemon *d)
+{
+	uint32_t events = cr_portal_get_events(d->portal);
+	pw_loop_update_io(d->loop, d->portal_io,
+			  ((events & POLLIN) ? SPA_IO_IN : 0) | ((events & POLLOUT) ? SPA_IO_OUT : 0));
+	uint64_t deadline = cr_portal_get_deadline_ns(d->portal);
+	struct timespec now, ts = { 0, 0 };
+	if (deadline != UINT64_MAX) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		uint64_t wait = deadline > t ? deadline - t : 1;
+		ts = (struct timespec){ (time_t)(wait / 1000000000ull),
+					(long)(wait % 1000000000ull) };
+	}
+	pw_loop_update_timer(d->loop, d->portal_timer, &ts, NULL, false);
+}
+
+static void on_portal_io(void *data, int fd, uint32_t mask)
 {
 	struct daemon *d = data;
-	fprintf(stderr, "castrelayd: relay '%s': %s\n", relay, message);
+	cr_portal_dispatch(d->portal);
+	update_portal_source(d);
+}
+
+static void on_portal_timer(void *data, uint64_t expirations)
+{
+	struct daemon *d = data;
+	cr_portal_dispatch(d->portal);
+	update_portal_source(d);
+}
+
+static void on_relay_state(void *data, struct cr_relay *relay)
+{
+	update_status(data);
+}
+
+static void on_relay_fatal(void *data, struct cr_relay *relay, const char *message)
+{
+	struct daemon *d = data;
+	cr_log_error(TOPIC, "relay '%s': %s", cr_relay_name(relay), message);
 	quit(d, 1);
 }
+
+static const struct cr_relay_events relay_events = {
+	.state = on_relay_state,
+	.fatal = on_relay_fatal,
+};
 
 static void on_watchdog(void *data, uint64_t expirations)
 {
@@ -75,106 +302,233 @@ static struct pw_core *connect_core(struct daemon *d, struct spa_hook *listener,
 	struct pw_properties *props = pw_properties_new(PW_KEY_APP_NAME, "castrelayd", NULL);
 	pw_properties_setf(props, PW_KEY_CLIENT_NAME, "castrelayd (%s)", role);
 	struct pw_core *core = pw_context_connect(d->context, props, 0);
-	if (!core) {
-		fprintf(stderr, "castrelayd: cannot connect to PipeWire (%s): %s; is pipewire running "
-				"for this user (XDG_RUNTIME_DIR=%s)?\n", role, strerror(errno),
-			getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "(unset)");
+	if (!core)
 		return NULL;
-	}
 	pw_core_add_listener(core, listener, &core_events, d);
 	return core;
 }
 
-int cr_daemon_run(const struct cr_config *cfg)
+static void disconnect(struct daemon *d)
 {
-	struct daemon d = { 0 };
-	struct cr_relay *relays[CR_CONFIG_MAX_RELAYS] = { 0 };
-	struct cr_vk_device *dev = NULL;
-	int code = 1;
+	for (unsigned i = 0; i < d->n_slots; i++) {
+		struct relay_slot *s = &d->slots[i];
+		/* The portal's node lived in the old PipeWire: a new session after reconnecting. */
+		cr_portal_session_destroy(s->session);
+		s->session = NULL;
+		drop_portal_core(s);
+		cr_relay_disconnect(s->relay);
+	}
+	if (d->out_core) {
+		spa_hook_remove(&d->out_listener);
+		pw_core_disconnect(d->out_core);
+		d->out_core = NULL;
+	}
+	if (d->in_core) {
+		spa_hook_remove(&d->in_listener);
+		pw_core_disconnect(d->in_core);
+		d->in_core = NULL;
+	}
+	d->connected = false;
+}
 
-	pw_init(NULL, NULL);
-	d.loop = pw_main_loop_new(NULL);
-	if (!d.loop)
-		goto out_deinit;
-	struct pw_loop *loop = pw_main_loop_get_loop(d.loop);
-	pw_loop_add_signal(loop, SIGINT, on_signal, &d);
-	pw_loop_add_signal(loop, SIGTERM, on_signal, &d);
-	d.context = pw_context_new(loop, NULL, 0);
-	if (!d.context)
-		goto out_loop;
-	/* Two connections: with a portal the input fd sees only the shared node. */
-	d.in_core = connect_core(&d, &d.in_listener, "input");
-	if (!d.in_core)
-		goto out_context;
-	d.out_core = connect_core(&d, &d.out_listener, "output");
-	if (!d.out_core)
-		goto out_in_core;
+/* Two connections: a portal's fd sees only the shared node, so outputs have their own. */
+static bool connect_all(struct daemon *d)
+{
+	d->in_core = connect_core(d, &d->in_listener, "input");
+	if (d->in_core)
+		d->out_core = connect_core(d, &d->out_listener, "output");
+	if (!d->out_core) {
+		int err = errno;
+		disconnect(d);
+		errno = err;
+		return false;
+	}
+	d->connected = true;
+	for (unsigned i = 0; i < d->n_slots; i++) {
+		struct relay_slot *s = &d->slots[i];
+		if (!cr_relay_connect(s->relay, d->out_core))
+			return false;
+		if (s->cfg->source_kind == CR_SOURCE_TARGET) {
+			cr_relay_set_source(s->relay, d->in_core, s->cfg->source, SPA_ID_INVALID);
+			continue;
+		}
+		s->portal_state = CR_PORTAL_STARTING;
+		s->session = cr_portal_session_create(d->portal, s->cfg->name, &s->cfg->portal,
+						      d->have_state_dir ? d->state_dir : NULL,
+						      &portal_events, s);
+		if (!s->session)
+			return false;
+	}
+	if (d->portal)
+		update_portal_source(d);
+	return true;
+}
 
-	/* The DRM device first: the Vulkan device that drives the same GPU is preferred. */
-	int drm_fd = -1;
+static void on_reconnect(void *data, uint64_t expirations)
+{
+	struct daemon *d = data;
+	if (d->connected)
+		return;
+	if (!connect_all(d)) {
+		cr_log_debug(TOPIC, "PipeWire not reachable yet (%s): next try in %u ms",
+			     strerror(errno), d->backoff_ms);
+		schedule_reconnect(d);
+		return;
+	}
+	cr_log_info(TOPIC, "connected to PipeWire again: relays restored");
+	d->backoff_ms = RECONNECT_FIRST_MS;
+	update_status(d);
+}
+
+static void on_idle(void *data, uint64_t count)
+{
+	struct daemon *d = data;
+	for (unsigned i = 0; i < d->n_slots; i++)
+		if (d->slots[i].portal_core_dead)
+			drop_portal_core(&d->slots[i]);
+	if (d->lost_pipewire) {
+		d->lost_pipewire = false;
+		disconnect(d);
+		update_status(d);
+		d->backoff_ms = RECONNECT_FIRST_MS;
+		schedule_reconnect(d);
+	}
+}
+
+/* The DRM device first: the Vulkan device that drives the same GPU is preferred. */
+static bool open_devices(struct daemon *d)
+{
+	const struct cr_config *cfg = d->cfg;
 	dev_t drm_node = 0;
+	d->drm_fd = -1;
 	if (strcmp(cfg->drm_device, "none") != 0) {
 		const char *path = cfg->drm_device[0] ? cfg->drm_device : NULL;
-		drm_fd = cr_syncobj_device_open(path);
-		if (drm_fd < 0 && path) {
-			fprintf(stderr, "castrelayd: --drm-device %s is unusable for explicit sync "
-					"(see above); use none to turn explicit sync off\n", path);
-			goto out_out_core;
+		d->drm_fd = cr_syncobj_device_open(path);
+		if (d->drm_fd < 0 && path) {
+			cr_log_error(TOPIC, "--drm-device %s is unusable for explicit sync (see "
+					    "above); use none to turn explicit sync off", path);
+			return false;
 		}
 		struct stat st;
-		if (drm_fd >= 0 && fstat(drm_fd, &st) == 0)
+		if (d->drm_fd >= 0 && fstat(d->drm_fd, &st) == 0)
 			drm_node = st.st_rdev;
-		if (drm_fd < 0)
+		if (d->drm_fd < 0)
 			cr_log_info(TOPIC, "no DRM render node with timeline syncobjs: explicit sync "
 					   "(SPA_META_SyncTimeline) is not offered");
 	}
-	dev = cr_vk_device_create_for_drm(cfg->vulkan_device, drm_node);
-	if (!dev) {
-		fprintf(stderr, "castrelayd: no usable Vulkan device (see the messages above)\n");
-		goto out_drm;
+	d->dev = cr_vk_device_create_for_drm(cfg->vulkan_device, drm_node);
+	if (!d->dev) {
+		cr_log_error(TOPIC, "no usable Vulkan device (see the messages above)");
+		if (d->drm_fd >= 0)
+			close(d->drm_fd);
+		d->drm_fd = -1;
+		return false;
 	}
+	return true;
+}
+
+static bool needs_portal(const struct cr_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->n_relays; i++)
+		if (cfg->relays[i].source_kind == CR_SOURCE_PORTAL)
+			return true;
+	return false;
+}
+
+static bool start_portal(struct daemon *d)
+{
+	d->portal = cr_portal_create();
+	if (!d->portal)
+		return false;
+	d->portal_io = pw_loop_add_io(d->loop, cr_portal_get_fd(d->portal), SPA_IO_IN, false,
+				      on_portal_io, d);
+	d->portal_timer = pw_loop_add_timer(d->loop, on_portal_timer, d);
+	d->have_state_dir = cr_xdg_dir(CR_XDG_STATE, d->state_dir, sizeof(d->state_dir));
+	if (!d->have_state_dir)
+		cr_log_warn(TOPIC, "no state directory (neither $STATE_DIRECTORY, "
+				   "$XDG_STATE_HOME nor $HOME): restore tokens are not kept");
+	return d->portal_io && d->portal_timer;
+}
+
+int cr_daemon_run(const struct cr_config *cfg)
+{
+	struct daemon d = { .cfg = cfg, .drm_fd = -1, .backoff_ms = RECONNECT_FIRST_MS };
+	int code = 1;
+
+	pw_init(NULL, NULL);
+	d.main_loop = pw_main_loop_new(NULL);
+	if (!d.main_loop)
+		goto out_deinit;
+	d.loop = pw_main_loop_get_loop(d.main_loop);
+	pw_loop_add_signal(d.loop, SIGINT, on_signal, &d);
+	pw_loop_add_signal(d.loop, SIGTERM, on_signal, &d);
+	pw_loop_add_signal(d.loop, SIGHUP, on_sighup, &d);
+	d.reconnect_timer = pw_loop_add_timer(d.loop, on_reconnect, &d);
+	d.idle_event = pw_loop_add_event(d.loop, on_idle, &d);
+	d.context = pw_context_new(d.loop, NULL, 0);
+	if (!d.context || !d.reconnect_timer || !d.idle_event)
+		goto out_loop;
+	if (!open_devices(&d))
+		goto out_context;
+	if (needs_portal(cfg) && !start_portal(&d))
+		goto out_portal;
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
-		relays[i] = cr_relay_create(d.in_core, d.out_core, dev, drm_fd, &cfg->relays[i],
-					    on_relay_fatal, &d);
-		if (!relays[i])
+		struct relay_slot *s = &d.slots[i];
+		s->d = &d;
+		s->cfg = &cfg->relays[i];
+		s->relay = cr_relay_create(d.loop, d.dev, d.drm_fd, s->cfg, &relay_events, &d);
+		if (!s->relay)
 			goto out_relays;
+		d.n_slots++;
+	}
+	if (!connect_all(&d)) {
+		if (d.n_slots && !d.connected)
+			cr_log_warn(TOPIC, "cannot connect to PipeWire (%s); is pipewire running for "
+					   "this user (XDG_RUNTIME_DIR=%s)? Retrying with backoff",
+				    strerror(errno), getenv("XDG_RUNTIME_DIR") ?: "(unset)");
+		if (d.connected)
+			goto out_relays; /* a relay could not be set up: logged */
+		schedule_reconnect(&d);
 	}
 
 	uint64_t wd_us = cr_notify_watchdog_interval_us();
 	if (wd_us) {
-		d.watchdog = pw_loop_add_timer(loop, on_watchdog, &d);
+		d.watchdog = pw_loop_add_timer(d.loop, on_watchdog, &d);
 		struct timespec ts = { (time_t)(wd_us / 1000000), (long)(wd_us % 1000000) * 1000 };
-		pw_loop_update_timer(loop, d.watchdog, &ts, &ts, false);
+		pw_loop_update_timer(d.loop, d.watchdog, &ts, &ts, false);
 	}
-	char status[256];
-	snprintf(status, sizeof(status), "relaying %u source(s) on %s", cfg->n_relays,
-		 cr_vk_device_name(dev));
-	cr_notify_ready(status);
-	cr_log_info(TOPIC, "%s", status);
+	update_status(&d);
+	d.ready = true;
+	cr_notify_ready(d.status);
+	cr_log_info(TOPIC, "running %u relay(s) on %s", cfg->n_relays, cr_vk_device_name(d.dev));
 
-	pw_main_loop_run(d.loop);
+	pw_main_loop_run(d.main_loop);
 	code = d.exit_code;
 	cr_notify_stopping();
 	if (d.watchdog)
-		pw_loop_destroy_source(loop, d.watchdog);
+		pw_loop_destroy_source(d.loop, d.watchdog);
 
 out_relays:
-	for (unsigned i = 0; i < cfg->n_relays; i++)
-		cr_relay_destroy(relays[i]);
-	cr_vk_device_destroy(dev);
-out_drm:
-	if (drm_fd >= 0)
-		close(drm_fd);
-out_out_core:
-	spa_hook_remove(&d.out_listener);
-	pw_core_disconnect(d.out_core);
-out_in_core:
-	spa_hook_remove(&d.in_listener);
-	pw_core_disconnect(d.in_core);
+	disconnect(&d);
+	for (unsigned i = 0; i < d.n_slots; i++)
+		cr_relay_destroy(d.slots[i].relay);
+out_portal:
+	if (d.portal_timer)
+		pw_loop_destroy_source(d.loop, d.portal_timer);
+	if (d.portal_io)
+		pw_loop_destroy_source(d.loop, d.portal_io);
+	cr_portal_destroy(d.portal);
+	cr_vk_device_destroy(d.dev);
+	if (d.drm_fd >= 0)
+		close(d.drm_fd);
 out_context:
 	pw_context_destroy(d.context);
 out_loop:
-	pw_main_loop_destroy(d.loop);
+	if (d.idle_event)
+		pw_loop_destroy_source(d.loop, d.idle_event);
+	if (d.reconnect_timer)
+		pw_loop_destroy_source(d.loop, d.reconnect_timer);
+	pw_main_loop_destroy(d.main_loop);
 out_deinit:
 	pw_deinit();
 	return code;

@@ -6,6 +6,10 @@ void cr_notify_ready(const char *status)
 {
 }
 
+void cr_notify_status(const char *status)
+{
+}
+
 void cr_notify_stopping(void)
 {
 }

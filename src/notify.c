@@ -10,6 +10,11 @@ void cr_notify_ready(const char *status)
 	sd_notifyf(0, "READY=1\nSTATUS=%s", status);
 }
 
+void cr_notify_status(const char *status)
+{
+	sd_notifyf(0, "STATUS=%s", status);
+}
+
 void cr_notify_stopping(void)
 {
 	sd_notify(0, "STOPPING=1");

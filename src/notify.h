@@ -10,6 +10,9 @@
 /** READY=1 with a STATUS line. */
 void cr_notify_ready(const char *status);
 
+/** A new STATUS line (what each relay is doing). */
+void cr_notify_status(const char *status);
+
 /** STOPPING=1. */
 void cr_notify_stopping(void);
 

@@ -31,13 +31,7 @@ static const uint32_t offered[N_FORMATS] = {
 struct cr_pw_input {
 	struct pw_core *core;
 	struct pw_loop *loop;
-	struct pw_registry *registry;
-	struct spa_hook registry_listener;
-	struct spa_hook core_listener;
-	int sync_seq;
 	char *target;
-	uint32_t source_id; /**< SPA_ID_INVALID until found */
-	bool lookup_done;
 
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
@@ -61,69 +55,6 @@ struct cr_pw_input {
 	const struct cr_pw_input_events *events;
 	void *data;
 	struct cr_pw_input_stats stats;
-};
-
-static bool matches_target(const struct cr_pw_input *in, const struct spa_dict *props)
-{
-	const char *name = spa_dict_lookup(props, PW_KEY_NODE_NAME);
-	const char *serial = spa_dict_lookup(props, PW_KEY_OBJECT_SERIAL);
-	return (name && strcmp(name, in->target) == 0) ||
-	       (serial && strcmp(serial, in->target) == 0);
-}
-
-static void on_registry_global(void *data, uint32_t id, uint32_t permissions, const char *type,
-			       uint32_t version, const struct spa_dict *props)
-{
-	struct cr_pw_input *in = data;
-	if (strcmp(type, PW_TYPE_INTERFACE_Node) != 0 || !props || !matches_target(in, props))
-		return;
-	const char *klass = spa_dict_lookup(props, PW_KEY_MEDIA_CLASS);
-	if (!klass || (strcmp(klass, "Video/Source") != 0 &&
-		       strcmp(klass, "Stream/Output/Video") != 0)) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "source '%s' is a %s node, not a video source",
-			 in->target, klass ? klass : "(no media.class)");
-		in->events->error(in->data, msg);
-		return;
-	}
-	in->source_id = id;
-	cr_log_info(TOPIC, "source '%s' is node %u (%s)", in->target, id, klass);
-}
-
-static void on_registry_global_remove(void *data, uint32_t id)
-{
-	struct cr_pw_input *in = data;
-	if (id != in->source_id)
-		return;
-	in->source_id = SPA_ID_INVALID;
-	cr_log_warn(TOPIC, "source '%s' went away; waiting for it to come back", in->target);
-}
-
-static const struct pw_registry_events registry_events = {
-	PW_VERSION_REGISTRY_EVENTS,
-	.global = on_registry_global,
-	.global_remove = on_registry_global_remove,
-};
-
-static void on_core_done(void *data, uint32_t id, int seq)
-{
-	struct cr_pw_input *in = data;
-	if (id != PW_ID_CORE || seq != in->sync_seq || in->lookup_done)
-		return;
-	in->lookup_done = true;
-	if (in->source_id == SPA_ID_INVALID) {
-		char msg[300];
-		snprintf(msg, sizeof(msg),
-			 "source '%s' not found: no video node has that node.name or "
-			 "object.serial (list them with: pw-dump | grep -A2 Video/Source)",
-			 in->target);
-		in->events->error(in->data, msg);
-	}
-}
-
-static const struct pw_core_events core_events = {
-	PW_VERSION_CORE_EVENTS,
-	.done = on_core_done,
 };
 
 static bool was_dropped(const struct cr_pw_input *in, uint64_t modifier)
@@ -246,9 +177,16 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	in->events->format(in->data, &in->format);
 }
 
-/* What add_buffer learnt about a DMA-BUF, kept in pw_buffer.user_data for its lifetime. */
-struct imported {
-	void *import;  /**< events.import's handle; NULL when the import failed */
+/*
+ * What add_buffer learnt about a buffer, kept in pw_buffer.user_data for its lifetime: the
+ * token of its frames. A buffer removed while its frame is held (a GPU job still reads it when
+ * the producer goes, or PipeWire goes) is detached (@buffer NULL) and freed when it is given
+ * back, never queued again.
+ */
+struct cr_pw_input_buffer {
+	struct pw_buffer *buffer; /**< NULL once the stream removed it */
+	void *import;  /**< events.import's handle (DMA-BUF); NULL for SHM or a failed import */
+	bool dmabuf;   /**< the buffer's memory is DMA-BUF */
 	uint32_t n_planes; /**< the leading DmaBuf datas */
 	bool pending;      /**< not imported yet: the producer had not written its layout */
 	/** Bytes of each plane's DMA-BUF, for the per-frame layout check. */
@@ -267,9 +205,10 @@ struct imported {
  * back and the producer started rewriting it. Such a repeat is not a frame: it is recognised
  * by the acquire point (explicit sync) or the header's sequence number it had last time.
  */
-static bool repeated(struct cr_pw_input *in, struct imported *imp, struct spa_buffer *buf)
+static bool repeated(struct cr_pw_input *in, struct cr_pw_input_buffer *imp,
+		     struct spa_buffer *buf)
 {
-	if (!imp)
+	if (!imp || !imp->dmabuf)
 		return false;
 	if (imp->held)
 		return true;
@@ -299,7 +238,7 @@ static bool repeated(struct cr_pw_input *in, struct imported *imp, struct spa_bu
  */
 static void import_buffer(struct cr_pw_input *in, struct pw_buffer *b, bool first_frame)
 {
-	struct imported *imp = b->user_data;
+	struct cr_pw_input_buffer *imp = b->user_data;
 	struct spa_data *datas = b->buffer->datas;
 	struct cr_dmabuf buf = {
 		.width = in->format.width,
@@ -352,16 +291,18 @@ static void import_buffer(struct cr_pw_input *in, struct pw_buffer *b, bool firs
 static void on_add_buffer(void *data, struct pw_buffer *b)
 {
 	struct cr_pw_input *in = data;
-	struct spa_data *d = &b->buffer->datas[0];
-	b->user_data = NULL;
-	if (d->type != SPA_DATA_DmaBuf)
-		return;
-	struct imported *imp = calloc(1, sizeof(*imp));
-	if (!imp)
-		return;
-	imp->acquire_fd = -1;
-	/* Kept even when the import fails: the release point must still be signalled. */
+	struct cr_pw_input_buffer *imp = calloc(1, sizeof(*imp));
 	b->user_data = imp;
+	if (!imp) {
+		pw_stream_set_error(in->stream, -ENOMEM, "out of memory");
+		return;
+	}
+	imp->buffer = b;
+	imp->acquire_fd = -1;
+	imp->dmabuf = b->buffer->datas[0].type == SPA_DATA_DmaBuf;
+	if (!imp->dmabuf)
+		return;
+	/* Kept even when the import fails: the release point must still be signalled. */
 	if (in->drm_fd >= 0 && cr_pw_timeline_present(b->buffer)) {
 		in->explicit_sync = cr_pw_timeline_import(&imp->timeline, in->drm_fd, b->buffer);
 		if (!in->explicit_sync)
@@ -393,7 +334,7 @@ static void unpark(struct cr_pw_input *in)
  * (also for frames never read: the producer waits for it before reusing the buffer). */
 static void give_back(struct cr_pw_input *in, struct pw_buffer *b)
 {
-	struct imported *imp = b->user_data;
+	struct cr_pw_input_buffer *imp = b->user_data;
 	if (in->parked == b)
 		unpark(in);
 	if (imp)
@@ -409,21 +350,35 @@ static void give_back(struct cr_pw_input *in, struct pw_buffer *b)
 	pw_stream_queue_buffer(in->stream, b);
 }
 
+/* The stream no longer has @imp's buffer: everything of it goes but a held token. */
+static void forget_buffer(struct cr_pw_input *in, struct cr_pw_input_buffer *imp)
+{
+	struct pw_buffer *b = imp->buffer;
+	b->user_data = NULL;
+	if (in->parked == b)
+		unpark(in);
+	if (imp->acquire_fd >= 0)
+		close(imp->acquire_fd);
+	imp->acquire_fd = -1;
+	/* The syncobjs go with the buffer; a held frame's release point is never signalled. */
+	cr_pw_timeline_finish(&imp->timeline, b->buffer);
+	/* The pipeline frees a source that a job still reads once that job is done. */
+	if (imp->import)
+		in->events->release_import(in->data, imp->import);
+	imp->import = NULL;
+	imp->buffer = NULL;
+	if (imp->held) {
+		in->stats.removed_held++;
+		return; /* freed by cr_pw_input_release() */
+	}
+	free(imp);
+}
+
 static void on_remove_buffer(void *data, struct pw_buffer *b)
 {
 	struct cr_pw_input *in = data;
-	struct imported *imp = b->user_data;
-	if (in->parked == b)
-		unpark(in);
-	if (imp) {
-		if (imp->acquire_fd >= 0)
-			close(imp->acquire_fd);
-		cr_pw_timeline_finish(&imp->timeline, b->buffer);
-		if (imp->import)
-			in->events->release_import(in->data, imp->import);
-		free(imp);
-	}
-	b->user_data = NULL;
+	if (b->user_data)
+		forget_buffer(in, b->user_data);
 }
 
 static void on_renegotiate(void *data, uint64_t count)
@@ -443,7 +398,7 @@ static void on_renegotiate(void *data, uint64_t count)
  * stride. Every plane is checked against its memory, per frame. False for a buffer to skip.
  */
 static bool planes_from_buffer(struct cr_pw_input *in, struct spa_buffer *buf,
-			       const struct imported *imp, struct cr_pw_input_frame *f)
+			       const struct cr_pw_input_buffer *imp, struct cr_pw_input_frame *f)
 {
 	const struct cr_format_info *fmt = in->format.info;
 	uint32_t w = in->format.width, h = in->format.height;
@@ -542,7 +497,7 @@ static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
 			      struct cr_pw_input_frame *f)
 {
 	struct spa_buffer *buf = b->buffer;
-	const struct imported *imp = b->user_data;
+	const struct cr_pw_input_buffer *imp = b->user_data;
 	*f = (struct cr_pw_input_frame){ .format = &in->format, .import = imp ? imp->import : NULL };
 
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
@@ -586,18 +541,21 @@ static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
  * a sync_file for the GPU to wait on (cr_pw_input_take_acquire()). */
 static void deliver(struct cr_pw_input *in, struct pw_buffer *b)
 {
-	struct imported *imp = b->user_data;
+	struct cr_pw_input_buffer *imp = b->user_data;
 	struct cr_pw_input_frame frame;
-	if (imp)
-		imp->held = true;
-	if (imp && imp->pending)
+	if (!imp) { /* its allocation failed: the stream is in error */
+		give_back(in, b);
+		return;
+	}
+	imp->held = true;
+	if (imp->pending)
 		import_buffer(in, b, true);
 	if (!frame_from_buffer(in, b, &frame)) {
 		in->stats.corrupt++;
 		give_back(in, b);
 		return;
 	}
-	if (imp && imp->timeline.meta && !in->skip_sync) {
+	if (imp->timeline.meta && !in->skip_sync) {
 		imp->acquire_fd = cr_pw_timeline_acquire_sync_file(&imp->timeline);
 		if (imp->acquire_fd < 0) {
 			give_back(in, b);
@@ -605,7 +563,7 @@ static void deliver(struct cr_pw_input *in, struct pw_buffer *b)
 		}
 		frame.explicit_sync = true;
 	}
-	in->events->frame(in->data, &frame, b);
+	in->events->frame(in->data, &frame, imp);
 }
 
 static void on_acquire_available(void *data, int fd, uint32_t mask)
@@ -621,7 +579,7 @@ static void on_acquire_available(void *data, int fd, uint32_t mask)
  * path, on an eventfd (DRM_IOCTL_SYNCOBJ_EVENTFD); a newer frame replaces it. */
 static void park(struct cr_pw_input *in, struct pw_buffer *b)
 {
-	struct imported *imp = b->user_data;
+	struct cr_pw_input_buffer *imp = b->user_data;
 	in->parked_fd = cr_pw_timeline_acquire_eventfd(&imp->timeline);
 	if (in->parked_fd < 0) {
 		give_back(in, b);
@@ -639,7 +597,7 @@ static void on_process(void *data)
 	struct cr_pw_input *in = data;
 	struct pw_buffer *b, *newest = NULL;
 	while ((b = pw_stream_dequeue_buffer(in->stream)) != NULL) {
-		struct imported *imp = b->user_data;
+		struct cr_pw_input_buffer *imp = b->user_data;
 		if (repeated(in, imp, b->buffer)) {
 			/* Not queued again: it went (or goes) back to the producer once. */
 			cr_log_debug(TOPIC, "a buffer came again with the same frame: ignored");
@@ -665,7 +623,7 @@ static void on_process(void *data)
 		give_back(in, newest);
 		return;
 	}
-	struct imported *imp = newest->user_data;
+	struct cr_pw_input_buffer *imp = newest->user_data;
 	if (imp && imp->timeline.meta && !in->skip_sync) {
 		int ready = cr_pw_timeline_acquire_available(&imp->timeline);
 		if (ready < 0) {
@@ -713,7 +671,6 @@ struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 	in->core = core;
 	in->events = events;
 	in->data = data;
-	in->source_id = SPA_ID_INVALID;
 	in->dmabuf_offered = dmabuf;
 	in->target = strdup(target);
 	if (!in->target)
@@ -721,11 +678,6 @@ struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 
 	in->loop = pw_context_get_main_loop(pw_core_get_context(core));
 	in->renegotiate = pw_loop_add_event(in->loop, on_renegotiate, in);
-
-	in->registry = pw_core_get_registry(core, PW_VERSION_REGISTRY, 0);
-	pw_registry_add_listener(in->registry, &in->registry_listener, &registry_events, in);
-	pw_core_add_listener(core, &in->core_listener, &core_events, in);
-	in->sync_seq = pw_core_sync(core, PW_ID_CORE, 0);
 
 	/* media.type lets WirePlumber honour target.object; dont-fallback and dont-move keep a
 	 * missing source from being replaced by another one (DESIGN.md, WirePlumber facts). */
@@ -742,7 +694,7 @@ struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 	in->stream = pw_stream_new(core, node_name, props);
 	if (!in->stream) {
 		cr_log_error(TOPIC, "pw_stream_new failed: %s", strerror(errno));
-		goto err_listeners;
+		goto err_event;
 	}
 	pw_stream_add_listener(in->stream, &in->stream_listener, &stream_events, in);
 
@@ -761,10 +713,7 @@ struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 
 err_stream:
 	pw_stream_destroy(in->stream);
-err_listeners:
-	spa_hook_remove(&in->core_listener);
-	spa_hook_remove(&in->registry_listener);
-	pw_proxy_destroy((struct pw_proxy *)in->registry);
+err_event:
 	pw_loop_destroy_source(in->loop, in->renegotiate);
 	free(in->target);
 err_free:
@@ -778,42 +727,41 @@ void cr_pw_input_destroy(struct cr_pw_input *in)
 		return;
 	unpark(in);
 	pw_stream_destroy(in->stream);
-	spa_hook_remove(&in->core_listener);
-	spa_hook_remove(&in->registry_listener);
-	pw_proxy_destroy((struct pw_proxy *)in->registry);
+	/* pw_stream_destroy() emitted remove_buffer for every buffer: held tokens are detached. */
 	pw_loop_destroy_source(in->loop, in->renegotiate);
 	free(in->target);
 	free(in);
 }
 
-void cr_pw_input_release(struct cr_pw_input *in, void *token)
+void cr_pw_input_release(struct cr_pw_input *in, struct cr_pw_input_buffer *token)
 {
-	give_back(in, token);
+	if (!token->buffer) {
+		free(token); /* removed while held: nothing to give back */
+		return;
+	}
+	give_back(in, token->buffer);
 }
 
-bool cr_pw_input_intact(struct cr_pw_input *in, void *token)
+bool cr_pw_input_intact(struct cr_pw_input *in, const struct cr_pw_input_buffer *token)
 {
-	struct pw_buffer *b = token;
-	struct imported *imp = b->user_data;
-	if (!imp || !imp->seen)
+	if (!token->buffer)
+		return false; /* counted as removed_held */
+	if (!token->dmabuf || !token->seen)
 		return true;
-	const struct spa_meta_header *h = spa_buffer_find_meta_data(b->buffer, SPA_META_Header,
-								    sizeof(*h));
-	bool intact = imp->timeline.meta ? imp->timeline.meta->acquire_point == imp->last_acquire
-					 : !h || h->seq == imp->last_seq;
+	const struct spa_meta_header *h = spa_buffer_find_meta_data(token->buffer->buffer,
+								    SPA_META_Header, sizeof(*h));
+	bool intact = token->timeline.meta
+			      ? token->timeline.meta->acquire_point == token->last_acquire
+			      : !h || h->seq == token->last_seq;
 	if (!intact)
 		in->stats.overwritten++;
 	return intact;
 }
 
-int cr_pw_input_take_acquire(struct cr_pw_input *in, void *token)
+int cr_pw_input_take_acquire(struct cr_pw_input *in, struct cr_pw_input_buffer *token)
 {
-	struct pw_buffer *b = token;
-	struct imported *imp = b->user_data;
-	if (!imp)
-		return -1;
-	int fd = imp->acquire_fd;
-	imp->acquire_fd = -1;
+	int fd = token->acquire_fd;
+	token->acquire_fd = -1;
 	return fd;
 }
 

@@ -17,6 +17,8 @@
 #include "pw-format.h"
 
 struct cr_pw_input;
+/** A frame's buffer, held until cr_pw_input_release(); it survives the stream removing it. */
+struct cr_pw_input_buffer;
 
 #define CR_PW_INPUT_MAX_RENEGOTIATIONS 3
 
@@ -58,6 +60,7 @@ struct cr_pw_input_stats {
 	uint64_t overwritten; /**< DMA-BUFs the producer reused while we read them */
 	uint64_t released; /**< explicit sync: release points signalled */
 	uint64_t acquire_waits; /**< explicit sync: frames that waited for their acquire point */
+	uint64_t removed_held; /**< buffers the stream removed while a frame of theirs was held */
 };
 
 struct cr_pw_input_events {
@@ -66,8 +69,6 @@ struct cr_pw_input_events {
 	 * shared memory only for that format.
 	 */
 	uint32_t (*modifiers)(void *data, uint32_t fourcc, uint64_t *modifiers, uint32_t max);
-	/** Fatal for this relay: the source is missing or not a video source. */
-	void (*error)(void *data, const char *message);
 	/** A format was negotiated (also after renegotiation). */
 	void (*format)(void *data, const struct cr_video_format *format);
 	/**
@@ -81,13 +82,14 @@ struct cr_pw_input_events {
 	/** Release a handle returned by import (buffer removed). */
 	void (*release_import)(void *data, void *handle);
 	/** A frame; give @token back with cr_pw_input_release() when done with it. */
-	void (*frame)(void *data, const struct cr_pw_input_frame *frame, void *token);
+	void (*frame)(void *data, const struct cr_pw_input_frame *frame,
+		      struct cr_pw_input_buffer *token);
 };
 
 /**
- * Creates the stream on @core (borrowed) for source @target (node.name or object.serial). The
- * source is looked up first; events.error fires if it does not exist once the registry has
- * been read. @node_name names our input node. @dmabuf: offer DMA-BUF formats with the
+ * Creates the stream on @core (borrowed) for source @target (node.name, object.serial or id
+ * of a node that exists: cr_pw_source_watch finds it; WirePlumber links the stream to it).
+ * @node_name names our input node. @dmabuf: offer DMA-BUF formats with the
  * modifiers events.modifiers gives (all of them, MANDATORY|DONT_FIXATE); a source that
  * fixates one we did not offer is rejected (stream error naming it). A modifier whose import
  * fails is dropped and the format renegotiated; after CR_PW_INPUT_MAX_RENEGOTIATIONS failures
@@ -100,30 +102,34 @@ struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 				       const char *node_name, bool dmabuf, int drm_fd,
 				       const struct cr_pw_input_events *events, void *data);
 
-/** Disconnects and frees; returns all held buffers first. NULL is a no-op. */
+/**
+ * Disconnects and frees. Every token must have been released first (the pipeline drained):
+ * cr_pw_input_release() needs @in. NULL is a no-op.
+ */
 void cr_pw_input_destroy(struct cr_pw_input *in);
 
 /**
  * Gives a frame's buffer back to the producer, once nothing reads it any more; with explicit
- * sync its release point is signalled.
+ * sync its release point is signalled. A token whose buffer the stream removed meanwhile
+ * (the producer went, PipeWire went) is only freed.
  */
-void cr_pw_input_release(struct cr_pw_input *in, void *token);
+void cr_pw_input_release(struct cr_pw_input *in, struct cr_pw_input_buffer *token);
 
 /**
  * Once the GPU is done reading the DMA-BUF of @token, before cr_pw_input_release(): false when
  * the producer republished the buffer meanwhile (a new acquire point, or header sequence
  * number), so what was read may mix two frames; counted. PipeWire 1.4's async links can
  * recycle a buffer to its producer before its consumer dequeued it (and could promise its
- * release point), so this does happen.
+ * release point), so this does happen. A buffer removed meanwhile is not intact either.
  */
-bool cr_pw_input_intact(struct cr_pw_input *in, void *token);
+bool cr_pw_input_intact(struct cr_pw_input *in, const struct cr_pw_input_buffer *token);
 
 /**
  * With cr_pw_input_frame.explicit_sync: the frame's acquire sync_file, now owned by the
  * caller (hand it to cr_pipeline_submit()); -1 when there is none or it was taken. Untaken,
  * it is closed when the buffer is released.
  */
-int cr_pw_input_take_acquire(struct cr_pw_input *in, void *token);
+int cr_pw_input_take_acquire(struct cr_pw_input *in, struct cr_pw_input_buffer *token);
 
 /** "explicit" while the negotiated buffers carry SyncTimeline meta ("none" when tests skip
  * waits), NULL otherwise: then the pipeline's implicit/none applies. */

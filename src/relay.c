@@ -7,21 +7,29 @@
 #include <string.h>
 #include <time.h>
 
+#include <drm_fourcc.h>
 #include <spa/param/video/raw.h>
 
 #include "core/log.h"
 #include "core/pipeline.h"
 #include "pw-input.h"
 #include "pw-output.h"
+#include "pw-source-watch.h"
 
 #define TOPIC "relay"
 /* Largest cursor bitmap taken from a producer (mutter sizes its meta for 384x384); the same
  * limit as the output's Cursor meta, so whatever is embedded can also be passed on. */
 #define CURSOR_MAX CR_PW_OUTPUT_CURSOR_MAX
 
+/* Black frames while the source is lost (lost = "black"): a tiny black BGRx picture the kernel
+ * scales to the output size and converts to its format. */
+#define BLACK_SIZE 16
+static const uint32_t black_pixels[BLACK_SIZE * BLACK_SIZE];
+
 struct job {
 	bool in_use;
-	void *token; /**< input buffer held while the GPU reads it (DMA-BUF), or NULL */
+	/** input buffer held while the GPU reads it (DMA-BUF), or NULL */
+	struct cr_pw_input_buffer *token;
 	uint64_t pts_ns;
 	bool has_pts;
 	struct cr_pw_output_cursor cursor; /**< for cursor=meta, in output coordinates */
@@ -41,6 +49,23 @@ struct cursor_state {
 
 struct cr_relay {
 	const struct cr_relay_config *cfg;
+	enum cr_relay_state state;
+	const struct cr_relay_events *events;
+	void *events_data;
+	int drm_fd;
+	struct cr_vk_device *dev;
+	/* The source: where to look for it, the watch that finds it, its stream once found. */
+	struct pw_core *in_core;
+	char target[CR_CONFIG_TARGET_MAX];
+	uint32_t target_id;
+	struct cr_pw_source_watch *watch;
+	struct spa_source *black_timer;
+	uint64_t last_in_ns;      /**< arrival of the last input frame, 0: none yet */
+	uint64_t frame_period_ns; /**< smoothed input frame interval, for black frames */
+	uint64_t inputs;          /**< input streams created, for castrelay.source.streams */
+	bool announce;            /**< publish the properties at the next frame out */
+	/* Counters of input streams that are gone, so the node's figures never go back. */
+	struct cr_pw_input_stats past;
 	struct cr_relay_settings settings; /**< live: changed through Props */
 	struct cr_relay_settings pending;  /**< collects one set-param's keys */
 	bool pending_error;
@@ -50,8 +75,6 @@ struct cr_relay {
 	struct spa_source *stats_timer;
 	struct cr_pw_input *in;
 	struct cr_pw_output *out;
-	cr_relay_fatal_fn fatal;
-	void *fatal_data;
 
 	struct job jobs[CR_PIPELINE_SLOTS];
 	bool have_format;
@@ -88,10 +111,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static const char *input_transport(const struct cr_relay *r)
+{
+	return r->in ? cr_pw_input_transport(r->in) : "none";
+}
+
 /* castrelay.sync: explicit (SyncTimeline), implicit (DMA-BUF fences) or none. */
 static const char *input_sync(const struct cr_relay *r)
 {
-	if (strcmp(cr_pw_input_transport(r->in), "dmabuf") != 0)
+	if (strcmp(input_transport(r), "dmabuf") != 0)
 		return "none";
 	const char *explicit = cr_pw_input_sync(r->in);
 	return explicit ? explicit : cr_pipeline_sync_mode(r->pipe);
@@ -134,12 +162,46 @@ static const char *output_sync(const struct cr_relay *r)
 	return explicit ? explicit : "implicit";
 }
 
+/* Input counters over every input stream this relay has had. */
+static void input_stats(const struct cr_relay *r, struct cr_pw_input_stats *st)
+{
+	*st = r->past;
+	if (!r->in)
+		return;
+	const struct cr_pw_input_stats *now = cr_pw_input_get_stats(r->in);
+	st->received += now->received;
+	st->skipped += now->skipped;
+	st->corrupt += now->corrupt;
+	st->repeated += now->repeated;
+	st->overwritten += now->overwritten;
+	st->released += now->released;
+	st->acquire_waits += now->acquire_waits;
+	st->removed_held += now->removed_held;
+}
+
+const char *cr_relay_state_name(enum cr_relay_state state)
+{
+	switch (state) {
+	case CR_RELAY_WAITING:
+		return "waiting";
+	case CR_RELAY_RELAYING:
+		return "relaying";
+	case CR_RELAY_LOST:
+		return "lost";
+	}
+	return "unknown";
+}
+
 static void publish_props(struct cr_relay *r)
 {
-	const struct cr_pw_input_stats *st = cr_pw_input_get_stats(r->in);
+	if (!r->out)
+		return;
+	struct cr_pw_input_stats stats;
+	input_stats(r, &stats);
+	const struct cr_pw_input_stats *st = &stats;
 	const struct cr_relay_settings *s = &r->settings;
 	const struct cr_pw_output_stats *ost = cr_pw_output_get_stats(r->out);
-	char in_fmt[64] = "none", out_size[32] = "none", counters[9][24], lat[24];
+	char in_fmt[64] = "none", out_size[32] = "none", counters[10][24], lat[24];
 	char crop[64] = "none", scale[32] = "input", redact[512], fps[16] = "0", color[32] = "";
 	if (r->have_format)
 		snprintf(in_fmt, sizeof(in_fmt), "%s %ux%u", r->in_format.info->name,
@@ -159,7 +221,8 @@ static void publish_props(struct cr_relay *r)
 	/* in = out + dropped + corrupt (+ at most CR_PIPELINE_SLOTS in flight). */
 	snprintf(counters[0], sizeof(counters[0]), "%" PRIu64, st->received);
 	snprintf(counters[1], sizeof(counters[1]), "%" PRIu64, r->frames_out);
-	snprintf(counters[2], sizeof(counters[2]), "%" PRIu64, r->dropped + st->skipped);
+	snprintf(counters[2], sizeof(counters[2]), "%" PRIu64,
+		 r->dropped + st->skipped + st->removed_held);
 	snprintf(counters[3], sizeof(counters[3]), "%" PRIu64, st->corrupt + st->overwritten);
 	snprintf(counters[4], sizeof(counters[4]), "%" PRIu64, r->rate_limited);
 	char in_mod[32] = "none", out_mod[32] = "none", in_planes[96], out_planes[96];
@@ -182,14 +245,17 @@ static void publish_props(struct cr_relay *r)
 		r->latency_sum_ns = r->latency_count = 0;
 	}
 	snprintf(lat, sizeof(lat), "%" PRIu64, r->last_latency_us);
+	snprintf(counters[9], sizeof(counters[9]), "%" PRIu64, r->inputs);
 	struct spa_dict_item items[] = {
 		SPA_DICT_ITEM_INIT("castrelay.source", r->cfg->source),
-		SPA_DICT_ITEM_INIT("castrelay.input.transport", cr_pw_input_transport(r->in)),
+		SPA_DICT_ITEM_INIT("castrelay.source.state", cr_relay_state_name(r->state)),
+		SPA_DICT_ITEM_INIT("castrelay.source.streams", counters[9]),
+		SPA_DICT_ITEM_INIT("castrelay.input.transport", input_transport(r)),
 		SPA_DICT_ITEM_INIT("castrelay.input.format", in_fmt),
 		SPA_DICT_ITEM_INIT("castrelay.input.modifier", in_mod),
 		SPA_DICT_ITEM_INIT("castrelay.input.planes", in_planes),
 		SPA_DICT_ITEM_INIT("castrelay.input.memory",
-				   memory_name(cr_pw_input_transport(r->in), r->in_image)),
+				   memory_name(input_transport(r), r->in_image)),
 		SPA_DICT_ITEM_INIT("castrelay.output.modifier", out_mod),
 		SPA_DICT_ITEM_INIT("castrelay.output.planes", out_planes),
 		SPA_DICT_ITEM_INIT("castrelay.output.transport", cr_pw_output_transport(r->out)),
@@ -267,24 +333,34 @@ static void update_output_size(struct cr_relay *r)
 		w = r->in_format.width;
 		h = r->in_format.height;
 	}
-	if (!w)
-		return;
 	/* A rotated picture keeps its shape unless a size was asked for. */
-	if (!s->scale_w && r->swap_axes) {
+	if (w && !s->scale_w && r->swap_axes) {
 		uint32_t t = w;
 		w = h;
 		h = t;
 	}
+	/* No source now (lost, or PipeWire came back before it): the size the node had. */
+	if (!w) {
+		w = r->out_w;
+		h = r->out_h;
+	}
+	if (!w || !r->out)
+		return;
 	r->out_w = w;
 	r->out_h = h;
 	cr_pw_output_set_format(r->out, r->cfg->format, w, h, s->fps ? s->fps : 1000,
 				r->cfg->matrix, r->cfg->full_range);
 }
 
-static void on_input_error(void *data, const char *message)
+static void set_state(struct cr_relay *r, enum cr_relay_state state)
 {
-	struct cr_relay *r = data;
-	r->fatal(r->fatal_data, r->cfg->name, message);
+	if (r->state == state)
+		return;
+	r->state = state;
+	/* The first frame after a change is shown at once, not at the next second. */
+	r->announce = true;
+	publish_props(r);
+	r->events->state(r->events_data, r);
 }
 
 static void on_input_format(void *data, const struct cr_video_format *format)
@@ -294,6 +370,10 @@ static void on_input_format(void *data, const struct cr_video_format *format)
 	r->have_format = true;
 	r->crop_warned = false;
 	update_output_size(r);
+	if (r->state != CR_RELAY_RELAYING)
+		cr_log_info(TOPIC, "%s: relaying '%s' (%s %ux%u)", r->cfg->name, r->target,
+			    format->info->name, format->width, format->height);
+	set_state(r, CR_RELAY_RELAYING);
 	publish_props(r);
 }
 
@@ -466,11 +546,24 @@ static void add_damage(struct cr_relay *r, const struct cr_pw_input_frame *f,
 			cr_damage_add(&r->damage, &m);
 }
 
-static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *token)
+/* The input's frame interval, smoothed, for black frames at the last rate. */
+static void note_input_frame(struct cr_relay *r)
+{
+	uint64_t now = now_ns();
+	if (r->last_in_ns && now > r->last_in_ns) {
+		uint64_t d = now - r->last_in_ns;
+		r->frame_period_ns = r->frame_period_ns ? (r->frame_period_ns * 7 + d) / 8 : d;
+	}
+	r->last_in_ns = now;
+}
+
+static void on_input_frame(void *data, const struct cr_pw_input_frame *f,
+			   struct cr_pw_input_buffer *token)
 {
 	struct cr_relay *r = data;
 	struct cr_rect crop;
 	struct job *job;
+	note_input_frame(r);
 	update_cursor(r, f);
 	uint32_t mw = f->has_crop ? f->crop.w : 0, mh = f->has_crop ? f->crop.h : 0;
 	if (r->swap_axes != (bool)(f->transform & 1u) || r->meta_crop_w != mw ||
@@ -570,7 +663,7 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f, void *
 		cr_pw_output_cancel(r->out, &slot);
 		r->dropped++;
 		if (cr_pipeline_device_lost(r->pipe))
-			r->fatal(r->fatal_data, r->cfg->name, "the Vulkan device was lost");
+			r->events->fatal(r->events_data, r, "the Vulkan device was lost");
 		goto release;
 	}
 	r->last_out_pts = pts;
@@ -608,6 +701,10 @@ static void on_pipeline_done(void *job_data, const struct cr_pipeline_result *re
 		return;
 	}
 	r->frames_out++;
+	if (r->announce) {
+		r->announce = false;
+		publish_props(r);
+	}
 	uint64_t now = now_ns();
 	if (job->has_pts && now > job->pts_ns) {
 		r->latency_sum_ns += now - job->pts_ns;
@@ -650,7 +747,6 @@ static void on_control_done(void *data)
 
 static const struct cr_pw_input_events input_events = {
 	.modifiers = on_input_modifiers,
-	.error = on_input_error,
 	.format = on_input_format,
 	.import = on_input_import,
 	.release_import = on_input_release_import,
@@ -690,65 +786,231 @@ static const struct cr_pw_output_events output_events = {
 	.control_done = on_control_done,
 };
 
-struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_core,
-				 struct cr_vk_device *dev, int drm_fd,
+/* Lost, with lost = "black": one black frame per input frame period, while consumers watch. */
+static void on_black_timer(void *data, uint64_t expirations)
+{
+	struct cr_relay *r = data;
+	struct job *job;
+	struct cr_pw_output_slot slot;
+	if (!r->out || !r->out_w || !cr_pw_output_streaming(r->out) ||
+	    !cr_pipeline_can_submit(r->pipe) || !(job = take_job(r)))
+		return;
+	if (!cr_pw_output_dequeue(r->out, &slot))
+		return;
+	struct cr_pipeline_frame in = {
+		.format = cr_format_info_from_fourcc(DRM_FORMAT_XRGB8888),
+		.width = BLACK_SIZE,
+		.height = BLACK_SIZE,
+		.stride = BLACK_SIZE * 4,
+		.data = black_pixels,
+		.size = sizeof(black_pixels),
+		.crop = { 0, 0, BLACK_SIZE, BLACK_SIZE },
+		.acquire_fd = -1,
+	};
+	struct cr_pipeline_target out = {
+		.format = r->cfg->format,
+		.width = r->out_w,
+		.height = r->out_h,
+		.matrix = r->cfg->matrix,
+		.full_range = r->cfg->full_range,
+		.output = slot.export,
+	};
+	*job = (struct job){
+		.in_use = true,
+		.pts_ns = now_ns(),
+		.slot = slot,
+		.cursor_pixels = job->cursor_pixels,
+	};
+	cr_damage_set_full(&job->damage);
+	if (!cr_pipeline_submit(r->pipe, &in, &out, job)) {
+		job->in_use = false;
+		cr_pw_output_cancel(r->out, &slot);
+	}
+}
+
+static void start_black(struct cr_relay *r)
+{
+	if (r->cfg->lost != CR_LOST_BLACK || !r->out_w)
+		return;
+	uint64_t period = r->frame_period_ns ? r->frame_period_ns : 1000000000ull / 30;
+	if (period < 1000000ull)
+		period = 1000000ull;
+	struct timespec ts = { (time_t)(period / 1000000000ull), (long)(period % 1000000000ull) };
+	pw_loop_update_timer(r->loop, r->black_timer, &ts, &ts, false);
+	cr_log_info(TOPIC, "%s: sending black frames every %.1f ms while the source is lost",
+		    r->cfg->name, (double)period / 1e6);
+}
+
+static void stop_black(struct cr_relay *r)
+{
+	struct timespec zero = { 0, 0 };
+	pw_loop_update_timer(r->loop, r->black_timer, &zero, &zero, false);
+}
+
+/* The input stream goes; jobs still reading its buffers keep detached tokens (pw-input). */
+static void drop_input(struct cr_relay *r)
+{
+	if (!r->in)
+		return;
+	struct cr_pw_input_stats st;
+	input_stats(r, &st);
+	cr_pw_input_destroy(r->in);
+	r->in = NULL;
+	r->past = st;
+	r->have_format = false;
+	r->last_in_ns = 0;
+}
+
+static void on_source_found(void *data, uint32_t id, uint64_t serial)
+{
+	struct cr_relay *r = data;
+	char target[32], in_name[160];
+	/* The serial names exactly this node: a later node of the same name is found anew. */
+	snprintf(target, sizeof(target), "%" PRIu64, serial ? serial : id);
+	snprintf(in_name, sizeof(in_name), "castrelay.%s.input", r->cfg->name);
+	drop_input(r);
+	stop_black(r);
+	r->in = cr_pw_input_create(r->in_core, target, in_name, r->cfg->dmabuf, r->drm_fd,
+				   &input_events, r);
+	if (!r->in) {
+		cr_log_error(TOPIC, "%s: cannot create the input stream for '%s'", r->cfg->name,
+			     r->target);
+		return;
+	}
+	r->inputs++;
+	publish_props(r);
+}
+
+static void on_source_gone(void *data)
+{
+	struct cr_relay *r = data;
+	drop_input(r);
+	bool was = r->state != CR_RELAY_WAITING;
+	cr_log_warn(TOPIC, "%s: source '%s' is gone; castrelay.%s stays%s and its input "
+			   "returns when the source does", r->cfg->name, r->target, r->cfg->name,
+		    r->cfg->lost == CR_LOST_BLACK ? ", sending black frames," : "");
+	if (was) {
+		set_state(r, CR_RELAY_LOST);
+		start_black(r);
+	}
+}
+
+static void on_source_missing(void *data)
+{
+	struct cr_relay *r = data;
+	cr_log_warn(TOPIC, "%s: source '%s' not found: no video node has that node.name or "
+			   "object.serial (list them with: pw-dump | grep -A2 Video/Source); "
+			   "waiting for it to appear", r->cfg->name, r->target);
+}
+
+static const struct cr_pw_source_watch_events watch_events = {
+	.found = on_source_found,
+	.gone = on_source_gone,
+	.missing = on_source_missing,
+};
+
+void cr_relay_set_source(struct cr_relay *r, struct pw_core *core, const char *target,
+			 uint32_t node_id)
+{
+	cr_pw_source_watch_destroy(r->watch);
+	r->watch = NULL;
+	bool had = r->in != NULL;
+	drop_input(r);
+	r->in_core = core;
+	if (!core) {
+		if (had || r->state == CR_RELAY_RELAYING) {
+			set_state(r, CR_RELAY_LOST);
+			start_black(r);
+		}
+		publish_props(r);
+		return;
+	}
+	snprintf(r->target, sizeof(r->target), "%s", target);
+	r->target_id = node_id;
+	r->watch = cr_pw_source_watch_create(core, target, node_id, &watch_events, r);
+	if (!r->watch)
+		r->events->fatal(r->events_data, r, "cannot watch the PipeWire registry");
+}
+
+bool cr_relay_connect(struct cr_relay *r, struct pw_core *out_core)
+{
+	char node_name[128];
+	snprintf(node_name, sizeof(node_name), "castrelay.%s", r->cfg->name);
+	struct pw_properties *props = pw_properties_new(
+		PW_KEY_MEDIA_CLASS, "Video/Source",
+		PW_KEY_MEDIA_TYPE, "Video",
+		PW_KEY_MEDIA_CATEGORY, "Capture",
+		PW_KEY_NODE_NAME, node_name,
+		"castrelay.source", r->cfg->source,
+		NULL);
+	/* The Camera portal and browsers list nodes with media.role=Camera as webcams. */
+	if (r->cfg->camera)
+		pw_properties_set(props, PW_KEY_MEDIA_ROLE, "Camera");
+	pw_properties_setf(props, PW_KEY_NODE_DESCRIPTION, "castrelay %s (from %s)",
+			   r->cfg->name, r->cfg->source);
+	bool export = r->cfg->dmabuf && cr_pipeline_can_export_dmabuf(r->pipe);
+	cr_log_info(TOPIC, "%s: DMA-BUF input %s, DMA-BUF output %s", r->cfg->name,
+		    r->cfg->dmabuf && cr_pipeline_can_import_dmabuf(r->pipe) ? "offered" : "off",
+		    export ? "offered" : "off");
+	r->out = cr_pw_output_create(out_core, props, true, export, r->drm_fd, &output_events, r);
+	if (!r->out)
+		return false;
+	/* The node keeps the size it had: consumers linked before a PipeWire restart find it
+	 * again as it was. */
+	update_output_size(r);
+	publish_props(r);
+	return true;
+}
+
+void cr_relay_disconnect(struct cr_relay *r)
+{
+	stop_black(r);
+	cr_pw_source_watch_destroy(r->watch);
+	r->watch = NULL;
+	/* Jobs give their output buffers back before the output stream goes. */
+	cr_pipeline_drain(r->pipe);
+	drop_input(r);
+	cr_pw_output_destroy(r->out);
+	r->out = NULL;
+	r->in_core = NULL;
+	set_state(r, r->state == CR_RELAY_WAITING ? CR_RELAY_WAITING : CR_RELAY_LOST);
+}
+
+struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_vk_device *dev, int drm_fd,
 				 const struct cr_relay_config *cfg,
-				 cr_relay_fatal_fn fatal, void *data)
+				 const struct cr_relay_events *events, void *data)
 {
 	struct cr_relay *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
 	r->cfg = cfg;
 	r->settings = r->pending = cfg->settings;
-	r->fatal = fatal;
-	r->fatal_data = data;
-	r->loop = pw_context_get_main_loop(pw_core_get_context(in_core));
+	r->events = events;
+	r->events_data = data;
+	r->loop = loop;
+	r->dev = dev;
+	r->drm_fd = drm_fd;
+	r->state = CR_RELAY_WAITING;
 	r->pipe = cr_pipeline_create(dev, on_pipeline_done, r);
 	if (!r->pipe)
 		goto err_free;
 	r->pipe_source = pw_loop_add_io(r->loop, cr_pipeline_get_fd(r->pipe), SPA_IO_IN, false,
 					on_pipeline_fd, r);
-
-	char node_name[128];
-	snprintf(node_name, sizeof(node_name), "castrelay.%s", cfg->name);
-	struct pw_properties *props = pw_properties_new(
-		PW_KEY_MEDIA_CLASS, "Video/Source",
-		PW_KEY_MEDIA_TYPE, "Video",
-		PW_KEY_MEDIA_CATEGORY, "Capture",
-		PW_KEY_NODE_NAME, node_name,
-		"castrelay.source", cfg->source,
-		NULL);
-	/* The Camera portal and browsers list nodes with media.role=Camera as webcams. */
-	if (cfg->camera)
-		pw_properties_set(props, PW_KEY_MEDIA_ROLE, "Camera");
-	pw_properties_setf(props, PW_KEY_NODE_DESCRIPTION, "castrelay %s (from %s)", cfg->name,
-			   cfg->source);
-	bool export = cfg->dmabuf && cr_pipeline_can_export_dmabuf(r->pipe);
-	cr_log_info(TOPIC, "%s: DMA-BUF input %s, DMA-BUF output %s", cfg->name,
-		    cfg->dmabuf && cr_pipeline_can_import_dmabuf(r->pipe) ? "offered" : "off",
-		    export ? "offered" : "off");
-	r->out = cr_pw_output_create(out_core, props, true, export, drm_fd, &output_events, r);
-	if (!r->out)
-		goto err_pipe;
-
-	char in_name[160];
-	snprintf(in_name, sizeof(in_name), "castrelay.%s.input", cfg->name);
-	r->in = cr_pw_input_create(in_core, cfg->source, in_name, cfg->dmabuf, drm_fd,
-				   &input_events, r);
-	if (!r->in)
-		goto err_out;
-	update_output_size(r);
-	publish_props(r);
-
 	r->stats_timer = pw_loop_add_timer(r->loop, on_stats_timer, r);
+	r->black_timer = pw_loop_add_timer(r->loop, on_black_timer, r);
+	if (!r->pipe_source || !r->stats_timer || !r->black_timer)
+		goto err_sources;
 	struct timespec interval = { 1, 0 };
 	pw_loop_update_timer(r->loop, r->stats_timer, &interval, &interval, false);
 	return r;
 
-err_out:
-	cr_pw_output_destroy(r->out);
-err_pipe:
-	pw_loop_destroy_source(r->loop, r->pipe_source);
+err_sources:
+	if (r->black_timer)
+		pw_loop_destroy_source(r->loop, r->black_timer);
+	if (r->stats_timer)
+		pw_loop_destroy_source(r->loop, r->stats_timer);
+	if (r->pipe_source)
+		pw_loop_destroy_source(r->loop, r->pipe_source);
 	cr_pipeline_destroy(r->pipe);
 err_free:
 	free(r);
@@ -759,16 +1021,23 @@ void cr_relay_destroy(struct cr_relay *r)
 {
 	if (!r)
 		return;
+	cr_relay_disconnect(r);
+	pw_loop_destroy_source(r->loop, r->black_timer);
 	pw_loop_destroy_source(r->loop, r->stats_timer);
-	/* Unfinished jobs give their input buffers back before the input stream goes; the
-	 * stream's remove_buffer then releases imports into a still living pipeline. */
-	cr_pipeline_drain(r->pipe);
-	cr_pw_input_destroy(r->in);
-	cr_pw_output_destroy(r->out);
 	pw_loop_destroy_source(r->loop, r->pipe_source);
 	cr_pipeline_destroy(r->pipe);
 	free(r->cursor.pixels);
 	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
 		free(r->jobs[i].cursor_pixels);
 	free(r);
+}
+
+enum cr_relay_state cr_relay_get_state(const struct cr_relay *r)
+{
+	return r->state;
+}
+
+const char *cr_relay_name(const struct cr_relay *r)
+{
+	return r->cfg->name;
 }

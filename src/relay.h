@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 /**
- * One relay: pw-input -> pipeline -> pw-output, with its counters published as castrelay.*
- * node properties about once a second. Main-loop thread.
+ * One relay: a source (found by cr_pw_source_watch, consumed by pw-input) -> pipeline ->
+ * pw-output, with its counters published as castrelay.* node properties about once a second.
+ *
+ * Its life (DESIGN.md, "Life of a relay"): the pipeline lives as long as the relay; the output
+ * node as long as a PipeWire connection (cr_relay_connect() .. cr_relay_disconnect()); the input
+ * stream as long as its source node exists. When the source goes the output node stays with
+ * the same id and name (state lost), sending nothing or black frames (lost = "black"); when a
+ * node of the same target appears again, a new input stream is created for it. Main-loop
+ * thread.
  */
 #include <pipewire/pipewire.h>
 
@@ -11,19 +18,63 @@
 struct cr_relay;
 struct cr_vk_device;
 
-/** Called when the relay cannot go on (source missing, device lost). */
-typedef void (*cr_relay_fatal_fn)(void *data, const char *relay, const char *message);
+/** castrelay.source.state */
+enum cr_relay_state {
+	CR_RELAY_WAITING,  /**< no source yet */
+	CR_RELAY_RELAYING, /**< a source is negotiated and frames flow */
+	CR_RELAY_LOST,     /**< the source went away; the output node stays */
+};
+
+struct cr_relay_events {
+	/** cr_relay_get_state() changed. */
+	void (*state)(void *data, struct cr_relay *relay);
+	/** The relay cannot go on (the Vulkan device was lost); @message says why. */
+	void (*fatal)(void *data, struct cr_relay *relay, const char *message);
+};
 
 /**
- * Starts relay @cfg (borrowed, must outlive the relay): consumes on @in_core, publishes on
- * @out_core (separate connections: a portal's fd hides every other node), processes on @dev.
- * @drm_fd (borrowed, -1: none) is a DRM node with timeline syncobjs for explicit sync on both
- * sides. Returns NULL and logs on failure.
+ * Creates relay @cfg (borrowed, must outlive the relay) on @loop, processing on @dev (both
+ * borrowed). @drm_fd (borrowed, -1: none) is a DRM node with timeline syncobjs for explicit
+ * sync on both sides. Nothing is published until cr_relay_connect(). Returns NULL and logs on
+ * failure.
  */
-struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_core,
-				 struct cr_vk_device *dev, int drm_fd,
+struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_vk_device *dev, int drm_fd,
 				 const struct cr_relay_config *cfg,
-				 cr_relay_fatal_fn fatal, void *data);
+				 const struct cr_relay_events *events, void *data);
 
-/** Stops and frees the relay, returning every buffer it holds. NULL is a no-op. */
+/** Disconnects, then frees. NULL is a no-op. */
 void cr_relay_destroy(struct cr_relay *relay);
+
+/**
+ * Creates the output node castrelay.NAME on @out_core (borrowed, until
+ * cr_relay_disconnect()). It is published once its format is known: at the first source
+ * format, or at once with the size it had before a reconnection. Returns false and logs on
+ * failure.
+ */
+bool cr_relay_connect(struct cr_relay *relay, struct pw_core *out_core);
+
+/**
+ * PipeWire went away (or the daemon stops): waits for the relay's GPU jobs (a bounded wait:
+ * at most CR_PIPELINE_SLOTS frames), then drops the source watch, the input and the output.
+ * The pipeline and the live settings stay for the next cr_relay_connect().
+ */
+void cr_relay_disconnect(struct cr_relay *relay);
+
+/**
+ * Looks for the source on @core (borrowed, until the next call or cr_relay_disconnect()):
+ * @target is a node.name or object.serial, or with @node_id (not SPA_ID_INVALID) that node's
+ * global id (a portal's node; @target then only names it). A missing source is logged and
+ * waited for. @core NULL: no source for now (a portal session closed): the state becomes
+ * lost when a source had been relayed.
+ */
+void cr_relay_set_source(struct cr_relay *relay, struct pw_core *core, const char *target,
+			 uint32_t node_id);
+
+/** The relay's state. */
+enum cr_relay_state cr_relay_get_state(const struct cr_relay *relay);
+
+/** "waiting", "relaying", "lost". */
+const char *cr_relay_state_name(enum cr_relay_state state);
+
+/** The relay's name (castrelay.NAME). */
+const char *cr_relay_name(const struct cr_relay *relay);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The systemd contract (Type=notify): castrelayd sends READY=1 with a STATUS line once PipeWire
-# and Vulkan are up, WATCHDOG=1 at half the WatchdogSec interval, STOPPING=1 on SIGTERM. A
+# and Vulkan are up, a STATUS line whenever a relay changes state, WATCHDOG=1 at half the WatchdogSec interval, STOPPING=1 on SIGTERM. A
 # private NOTIFY_SOCKET stands in for the service manager. The unit file passes
 # systemd-analyze verify.
 . "${CR_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/castrelay.sh" || exit 99
@@ -27,8 +27,10 @@ start_testsrc castrelay-testsrc --size 160x120 --fps 30
 export NOTIFY_SOCKET=$sock WATCHDOG_USEC=1000000
 start_daemon n1 --source castrelay-testsrc --name n1
 unset NOTIFY_SOCKET WATCHDOG_USEC
-check "READY=1 with a STATUS line" poll_until 10 grep -q \
-	'READY=1 | STATUS=relaying 1 source(s) on ' "$msgs"
+check "READY=1 with a STATUS line naming the relay" poll_until 10 grep -q \
+	'READY=1 | STATUS=n1: ' "$msgs"
+check "a STATUS line says the relay is relaying" poll_until 10 grep -q \
+	'^STATUS=n1: relaying' "$msgs"
 check "WATCHDOG=1 pings (every 0.5 s for WatchdogSec=1)" poll_until 5 \
 	sh -c "[ \$(grep -c '^WATCHDOG=1' '$msgs') -ge 2 ]"
 stop_daemon n1
