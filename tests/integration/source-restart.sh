@@ -11,7 +11,7 @@ pw_env_start
 
 src_args=(--size 320x240 --format BGRx --fps 30 --memfd-dmabuf)
 start_testsrc castrelay-testsrc "${src_args[@]}"
-start_daemon t1 --source castrelay-testsrc --name t1 --crop 40,30,240,180
+start_daemon t1 --source castrelay-testsrc --name t1 --crop 40,30,240,180 -v
 pid=$(bg_pid castrelayd)
 node_id=$(pw_dump_node castrelay.t1 | jq -r .id)
 
@@ -78,5 +78,24 @@ run_sink 30 --target castrelay.t1 --frames 30 --skip 5 --verify 320x240 --crop 4
 check_sink_report 25 "BGRx 240x180"
 check_eq "castrelay.input.transport after the restarts" \
 	"$(node_prop castrelay.t1 castrelay.input.transport)" dmabuf
+check_file_contains "castrelayd logs at info level (-v)" "$(bg_log castrelayd)" \
+	"relaying 'castrelay-testsrc'"
+check_eq "the output was never renegotiated (same size and format each time)" \
+	"$(grep -c 'renegotiating' "$(bg_log castrelayd)")" 0
 stop_daemon t1
+
+# A source that comes back with another size: the output follows it (no crop or scale given).
+start_daemon t2 --source castrelay-testsrc --name t2 -v
+run_sink 30 --target castrelay.t2 --frames 10 --verify 320x240
+check_sink_report 10 "BGRx 320x240"
+bg_stop testsrc KILL 5
+check "castrelay.t2 is lost" wait_for_prop castrelay.t2 castrelay.source.state lost 10
+start_testsrc castrelay-testsrc --size 480x270 --format BGRx --fps 30 --memfd-dmabuf
+check "castrelay.t2 relays the new source" wait_for_prop castrelay.t2 castrelay.output.size \
+	480x270 10
+run_sink 30 --target castrelay.t2 --frames 20 --skip 5 --verify 480x270
+check_sink_report 15 "BGRx 480x270"
+check_file_contains "the output renegotiated for the new size" "$(bg_log castrelayd)" \
+	"output format now BGRx 480x270; renegotiating"
+stop_daemon t2
 cr_finish
