@@ -11,11 +11,13 @@
 #include <pipewire/pipewire.h>
 #include <spa/utils/result.h>
 
+#include "core/kernels.h"
 #include "core/log.h"
 #include "core/syncobj.h"
 #include "core/vk-device.h"
 #include "notify.h"
 #include "relay.h"
+#include "xdg.h"
 
 #define TOPIC "daemon"
 
@@ -26,6 +28,9 @@ struct daemon {
 	struct spa_hook in_listener, out_listener;
 	struct spa_source *watchdog;
 	int exit_code;
+	/* Cold start: the kernel variants READY waits for (kernels.h). */
+	struct cr_kernels *kernels;
+	uint32_t kernels_needed;
 };
 
 static void quit(struct daemon *d, int code)
@@ -68,6 +73,54 @@ static void on_relay_fatal(void *data, const char *relay, const char *message)
 static void on_watchdog(void *data, uint64_t expirations)
 {
 	cr_notify_watchdog();
+}
+
+/* ---- cold start: the kernels are compiled on their worker while the loop runs ---- */
+
+static struct cr_kernels *create_kernels(struct cr_vk_device *dev)
+{
+	char dir[4096];
+	bool have_dir = cr_xdg_dir(CR_XDG_CACHE, dir, sizeof(dir));
+	if (have_dir && !cr_xdg_mkdirs(dir)) {
+		cr_log_warn(TOPIC, "cannot create %s (%s): no pipeline cache file", dir,
+			    strerror(errno));
+		have_dir = false;
+	}
+	return cr_kernels_create(dev, have_dir ? dir : NULL);
+}
+
+static bool kernels_settled(struct daemon *d)
+{
+	uint32_t m = d->kernels_needed;
+	return (cr_kernels_ready(d->kernels, m) | cr_kernels_failed(d->kernels, m)) == m;
+}
+
+static void on_kernels(void *data, int fd, uint32_t mask)
+{
+	struct daemon *d = data;
+	cr_kernels_ack(d->kernels);
+	if (kernels_settled(d))
+		pw_main_loop_quit(d->loop);
+}
+
+/* Runs the loop (PipeWire stays serviced) until every needed variant is ready; false when
+ * the buffer kernel failed or a signal stopped the daemon meanwhile. */
+static bool wait_kernels(struct daemon *d, struct pw_loop *loop)
+{
+	uint32_t todo = d->kernels_needed & ~cr_kernels_ready(d->kernels, d->kernels_needed);
+	if (todo) {
+		cr_log_info(TOPIC, "compiling %d kernel variant(s)...", __builtin_popcount(todo));
+		struct spa_source *src = pw_loop_add_io(loop, cr_kernels_get_fd(d->kernels),
+							SPA_IO_IN, false, on_kernels, d);
+		if (!src)
+			return false;
+		if (!kernels_settled(d))
+			pw_main_loop_run(d->loop);
+		pw_loop_destroy_source(loop, src);
+	}
+	if (cr_kernels_failed(d->kernels, d->kernels_needed))
+		cr_log_warn(TOPIC, "some kernel variants failed to build: their frames are dropped");
+	return kernels_settled(d) && cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS);
 }
 
 static struct pw_core *connect_core(struct daemon *d, struct spa_hook *listener, const char *role)
@@ -133,12 +186,21 @@ int cr_daemon_run(const struct cr_config *cfg)
 		fprintf(stderr, "castrelayd: no usable Vulkan device (see the messages above)\n");
 		goto out_drm;
 	}
+	/* Cold start: the worker compiles from now on, while the relays come up. */
+	d.kernels = create_kernels(dev);
+	if (!d.kernels)
+		goto out_dev;
+	for (unsigned i = 0; i < cfg->n_relays; i++)
+		d.kernels_needed |= cr_kernels_needed(dev, cfg->relays[i].dmabuf);
+	cr_kernels_request(d.kernels, d.kernels_needed);
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
-		relays[i] = cr_relay_create(d.in_core, d.out_core, dev, drm_fd, &cfg->relays[i],
-					    on_relay_fatal, &d);
+		relays[i] = cr_relay_create(d.in_core, d.out_core, d.kernels, drm_fd,
+					    &cfg->relays[i], on_relay_fatal, &d);
 		if (!relays[i])
 			goto out_relays;
 	}
+	if (!wait_kernels(&d, loop) || d.exit_code)
+		goto out_relays;
 
 	uint64_t wd_us = cr_notify_watchdog_interval_us();
 	if (wd_us) {
@@ -161,6 +223,8 @@ int cr_daemon_run(const struct cr_config *cfg)
 out_relays:
 	for (unsigned i = 0; i < cfg->n_relays; i++)
 		cr_relay_destroy(relays[i]);
+	cr_kernels_destroy(d.kernels);
+out_dev:
 	cr_vk_device_destroy(dev);
 out_drm:
 	if (drm_fd >= 0)

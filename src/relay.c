@@ -691,7 +691,7 @@ static const struct cr_pw_output_events output_events = {
 };
 
 struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_core,
-				 struct cr_vk_device *dev, int drm_fd,
+				 struct cr_kernels *kernels, int drm_fd,
 				 const struct cr_relay_config *cfg,
 				 cr_relay_fatal_fn fatal, void *data)
 {
@@ -703,7 +703,7 @@ struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_co
 	r->fatal = fatal;
 	r->fatal_data = data;
 	r->loop = pw_context_get_main_loop(pw_core_get_context(in_core));
-	r->pipe = cr_pipeline_create(dev, on_pipeline_done, r);
+	r->pipe = cr_pipeline_create(kernels, on_pipeline_done, r);
 	if (!r->pipe)
 		goto err_free;
 	r->pipe_source = pw_loop_add_io(r->loop, cr_pipeline_get_fd(r->pipe), SPA_IO_IN, false,

@@ -9,19 +9,20 @@
 #include "config.h"
 
 struct cr_relay;
-struct cr_vk_device;
+struct cr_kernels;
 
 /** Called when the relay cannot go on (source missing, device lost). */
 typedef void (*cr_relay_fatal_fn)(void *data, const char *relay, const char *message);
 
 /**
  * Starts relay @cfg (borrowed, must outlive the relay): consumes on @in_core, publishes on
- * @out_core (separate connections: a portal's fd hides every other node), processes on @dev.
+ * @out_core (separate connections: a portal's fd hides every other node), processes with
+ * @kernels (borrowed, the device's kernels; must outlive the relay).
  * @drm_fd (borrowed, -1: none) is a DRM node with timeline syncobjs for explicit sync on both
  * sides. Returns NULL and logs on failure.
  */
 struct cr_relay *cr_relay_create(struct pw_core *in_core, struct pw_core *out_core,
-				 struct cr_vk_device *dev, int drm_fd,
+				 struct cr_kernels *kernels, int drm_fd,
 				 const struct cr_relay_config *cfg,
 				 cr_relay_fatal_fn fatal, void *data);
 
