@@ -89,7 +89,7 @@ VkPipelineLayout cr_kernels_layout(const struct cr_kernels *k, unsigned variant)
 /** The compute pipeline of @variant, or VK_NULL_HANDLE while it is not ready. Any thread. */
 VkPipeline cr_kernels_pipeline(const struct cr_kernels *k, unsigned variant);
 
-/** Seconds-scale cost of the last cold start, for the daemon's log and tests. */
+/** What the cold start cost, per variant: for logs, tests and benchmarks. */
 struct cr_kernels_stats {
 	uint64_t build_ns[CR_KERNELS_COUNT]; /**< vkCreateComputePipelines */
 	uint64_t warm_ns[CR_KERNELS_COUNT];  /**< the warm-up dispatch, submit to fence */
