@@ -31,12 +31,14 @@ struct daemon {
 	/* Cold start: the kernel variants READY waits for (kernels.h). */
 	struct cr_kernels *kernels;
 	uint32_t kernels_needed;
+	bool stopping; /**< quit() was called: also ends the wait for the kernels */
 };
 
 static void quit(struct daemon *d, int code)
 {
 	if (code > d->exit_code)
 		d->exit_code = code;
+	d->stopping = true;
 	pw_main_loop_quit(d->loop);
 }
 
@@ -103,8 +105,8 @@ static void on_kernels(void *data, int fd, uint32_t mask)
 		pw_main_loop_quit(d->loop);
 }
 
-/* Runs the loop (PipeWire stays serviced) until every needed variant is ready; false when
- * the buffer kernel failed or a signal stopped the daemon meanwhile. */
+/* Runs the loop (PipeWire stays serviced) until every needed variant is ready or failed; false
+ * when the buffer kernel failed or the daemon is stopping (a signal, a fatal relay). */
 static bool wait_kernels(struct daemon *d, struct pw_loop *loop)
 {
 	uint32_t todo = d->kernels_needed & ~cr_kernels_ready(d->kernels, d->kernels_needed);
@@ -114,9 +116,11 @@ static bool wait_kernels(struct daemon *d, struct pw_loop *loop)
 							SPA_IO_IN, false, on_kernels, d);
 		if (!src)
 			return false;
-		if (!kernels_settled(d))
+		if (!kernels_settled(d) && !d->stopping)
 			pw_main_loop_run(d->loop);
 		pw_loop_destroy_source(loop, src);
+		if (d->stopping)
+			return false;
 	}
 	if (cr_kernels_failed(d->kernels, d->kernels_needed))
 		cr_log_warn(TOPIC, "some kernel variants failed to build: their frames are dropped");
@@ -199,8 +203,10 @@ int cr_daemon_run(const struct cr_config *cfg)
 		if (!relays[i])
 			goto out_relays;
 	}
-	if (!wait_kernels(&d, loop) || d.exit_code)
+	if (!wait_kernels(&d, loop)) {
+		code = d.stopping ? d.exit_code : 1; /* SIGTERM while compiling: a clean exit */
 		goto out_relays;
+	}
 
 	uint64_t wd_us = cr_notify_watchdog_interval_us();
 	if (wd_us) {
