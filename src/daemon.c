@@ -14,6 +14,7 @@
 #include <pipewire/pipewire.h>
 #include <spa/utils/result.h>
 
+#include "core/kernels.h"
 #include "core/log.h"
 #include "core/syncobj.h"
 #include "core/vk-device.h"
@@ -57,6 +58,10 @@ struct daemon {
 	bool lost_pipewire;
 	struct spa_source *watchdog;
 	struct cr_vk_device *dev;
+	/* Cold start: the kernel variants READY waits for (kernels.h). */
+	struct cr_kernels *kernels;
+	uint32_t kernels_needed;
+	bool stopping; /**< quit() was called: also ends the wait for the kernels */
 	int drm_fd;
 	char state_dir[4096];
 	bool have_state_dir;
@@ -72,6 +77,7 @@ static void quit(struct daemon *d, int code)
 {
 	if (code > d->exit_code)
 		d->exit_code = code;
+	d->stopping = true;
 	pw_main_loop_quit(d->main_loop);
 }
 
@@ -80,6 +86,8 @@ static void update_status(struct daemon *d)
 {
 	char status[sizeof(d->status)];
 	size_t used = 0;
+	if (d->stopping)
+		return; /* teardown: relays dropping their sources is no news */
 	status[0] = '\0';
 	if (!d->connected)
 		used += (size_t)snprintf(status, sizeof(status), "PipeWire unreachable, "
@@ -297,6 +305,56 @@ static void on_watchdog(void *data, uint64_t expirations)
 	cr_notify_watchdog();
 }
 
+/* ---- cold start: the kernels are compiled on their worker while the loop runs ---- */
+
+static struct cr_kernels *create_kernels(struct cr_vk_device *dev)
+{
+	char dir[4096];
+	bool have_dir = cr_xdg_dir(CR_XDG_CACHE, dir, sizeof(dir));
+	if (have_dir && !cr_xdg_mkdirs(dir)) {
+		cr_log_warn(TOPIC, "cannot create %s (%s): no pipeline cache file", dir,
+			    strerror(errno));
+		have_dir = false;
+	}
+	return cr_kernels_create(dev, have_dir ? dir : NULL);
+}
+
+static bool kernels_settled(struct daemon *d)
+{
+	uint32_t m = d->kernels_needed;
+	return (cr_kernels_ready(d->kernels, m) | cr_kernels_failed(d->kernels, m)) == m;
+}
+
+static void on_kernels(void *data, int fd, uint32_t mask)
+{
+	struct daemon *d = data;
+	cr_kernels_ack(d->kernels);
+	if (kernels_settled(d))
+		pw_main_loop_quit(d->main_loop);
+}
+
+/* Runs the loop (PipeWire stays serviced) until every needed variant is ready or failed; false
+ * when the buffer kernel failed or the daemon is stopping (a signal, a fatal relay). */
+static bool wait_kernels(struct daemon *d, struct pw_loop *loop)
+{
+	uint32_t todo = d->kernels_needed & ~cr_kernels_ready(d->kernels, d->kernels_needed);
+	if (todo) {
+		cr_log_info(TOPIC, "compiling %d kernel variant(s)...", __builtin_popcount(todo));
+		struct spa_source *src = pw_loop_add_io(loop, cr_kernels_get_fd(d->kernels),
+							SPA_IO_IN, false, on_kernels, d);
+		if (!src)
+			return false;
+		if (!kernels_settled(d) && !d->stopping)
+			pw_main_loop_run(d->main_loop);
+		pw_loop_destroy_source(loop, src);
+		if (d->stopping)
+			return false;
+	}
+	if (cr_kernels_failed(d->kernels, d->kernels_needed))
+		cr_log_warn(TOPIC, "some kernel variants failed to build: their frames are dropped");
+	return kernels_settled(d) && cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS);
+}
+
 static struct pw_core *connect_core(struct daemon *d, struct spa_hook *listener, const char *role)
 {
 	struct pw_properties *props = pw_properties_new(PW_KEY_APP_NAME, "castrelayd", NULL);
@@ -470,13 +528,19 @@ int cr_daemon_run(const struct cr_config *cfg)
 		goto out_loop;
 	if (!open_devices(&d))
 		goto out_context;
+	d.kernels = create_kernels(d.dev);
+	if (!d.kernels)
+		goto out_dev;
+	for (unsigned i = 0; i < cfg->n_relays; i++)
+		d.kernels_needed |= cr_kernels_needed(d.dev, cfg->relays[i].dmabuf);
+	cr_kernels_request(d.kernels, d.kernels_needed);
 	if (needs_portal(cfg) && !start_portal(&d))
 		goto out_portal;
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
 		struct relay_slot *s = &d.slots[i];
 		s->d = &d;
 		s->cfg = &cfg->relays[i];
-		s->relay = cr_relay_create(d.loop, d.dev, d.drm_fd, s->cfg, &relay_events, &d);
+		s->relay = cr_relay_create(d.loop, d.kernels, d.drm_fd, s->cfg, &relay_events, &d);
 		if (!s->relay)
 			goto out_relays;
 		d.n_slots++;
@@ -489,6 +553,11 @@ int cr_daemon_run(const struct cr_config *cfg)
 		if (d.connected)
 			goto out_relays; /* a relay could not be set up: logged */
 		schedule_reconnect(&d);
+	}
+
+	if (!wait_kernels(&d, d.loop)) {
+		code = d.stopping ? d.exit_code : 1; /* SIGTERM while compiling: a clean exit */
+		goto out_relays;
 	}
 
 	uint64_t wd_us = cr_notify_watchdog_interval_us();
@@ -518,6 +587,8 @@ out_portal:
 	if (d.portal_io)
 		pw_loop_destroy_source(d.loop, d.portal_io);
 	cr_portal_destroy(d.portal);
+	cr_kernels_destroy(d.kernels);
+out_dev:
 	cr_vk_device_destroy(d.dev);
 	if (d.drm_fd >= 0)
 		close(d.drm_fd);

@@ -53,7 +53,6 @@ struct cr_relay {
 	const struct cr_relay_events *events;
 	void *events_data;
 	int drm_fd;
-	struct cr_vk_device *dev;
 	/* The source: where to look for it, the watch that finds it, its stream once found. */
 	struct pw_core *in_core;
 	char target[CR_CONFIG_TARGET_MAX];
@@ -976,7 +975,7 @@ void cr_relay_disconnect(struct cr_relay *r)
 	set_state(r, r->state == CR_RELAY_WAITING ? CR_RELAY_WAITING : CR_RELAY_LOST);
 }
 
-struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_vk_device *dev, int drm_fd,
+struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_kernels *kernels, int drm_fd,
 				 const struct cr_relay_config *cfg,
 				 const struct cr_relay_events *events, void *data)
 {
@@ -988,10 +987,9 @@ struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_vk_device *dev,
 	r->events = events;
 	r->events_data = data;
 	r->loop = loop;
-	r->dev = dev;
 	r->drm_fd = drm_fd;
 	r->state = CR_RELAY_WAITING;
-	r->pipe = cr_pipeline_create(dev, on_pipeline_done, r);
+	r->pipe = cr_pipeline_create(kernels, on_pipeline_done, r);
 	if (!r->pipe)
 		goto err_free;
 	r->pipe_source = pw_loop_add_io(r->loop, cr_pipeline_get_fd(r->pipe), SPA_IO_IN, false,

@@ -16,7 +16,7 @@
 #include "config.h"
 
 struct cr_relay;
-struct cr_vk_device;
+struct cr_kernels;
 
 /** castrelay.source.state */
 enum cr_relay_state {
@@ -33,12 +33,12 @@ struct cr_relay_events {
 };
 
 /**
- * Creates relay @cfg (borrowed, must outlive the relay) on @loop, processing on @dev (both
- * borrowed). @drm_fd (borrowed, -1: none) is a DRM node with timeline syncobjs for explicit
+ * Creates relay @cfg (borrowed, must outlive the relay) on @loop, processing with @kernels
+ * (the device's kernels; both borrowed and must outlive the relay). @drm_fd (borrowed, -1: none) is a DRM node with timeline syncobjs for explicit
  * sync on both sides. Nothing is published until cr_relay_connect(). Returns NULL and logs on
  * failure.
  */
-struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_vk_device *dev, int drm_fd,
+struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_kernels *kernels, int drm_fd,
 				 const struct cr_relay_config *cfg,
 				 const struct cr_relay_events *events, void *data);
 

@@ -57,6 +57,7 @@ echo "castrelay demo: 1280x720 test pattern, cropped to 640x360 at 320,180, scal
 echo "  frames:      $(sink_line frames)"
 echo "  fps:         $(sink_line fps)"
 echo "  latency_us:  $(sink_line latency_us)"
+echo "  first frame: $(sink_line first_frame_ms) ms from its capture to the consumer"
 echo "  format:      $(sink_line format)"
 echo "  verify:      $(sink_line verify)"
 echo "  transport:   in $(node_prop castrelay.demo castrelay.input.transport)," \

@@ -13,11 +13,8 @@
 #include <drm_fourcc.h>
 
 #include "cr-params.h"
+#include "kernels.h"
 #include "log.h"
-#include "process.spv.h"
-#include "process_di.spv.h"
-#include "process_si.spv.h"
-#include "process_si_di.spv.h"
 #include "reference.h"
 #include "sync-file.h"
 #include "vk-buffer.h"
@@ -90,15 +87,13 @@ struct cr_pipeline {
 	cr_pipeline_done_fn done;
 	void *done_data;
 
-	/** The kernel per source and destination memory, built on first use: index
-	 * KERNEL_SRC_IMAGE | KERNEL_DST_IMAGE bits. */
-	struct kernel {
-		VkDescriptorSetLayout set_layout;
-		VkPipelineLayout layout;
-		VkPipeline pipeline;
-		VkDescriptorSet sets[CR_PIPELINE_SLOTS];
-	} kernels[4];
-	VkSampler sampler; /**< nearest: the kernel fetches texels, it never filters */
+	/** The device's kernels (borrowed), and this pipeline's descriptor sets of each variant
+	 * (index CR_KERNELS_SRC_IMAGE | CR_KERNELS_DST_IMAGE bits) per slot. */
+	struct cr_kernels *kernels;
+	VkDescriptorSet sets[CR_KERNELS_COUNT][CR_PIPELINE_SLOTS];
+	/** Variants asked for, whose frames were dropped: logged once each. */
+	uint32_t waited_variants;
+	struct cr_pipeline_stats stats;
 	VkDescriptorPool pool;
 	VkCommandPool cmd_pool;
 	struct slot slots[CR_PIPELINE_SLOTS];
@@ -170,26 +165,11 @@ static void *waiter_main(void *arg)
 	return NULL;
 }
 
-#define KERNEL_SRC_IMAGE 1u
-#define KERNEL_DST_IMAGE 2u
-
-/* The sampler and the descriptor pool, for every kernel variant and slot. */
-static bool create_shared(struct cr_pipeline *pipe)
+/* The descriptor pool, and a set of every kernel variant for every slot. */
+static bool create_sets(struct cr_pipeline *pipe)
 {
 	VkDevice d = pipe->dev->dev;
-	VkSamplerCreateInfo sci = {
-		.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
-		.magFilter = VK_FILTER_NEAREST,
-		.minFilter = VK_FILTER_NEAREST,
-		.mipmapMode = VK_SAMPLER_MIPMAP_MODE_NEAREST,
-		.addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-		.addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-		.addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-	};
-	if (!cr_vk_check(pipe->dev, vkCreateSampler(d, &sci, NULL, &pipe->sampler),
-			 "vkCreateSampler"))
-		return false;
-	const uint32_t sets = 4 * CR_PIPELINE_SLOTS;
+	const uint32_t sets = CR_KERNELS_COUNT * CR_PIPELINE_SLOTS;
 	VkDescriptorPoolSize pool_sizes[4] = {
 		{ VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4 * sets },
 		{ VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, sets },
@@ -198,121 +178,28 @@ static bool create_shared(struct cr_pipeline *pipe)
 	};
 	VkDescriptorPoolCreateInfo dpci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-		.flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT,
 		.maxSets = sets,
 		.poolSizeCount = 4,
 		.pPoolSizes = pool_sizes,
 	};
-	return cr_vk_check(pipe->dev, vkCreateDescriptorPool(d, &dpci, NULL, &pipe->pool),
-			   "vkCreateDescriptorPool");
-}
-
-static void destroy_kernel(struct cr_pipeline *pipe, struct kernel *k)
-{
-	VkDevice d = pipe->dev->dev;
-	if (k->sets[0])
-		vkFreeDescriptorSets(d, pipe->pool, CR_PIPELINE_SLOTS, k->sets);
-	if (k->pipeline)
-		vkDestroyPipeline(d, k->pipeline, NULL);
-	if (k->layout)
-		vkDestroyPipelineLayout(d, k->layout, NULL);
-	if (k->set_layout)
-		vkDestroyDescriptorSetLayout(d, k->set_layout, NULL);
-	*k = (struct kernel){ 0 };
-}
-
-/*
- * Builds kernel variant @idx on first use: compiling a kernel takes seconds on lavapipe (about
- * half a minute under TCG), so a relay that never sees an image never pays for those variants.
- */
-static struct kernel *get_kernel(struct cr_pipeline *pipe, unsigned idx)
-{
-	struct kernel *k = &pipe->kernels[idx];
-	if (k->pipeline)
-		return k;
-	VkDevice d = pipe->dev->dev;
-	bool src_image = idx & KERNEL_SRC_IMAGE, dst_image = idx & KERNEL_DST_IMAGE;
-	/* 0: source plane 0, 1: output, 2: cursor, 3: parameters, 4: source plane 1 (NV12 UV;
-	 * plane 0 again for packed sources) */
-	VkDescriptorSetLayoutBinding bindings[5] = {
-		{ 0, src_image ? VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER
-			       : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
-		  VK_SHADER_STAGE_COMPUTE_BIT, src_image ? &pipe->sampler : NULL },
-		{ 1, dst_image ? VK_DESCRIPTOR_TYPE_STORAGE_IMAGE : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-		  1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
-		{ 2, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
-		{ 3, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
-		{ 4, src_image ? VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER
-			       : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
-		  VK_SHADER_STAGE_COMPUTE_BIT, src_image ? &pipe->sampler : NULL },
-	};
-	VkDescriptorSetLayoutCreateInfo dslci = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-		.bindingCount = 5,
-		.pBindings = bindings,
-	};
-	static const struct {
-		const uint32_t *code;
-		size_t size;
-	} spirv[4] = {
-		{ cr_process_spv, sizeof(cr_process_spv) },
-		{ cr_process_si_spv, sizeof(cr_process_si_spv) },
-		{ cr_process_di_spv, sizeof(cr_process_di_spv) },
-		{ cr_process_si_di_spv, sizeof(cr_process_si_di_spv) },
-	};
-	VkShaderModuleCreateInfo smci = {
-		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-		.codeSize = spirv[idx].size,
-		.pCode = spirv[idx].code,
-	};
-	VkShaderModule module = VK_NULL_HANDLE;
-	VkPipelineLayoutCreateInfo plci = {
-		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-		.setLayoutCount = 1,
-	};
-	VkComputePipelineCreateInfo cpci = {
-		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-		.stage = {
-			.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-			.stage = VK_SHADER_STAGE_COMPUTE_BIT,
-			.pName = "main",
-		},
-	};
-	VkDescriptorSetLayout set_layouts[CR_PIPELINE_SLOTS];
-	VkDescriptorSetAllocateInfo dsai = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-		.descriptorSetCount = CR_PIPELINE_SLOTS,
-		.pSetLayouts = set_layouts,
-	};
-	if (!cr_vk_check(pipe->dev, vkCreateDescriptorSetLayout(d, &dslci, NULL, &k->set_layout),
-			 "vkCreateDescriptorSetLayout"))
-		goto err;
-	plci.pSetLayouts = &k->set_layout;
-	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
-		set_layouts[i] = k->set_layout;
-	dsai.descriptorPool = pipe->pool;
-	if (!cr_vk_check(pipe->dev, vkCreatePipelineLayout(d, &plci, NULL, &k->layout),
-			 "vkCreatePipelineLayout") ||
-	    !cr_vk_check(pipe->dev, vkAllocateDescriptorSets(d, &dsai, k->sets),
-			 "vkAllocateDescriptorSets") ||
-	    !cr_vk_check(pipe->dev, vkCreateShaderModule(d, &smci, NULL, &module),
-			 "vkCreateShaderModule"))
-		goto err;
-	cpci.stage.module = module;
-	cpci.layout = k->layout;
-	bool ok = cr_vk_check(pipe->dev, vkCreateComputePipelines(d, VK_NULL_HANDLE, 1, &cpci,
-								  NULL, &k->pipeline),
-			      "vkCreateComputePipelines");
-	vkDestroyShaderModule(d, module, NULL);
-	if (!ok)
-		goto err;
-	cr_log_debug(TOPIC, "built the %s-to-%s kernel", src_image ? "image" : "buffer",
-		     dst_image ? "image" : "buffer");
-	return k;
-
-err:
-	destroy_kernel(pipe, k);
-	return NULL;
+	if (!cr_vk_check(pipe->dev, vkCreateDescriptorPool(d, &dpci, NULL, &pipe->pool),
+			 "vkCreateDescriptorPool"))
+		return false;
+	for (unsigned v = 0; v < CR_KERNELS_COUNT; v++) {
+		VkDescriptorSetLayout layouts[CR_PIPELINE_SLOTS];
+		for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
+			layouts[i] = cr_kernels_set_layout(pipe->kernels, v);
+		VkDescriptorSetAllocateInfo dsai = {
+			.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+			.descriptorPool = pipe->pool,
+			.descriptorSetCount = CR_PIPELINE_SLOTS,
+			.pSetLayouts = layouts,
+		};
+		if (!cr_vk_check(pipe->dev, vkAllocateDescriptorSets(d, &dsai, pipe->sets[v]),
+				 "vkAllocateDescriptorSets"))
+			return false;
+	}
+	return true;
 }
 
 static bool create_slots(struct cr_pipeline *pipe)
@@ -360,13 +247,15 @@ static bool create_slots(struct cr_pipeline *pipe)
 	return true;
 }
 
-struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_done_fn done,
+struct cr_pipeline *cr_pipeline_create(struct cr_kernels *kernels, cr_pipeline_done_fn done,
 				       void *data)
 {
-	struct cr_pipeline *pipe = calloc(1, sizeof(*pipe));
+	struct cr_pipeline *pipe = kernels ? calloc(1, sizeof(*pipe)) : NULL;
 	if (!pipe)
 		return NULL;
+	struct cr_vk_device *dev = cr_kernels_device(kernels);
 	pipe->dev = dev;
+	pipe->kernels = kernels;
 	pipe->done = done;
 	pipe->done_data = data;
 	pipe->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -393,8 +282,8 @@ struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_don
 	/* Implicit sync out needs exported outputs and exportable SYNC_FD semaphores. */
 	pipe->can_attach = pipe->can_export && !pipe->skip_sync &&
 			   cr_vk_sync_can_export_sync_file(dev);
-	/* The buffer kernel now: it is what a relay needs first (SHM, LINEAR). */
-	if (!create_shared(pipe) || !create_slots(pipe) || !get_kernel(pipe, 0))
+	/* The kernels themselves are the device's: cr_kernels compiles them on its worker. */
+	if (!create_sets(pipe) || !create_slots(pipe))
 		goto err_vk;
 	if (pipe->can_attach)
 		cr_log_info(TOPIC, "output DMA-BUFs get our fence (IMPORT_SYNC_FILE) before queueing");
@@ -546,7 +435,7 @@ void cr_pipeline_drain(struct cr_pipeline *pipe)
 {
 	/* Teardown only: the one place where waiting for the queue is right. Every fence has
 	 * signalled after it, so the waiter has nothing left to watch. */
-	vkQueueWaitIdle(pipe->dev->queue);
+	cr_vk_device_wait_queue(pipe->dev);
 	pthread_mutex_lock(&pipe->mutex);
 	pipe->wait_count = 0;
 	pthread_mutex_unlock(&pipe->mutex);
@@ -594,12 +483,8 @@ void cr_pipeline_destroy(struct cr_pipeline *pipe)
 	}
 	if (pipe->cmd_pool)
 		vkDestroyCommandPool(d, pipe->cmd_pool, NULL);
-	for (unsigned i = 0; i < 4; i++)
-		destroy_kernel(pipe, &pipe->kernels[i]);
-	if (pipe->pool)
+	if (pipe->pool) /* frees the sets */
 		vkDestroyDescriptorPool(d, pipe->pool, NULL);
-	if (pipe->sampler)
-		vkDestroySampler(d, pipe->sampler, NULL);
 	pthread_cond_destroy(&pipe->cond);
 	pthread_mutex_destroy(&pipe->mutex);
 	close(pipe->event_fd);
@@ -614,6 +499,11 @@ int cr_pipeline_get_fd(const struct cr_pipeline *pipe)
 bool cr_pipeline_can_submit(const struct cr_pipeline *pipe)
 {
 	return pipe->order_count < CR_PIPELINE_SLOTS && !pipe->dev->lost;
+}
+
+void cr_pipeline_get_stats(const struct cr_pipeline *pipe, struct cr_pipeline_stats *stats)
+{
+	*stats = pipe->stats;
 }
 
 bool cr_pipeline_device_lost(const struct cr_pipeline *pipe)
@@ -965,8 +855,8 @@ static void output_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd,
 				VK_ACCESS_SHADER_WRITE_BIT);
 }
 
-static bool record(struct cr_pipeline *pipe, struct slot *s, const struct kernel *k,
-		   VkDescriptorSet set, const struct cr_process_params *p,
+static bool record(struct cr_pipeline *pipe, struct slot *s, unsigned variant,
+		   VkPipeline pipeline, VkDescriptorSet set, const struct cr_process_params *p,
 		   const struct cr_pipeline_source *in, const struct cr_pipeline_output *out)
 {
 	VkCommandBufferBeginInfo begin = {
@@ -981,9 +871,9 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, const struct kernel
 		source_barriers(pipe, s->cmd, in, true);
 	if (out)
 		output_barrier(pipe, s->cmd, out, true);
-	vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->pipeline);
-	vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->layout, 0, 1, &set, 0,
-				NULL);
+	vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+	vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE,
+				cr_kernels_layout(pipe->kernels, variant), 0, 1, &set, 0, NULL);
 	uint32_t w = p->dst_width, h = p->dst_height;
 	if (p->out_kind != CR_OUT_PACKED) {
 		w = (w + CR_PLANAR_BLOCK_W - 1) / CR_PLANAR_BLOCK_W;
@@ -1290,6 +1180,21 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 {
 	if (!cr_pipeline_can_submit(pipe) || !check_frame(in, out))
 		return false;
+	struct cr_vk_image *src_image = in->source ? in->source->image : NULL;
+	struct cr_vk_image *dst_image = out->output ? out->output->image : NULL;
+	unsigned variant = (src_image ? CR_KERNELS_SRC_IMAGE : 0) |
+			   (dst_image ? CR_KERNELS_DST_IMAGE : 0);
+	VkPipeline pipeline = cr_kernels_pipeline(pipe->kernels, variant);
+	if (!pipeline) {
+		/* Compiling takes seconds on lavapipe: on the kernels' worker, never here. */
+		if (!(pipe->waited_variants & (1u << variant)))
+			cr_log_info(TOPIC, "kernel variant %u is not compiled yet: its frames are "
+					   "dropped until it is", variant);
+		pipe->waited_variants |= 1u << variant;
+		pipe->stats.dropped_compiling++;
+		cr_kernels_request(pipe->kernels, 1u << variant);
+		return false;
+	}
 	struct slot *s = NULL;
 	for (unsigned i = 0; i < CR_PIPELINE_SLOTS && !s; i++)
 		if (pipe->slots[i].state == SLOT_FREE)
@@ -1330,13 +1235,7 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 		dst_buffer = s->out->buffer;
 	}
 
-	struct cr_vk_image *src_image = in->source ? in->source->image : NULL;
-	struct cr_vk_image *dst_image = out->output ? out->output->image : NULL;
-	const struct kernel *k = get_kernel(pipe, (src_image ? KERNEL_SRC_IMAGE : 0) |
-						  (dst_image ? KERNEL_DST_IMAGE : 0));
-	if (!k)
-		return false;
-	VkDescriptorSet set = k->sets[s - pipe->slots];
+	VkDescriptorSet set = pipe->sets[variant][s - pipe->slots];
 	VkDescriptorBufferInfo infos[5] = {
 		{ src_buffers[0], 0, VK_WHOLE_SIZE },
 		{ dst_buffer, 0, VK_WHOLE_SIZE },
@@ -1346,11 +1245,11 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 	};
 	/* Indexed by binding; 2 and 3 are buffers in every kernel. */
 	VkDescriptorImageInfo images[5] = {
-		{ pipe->sampler, src_image ? src_image->view : VK_NULL_HANDLE,
+		{ cr_kernels_sampler(pipe->kernels), src_image ? src_image->view : VK_NULL_HANDLE,
 		  VK_IMAGE_LAYOUT_GENERAL },
 		{ VK_NULL_HANDLE, dst_image ? dst_image->view : VK_NULL_HANDLE,
 		  VK_IMAGE_LAYOUT_GENERAL },
-		[4] = { pipe->sampler,
+		[4] = { cr_kernels_sampler(pipe->kernels),
 			!src_image ? VK_NULL_HANDLE
 			: src_image->view1 ? src_image->view1 : src_image->view,
 			VK_IMAGE_LAYOUT_GENERAL },
@@ -1372,7 +1271,7 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 		};
 	}
 	vkUpdateDescriptorSets(pipe->dev->dev, 5, writes, 0, NULL);
-	if (!record(pipe, s, k, set, p, in->source, out->output))
+	if (!record(pipe, s, variant, pipeline, set, p, in->source, out->output))
 		return false;
 
 	VkPipelineStageFlags wait_stages[2 + CR_DMABUF_MAX_PLANES - 1];
@@ -1420,8 +1319,7 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 		si.pSignalSemaphores = &s->done;
 	}
 	s->submit_ns = now_ns();
-	if (!cr_vk_check(pipe->dev, vkQueueSubmit(pipe->dev->queue, 1, &si, s->fence),
-			 "vkQueueSubmit"))
+	if (!cr_vk_device_submit(pipe->dev, 1, &si, s->fence, "vkQueueSubmit"))
 		return false;
 
 	s->signal_done = signal_done;

@@ -14,6 +14,7 @@
 #include "color.h"
 #include "dmabuf.h"
 
+struct cr_kernels;
 struct cr_vk_device;
 struct cr_vk_image;
 struct cr_pipeline;
@@ -115,11 +116,26 @@ typedef void (*cr_pipeline_done_fn)(void *job_data, const struct cr_pipeline_res
 #define CR_PIPELINE_SLOTS 2
 
 /**
- * Builds the kernels on @dev (borrowed; must outlive the pipeline). @done/@data receive the
- * results. Returns NULL and logs on failure.
+ * A pipeline on the device of @kernels (borrowed; must outlive the pipeline), whose worker
+ * compiles the kernel variants: a job whose variant is not ready yet is refused (counted in
+ * cr_pipeline_stats.dropped_compiling) and the variant requested, so the caller's loop never
+ * compiles. @done/@data receive the results. Returns NULL and logs on failure (NULL @kernels: NULL).
  */
-struct cr_pipeline *cr_pipeline_create(struct cr_vk_device *dev, cr_pipeline_done_fn done,
+struct cr_pipeline *cr_pipeline_create(struct cr_kernels *kernels, cr_pipeline_done_fn done,
 				       void *data);
+
+/** Counters of one pipeline since its creation. */
+struct cr_pipeline_stats {
+	/**
+	 * Jobs cr_pipeline_submit() refused because their kernel variant was still being
+	 * compiled (a source that switched to images); the caller counts them as dropped frames
+	 * (castrelay.frames.dropped) as it counts every refused job.
+	 */
+	uint64_t dropped_compiling;
+};
+
+/** Fills @stats (main-loop thread). */
+void cr_pipeline_get_stats(const struct cr_pipeline *pipe, struct cr_pipeline_stats *stats);
 
 /**
  * Teardown only: waits for the GPU and reports every job not yet delivered with ok = false,
@@ -146,8 +162,9 @@ bool cr_pipeline_device_lost(const struct cr_pipeline *pipe);
 
 /**
  * Starts one job. @job_data is handed back with the result. Returns false (and logs) when no
- * slot is free, the parameters are invalid or the submission failed; the done callback is
- * not called then.
+ * slot is free, the parameters are invalid or the submission failed, and (logged once per
+ * variant) while the job's kernel variant is being compiled; the done callback is not called
+ * then.
  */
 bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 			const struct cr_pipeline_target *out, void *job_data);

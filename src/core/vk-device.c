@@ -312,6 +312,7 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 		goto err_instance;
 	}
 	vkGetDeviceQueue(dev->dev, dev->queue_family, 0, &dev->queue);
+	pthread_mutex_init(&dev->queue_lock, NULL);
 	if (dev->ext.external_memory_fd) {
 		dev->get_memory_fd_properties = (PFN_vkGetMemoryFdPropertiesKHR)vkGetDeviceProcAddr(
 			dev->dev, "vkGetMemoryFdPropertiesKHR");
@@ -350,8 +351,27 @@ void cr_vk_device_destroy(struct cr_vk_device *dev)
 		return;
 	vkDeviceWaitIdle(dev->dev);
 	vkDestroyDevice(dev->dev, NULL);
+	pthread_mutex_destroy(&dev->queue_lock);
 	vkDestroyInstance(dev->instance, NULL);
 	free(dev);
+}
+
+bool cr_vk_device_submit(struct cr_vk_device *dev, uint32_t n, const VkSubmitInfo *si,
+			 VkFence fence, const char *what)
+{
+	pthread_mutex_lock(&dev->queue_lock);
+	VkResult res = vkQueueSubmit(dev->queue, n, si, fence);
+	pthread_mutex_unlock(&dev->queue_lock);
+	return cr_vk_check(dev, res, what);
+}
+
+void cr_vk_device_wait_queue(struct cr_vk_device *dev)
+{
+	pthread_mutex_lock(&dev->queue_lock);
+	VkResult res = vkQueueWaitIdle(dev->queue);
+	pthread_mutex_unlock(&dev->queue_lock);
+	if (res != VK_SUCCESS)
+		cr_vk_check(dev, res, "vkQueueWaitIdle");
 }
 
 const char *cr_vk_device_name(const struct cr_vk_device *dev)

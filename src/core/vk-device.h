@@ -5,6 +5,7 @@
  * optional extensions castrelay uses recorded as flags. Main-loop thread, except where noted.
  */
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <vulkan/vulkan.h>
@@ -13,7 +14,11 @@ struct cr_vk_device {
 	VkInstance instance;
 	VkPhysicalDevice phys;
 	VkDevice dev;
-	VkQueue queue; /**< compute-capable; submissions only from the main-loop thread */
+	/** compute-capable; submitted to only through cr_vk_device_submit() (any thread) */
+	VkQueue queue;
+	/** Vulkan requires external synchronisation of the queue: held around every submit and
+	 * queue wait (the main loop and the kernels worker, kernels.h, both submit). */
+	pthread_mutex_t queue_lock;
 	uint32_t queue_family;
 	VkPhysicalDeviceProperties props;
 	VkPhysicalDeviceMemoryProperties mem_props;
@@ -89,6 +94,16 @@ int32_t cr_vk_device_memory_type(const struct cr_vk_device *dev, uint32_t type_b
  * Returns res == VK_SUCCESS. Thread-safe.
  */
 bool cr_vk_check(struct cr_vk_device *dev, VkResult res, const char *what);
+
+/**
+ * vkQueueSubmit of @n submissions @si with @fence under ->queue_lock, checked with cr_vk_check()
+ * as @what. Never waits for the GPU. Any thread.
+ */
+bool cr_vk_device_submit(struct cr_vk_device *dev, uint32_t n, const VkSubmitInfo *si,
+			 VkFence fence, const char *what);
+
+/** vkQueueWaitIdle under ->queue_lock (teardown only: it blocks). Any thread. */
+void cr_vk_device_wait_queue(struct cr_vk_device *dev);
 
 /** Human-readable name of a VkResult. */
 const char *cr_vk_result_name(VkResult res);

@@ -105,7 +105,9 @@ struct sink {
 	uint32_t n_latency;
 	uint32_t frames;
 	uint32_t skipped;
+	uint64_t start_ns;     /* the stream was connected */
 	uint64_t first_ns;
+	uint64_t first_latency_ns; /* the first frame's, from its capture pts; 0: none */
 	uint64_t last_ns;
 	int exit_status;
 };
@@ -593,8 +595,11 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 	sink->last_ns = now;
 
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
-	if (h != NULL && h->pts > 0 && (uint64_t)h->pts <= now)
+	if (h != NULL && h->pts > 0 && (uint64_t)h->pts <= now) {
 		sink->latency_ns[sink->n_latency++] = now - (uint64_t)h->pts;
+		if (index == 0)
+			sink->first_latency_ns = now - (uint64_t)h->pts;
+	}
 
 	if (sink->opt.verify && index >= sink->opt.skip) {
 		struct cr_verify_cursor cursor;
@@ -786,6 +791,16 @@ static void print_results(struct sink *sink)
 	} else {
 		printf("latency_us: n/a\n");
 	}
+	/* Cold start (DESIGN.md): the first frame's age at arrival, and the wait since connecting. */
+	if (sink->first_latency_ns)
+		printf("first_frame_ms: %.1f\n", (double)sink->first_latency_ns / 1e6);
+	else
+		printf("first_frame_ms: n/a\n");
+	if (sink->frames > 0)
+		printf("first_frame_after_start_ms: %.1f\n",
+		       (double)(sink->first_ns - sink->start_ns) / 1e6);
+	else
+		printf("first_frame_after_start_ms: n/a\n");
 	if (sink->negotiated) {
 		char text[128];
 		describe_format(&sink->frame, text, sizeof(text));
@@ -868,7 +883,9 @@ static void usage(FILE *out)
 		"  --remote NAME       PipeWire remote to connect to\n"
 		"  -h, --help          show this help\n"
 		"\n"
-		"Prints at the end: frames, fps, latency_us (p50, p99), format ('NV12 320x240\n"
+		"Prints at the end: frames, fps, latency_us (p50, p99), first_frame_ms (the\n"
+		"first frame's latency from its capture pts), first_frame_after_start_ms (from\n"
+		"connecting to the first frame), format ('NV12 320x240\n"
 		"bt709 limited' for YUV: the announced matrix and range, which verification\n"
 		"uses), transport (dmabuf or shm; none when no format was set) and, with\n"
 		"--verify, 'verify: checked=N mismatched_frames=M max_error=E stale=S',\n"
@@ -1294,6 +1311,7 @@ int main(int argc, char **argv)
 			goto out_stream;
 		}
 	}
+	sink.start_ns = now_ns();
 	res = pw_stream_connect(sink.stream, PW_DIRECTION_INPUT, PW_ID_ANY,
 				PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS, params,
 				n_params);

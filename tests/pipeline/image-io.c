@@ -108,8 +108,7 @@ static bool transfer_run(struct cr_vk_device *dev, struct transfer *t)
 		.commandBufferCount = 1,
 		.pCommandBuffers = &t->cmd,
 	};
-	bool ok = cr_vk_check(dev, vkQueueSubmit(dev->queue, 1, &submit, fence),
-			      "image-io: vkQueueSubmit") &&
+	bool ok = cr_vk_device_submit(dev, 1, &submit, fence, "image-io: vkQueueSubmit") &&
 		  cr_vk_check(dev, vkWaitForFences(dev->dev, 1, &fence, VK_TRUE,
 						   10ull * 1000 * 1000 * 1000),
 			      "image-io: vkWaitForFences");

@@ -37,6 +37,7 @@
 
 #include "frame-compare.h"
 #include "image-io.h"
+#include "kernels.h"
 #include "log.h"
 #include "reference.h"
 #include "run-sync.h"
@@ -959,7 +960,11 @@ int main(int argc, char **argv)
 		return CR_TEST_SKIP;
 	}
 	cr_test_log("device: %s", cr_vk_device_name(dev));
-	struct cr_pipeline *pipe = cr_pipeline_create(dev, run_sync_done, NULL);
+	/* Before the first job, as the daemon does before READY (kernels.h). */
+	struct cr_kernels *kernels = cr_kernels_create(dev, NULL);
+	if (kernels && !cr_kernels_wait(kernels, CR_KERNELS_ALL))
+		fprintf(stderr, "some kernel variants failed to build\n");
+	struct cr_pipeline *pipe = cr_pipeline_create(kernels, run_sync_done, NULL);
 	if (!CHECK(pipe != NULL))
 		return cr_test_result();
 	bool can_dmabuf = cr_pipeline_can_import_dmabuf(pipe);
@@ -976,6 +981,7 @@ int main(int argc, char **argv)
 	test_modifier_lists(dev, pipe, have_images);
 
 	cr_pipeline_destroy(pipe);
+	cr_kernels_destroy(kernels);
 	cr_vk_device_destroy(dev);
 	return cr_test_result();
 }

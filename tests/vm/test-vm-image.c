@@ -39,6 +39,7 @@
 
 #include <drm_fourcc.h>
 
+#include "kernels.h"
 #include "pipeline.h"
 #include "pipeline/frame-compare.h"
 #include "reference.h"
@@ -465,9 +466,13 @@ int main(void)
 		    cr_vk_device_name(dev), dev->ext.image_drm_format_modifier ? "yes" : "no",
 		    dev->ext.external_memory_dma_buf ? "yes" : "no");
 	setenv("CASTRELAY_TEST_LINEAR_IMAGES", "1", 1);
-	struct cr_pipeline *pipe = cr_pipeline_create(dev, on_done, NULL);
+	/* Before the first job, as the daemon does before READY (kernels.h). */
+	struct cr_kernels *kernels = cr_kernels_create(dev, NULL);
+	if (kernels && !cr_kernels_wait(kernels, CR_KERNELS_ALL))
+		fprintf(stderr, "some kernel variants failed to build\n");
+	struct cr_pipeline *pipe = cr_pipeline_create(kernels, on_done, NULL);
 	unsetenv("CASTRELAY_TEST_LINEAR_IMAGES");
-	struct cr_pipeline *plain = cr_pipeline_create(dev, on_done, NULL);
+	struct cr_pipeline *plain = cr_pipeline_create(kernels, on_done, NULL);
 	if (!CHECK(pipe && plain) || !CHECK(dev->ext.image_drm_format_modifier) ||
 	    !CHECK(cr_pipeline_can_import_dmabuf(pipe) && cr_pipeline_can_export_dmabuf(pipe)))
 		goto out;
@@ -546,6 +551,7 @@ int main(void)
 out:
 	cr_pipeline_destroy(plain);
 	cr_pipeline_destroy(pipe);
+	cr_kernels_destroy(kernels);
 	cr_vk_device_destroy(dev);
 	return cr_test_result();
 }

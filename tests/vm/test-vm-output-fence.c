@@ -36,6 +36,7 @@
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
 
+#include "kernels.h"
 #include "pipeline.h"
 #include "test.h"
 #include "vk-device.h"
@@ -354,9 +355,13 @@ int main(void)
 	bool have_ref = lavapipe_fence_name(dev, &ref);
 
 	unsetenv("CASTRELAY_TEST_SKIP_SYNC");
-	struct cr_pipeline *sync = cr_pipeline_create(dev, on_done, NULL);
+	/* Before the first job, as the daemon does before READY (kernels.h). */
+	struct cr_kernels *kernels = cr_kernels_create(dev, NULL);
+	if (kernels && !cr_kernels_wait(kernels, CR_KERNELS_BUFFERS))
+		fprintf(stderr, "some kernel variants failed to build\n");
+	struct cr_pipeline *sync = cr_pipeline_create(kernels, on_done, NULL);
 	setenv("CASTRELAY_TEST_SKIP_SYNC", "1", 1);
-	struct cr_pipeline *skip = cr_pipeline_create(dev, on_done, NULL);
+	struct cr_pipeline *skip = cr_pipeline_create(kernels, on_done, NULL);
 	unsetenv("CASTRELAY_TEST_SKIP_SYNC");
 	if (CHECK(sync != NULL) && CHECK(skip != NULL) &&
 	    CHECK(cr_pipeline_can_export_dmabuf(sync))) {
@@ -367,6 +372,7 @@ int main(void)
 	}
 	cr_pipeline_destroy(skip);
 	cr_pipeline_destroy(sync);
+	cr_kernels_destroy(kernels);
 	cr_vk_device_destroy(dev);
 	return cr_test_result();
 }

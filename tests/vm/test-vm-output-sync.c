@@ -14,6 +14,7 @@
 #include <drm_fourcc.h>
 
 #include "dmabuf-alloc.h"
+#include "kernels.h"
 #include "pipeline.h"
 #include "sync-file.h"
 #include "test.h"
@@ -91,9 +92,13 @@ int main(void)
 	if (!CHECK(dev != NULL))
 		return cr_test_result();
 	unsetenv("CASTRELAY_TEST_SKIP_SYNC");
-	struct cr_pipeline *sync = cr_pipeline_create(dev, on_done, NULL);
+	/* Before the first job, as the daemon does before READY (kernels.h). */
+	struct cr_kernels *kernels = cr_kernels_create(dev, NULL);
+	if (kernels && !cr_kernels_wait(kernels, CR_KERNELS_BUFFERS))
+		fprintf(stderr, "some kernel variants failed to build\n");
+	struct cr_pipeline *sync = cr_pipeline_create(kernels, on_done, NULL);
 	setenv("CASTRELAY_TEST_SKIP_SYNC", "1", 1);
-	struct cr_pipeline *nosync = cr_pipeline_create(dev, on_done, NULL);
+	struct cr_pipeline *nosync = cr_pipeline_create(kernels, on_done, NULL);
 	unsetenv("CASTRELAY_TEST_SKIP_SYNC");
 	int vgem = cr_dmabuf_alloc_open_drm("vgem", true);
 	struct cr_dmabuf_alloc_vgem_bo bo = { .dmabuf = -1 };
@@ -110,6 +115,7 @@ int main(void)
 		close(vgem);
 	cr_pipeline_destroy(nosync);
 	cr_pipeline_destroy(sync);
+	cr_kernels_destroy(kernels);
 	cr_vk_device_destroy(dev);
 	return cr_test_result();
 }

@@ -41,6 +41,7 @@
 #include <drm_fourcc.h>
 #include <linux/dma-buf.h>
 
+#include "kernels.h"
 #include "pipeline.h"
 #include "test.h"
 #include "vk-device.h"
@@ -554,9 +555,13 @@ int main(void)
 
 	/* The switch is read when a pipeline is created: one pipeline each way, one device. */
 	unsetenv("CASTRELAY_TEST_SKIP_SYNC");
-	bed.sync = cr_pipeline_create(bed.dev, on_done, &bed);
+	/* Before the first job, as the daemon does before READY (kernels.h). */
+	struct cr_kernels *kernels = cr_kernels_create(bed.dev, NULL);
+	if (kernels && !cr_kernels_wait(kernels, CR_KERNELS_BUFFERS))
+		fprintf(stderr, "some kernel variants failed to build\n");
+	bed.sync = cr_pipeline_create(kernels, on_done, &bed);
 	setenv("CASTRELAY_TEST_SKIP_SYNC", "1", 1);
-	bed.skip = cr_pipeline_create(bed.dev, on_done, &bed);
+	bed.skip = cr_pipeline_create(kernels, on_done, &bed);
 	unsetenv("CASTRELAY_TEST_SKIP_SYNC");
 	if (!CHECK(bed.sync != NULL) || !CHECK(bed.skip != NULL) ||
 	    !CHECK(cr_pipeline_can_import_dmabuf(bed.sync)))
@@ -589,6 +594,7 @@ close_vgem:
 destroy_pipelines:
 	cr_pipeline_destroy(bed.skip);
 	cr_pipeline_destroy(bed.sync);
+	cr_kernels_destroy(kernels);
 	cr_vk_device_destroy(bed.dev);
 	free(bed.out);
 	return cr_test_result();
