@@ -121,12 +121,14 @@ static void set_state(struct cr_portal_session *s, enum cr_portal_state state, c
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	s->state = state;
-	cr_log_info(TOPIC, "relay %s: %s", s->relay_name, msg);
+	/* The user has to act on these (or know that we wait): seen at the default level. */
+	bool warn = state == CR_PORTAL_RETRYING || state == CR_PORTAL_CANCELLED;
+	cr_log(warn ? CR_LOG_WARN : CR_LOG_INFO, TOPIC, "relay %s: %s", s->relay_name, msg);
 	if (s->events.state)
 		s->events.state(s->data, state, msg);
 }
 
-/* --- restore tokens ------------------------------------------------------------------------ */
+/* --- restore tokens ----------------------------------------------------------------------- */
 
 static bool valid_token(const char *token, size_t len)
 {
@@ -162,9 +164,9 @@ static void load_token(struct cr_portal_session *s)
 		len--;
 	buf[len] = '\0';
 	if (!valid_token(buf, len) || strlen(buf) != len) {
-		cr_log_warn(TOPIC, "relay %s: ignoring %s: not a restore token (%zd bytes; expected "
-			    "1 to %d printable characters and a newline)", s->relay_name,
-			    s->token_path, n, TOKEN_MAX);
+		cr_log_warn(TOPIC, "relay %s: ignoring %s: not a restore token (%zd bytes; "
+			    "expected 1 to %d printable characters and a newline)",
+			    s->relay_name, s->token_path, n, TOKEN_MAX);
 		return;
 	}
 	s->restore_token = strdup(buf);
@@ -215,7 +217,7 @@ static void drop_token(struct cr_portal_session *s)
 			    strerror(errno));
 }
 
-/* --- calls --------------------------------------------------------------------------------- */
+/* --- calls -------------------------------------------------------------------------------- */
 
 static void send_close(struct cr_portal *portal, const char *path, const char *iface)
 {
@@ -265,13 +267,12 @@ static void begin_session(struct cr_portal_session *s);
 static void fail(struct cr_portal_session *s, const char *what)
 {
 	if (s->step == STEP_START && s->token_sent) {
-		cr_log_warn(TOPIC, "the portal refused relay %s's restore token (%s); asking with a "
-			    "dialog", s->relay_name, what);
+		cr_log_warn(TOPIC, "the portal refused relay %s's restore token (%s); asking with "
+			    "a dialog", s->relay_name, what);
 		drop_token(s);
 		begin_session(s);
 		return;
 	}
-	cr_log_warn(TOPIC, "relay %s: %s", s->relay_name, what);
 	schedule_retry(s, what);
 }
 
@@ -343,8 +344,9 @@ static int on_request_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
 		return 0;
 	}
 	if (sd_bus_message_read(m, "o", &handle) < 0) {
-		snprintf(what, sizeof(what), "%s returned a reply of type '%s', not a Request handle",
-			 step_methods[s->step], or_none(sd_bus_message_get_signature(m, true)));
+		snprintf(what, sizeof(what), "%s returned a reply of type '%s', not a Request "
+			 "handle", step_methods[s->step],
+			 or_none(sd_bus_message_get_signature(m, true)));
 		fail(s, what);
 		return 0;
 	}
@@ -434,8 +436,8 @@ static bool call_start(struct cr_portal_session *s)
 		set_state(s, CR_PORTAL_STARTING, "starting the portal session with the restore "
 			  "token (no dialog expected)");
 	else
-		set_state(s, CR_PORTAL_DIALOG, "waiting for the user to choose what to share in the "
-			  "portal's dialog");
+		set_state(s, CR_PORTAL_DIALOG, "waiting for the user to choose what to share in "
+			  "the portal's dialog");
 	return send_request(s, m);
 }
 
@@ -497,7 +499,7 @@ static bool call_open_remote(struct cr_portal_session *s)
 	return true;
 }
 
-/* --- session life ---------------------------------------------------------------------------- */
+/* --- session life ------------------------------------------------------------------------- */
 
 static int on_session_closed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
@@ -550,8 +552,8 @@ static int read_size(sd_bus_message *m, struct cr_portal_session *s)
 		s->width = (uint32_t)w;
 		s->height = (uint32_t)h;
 	} else {
-		cr_log_warn(TOPIC, "relay %s: ignoring the portal's stream size %" PRId32 "x%" PRId32,
-			    s->relay_name, w, h);
+		cr_log_warn(TOPIC, "relay %s: ignoring the portal's stream size %" PRId32 "x%"
+			    PRId32, s->relay_name, w, h);
 	}
 	return r;
 }
@@ -750,7 +752,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	return 0;
 }
 
-/* --- public ------------------------------------------------------------------------------------ */
+/* --- public ------------------------------------------------------------------------------- */
 
 struct cr_portal *cr_portal_create(void)
 {
@@ -760,9 +762,9 @@ struct cr_portal *cr_portal_create(void)
 		return NULL;
 	int r = sd_bus_open_user(&portal->bus);
 	if (r < 0) {
-		cr_log_error(TOPIC, "cannot connect to the session bus (DBUS_SESSION_BUS_ADDRESS=%s): "
-			     "%s; portal mode needs it", or_none(getenv("DBUS_SESSION_BUS_ADDRESS")),
-			     strerror(-r));
+		cr_log_error(TOPIC, "cannot connect to the session bus "
+			     "(DBUS_SESSION_BUS_ADDRESS=%s): %s; portal mode needs it",
+			     or_none(getenv("DBUS_SESSION_BUS_ADDRESS")), strerror(-r));
 		goto free_portal;
 	}
 	/* Waits for the bus daemon's Hello reply (not for the portal). */

@@ -27,7 +27,7 @@ enum cr_portal_state {
 	CR_PORTAL_DIALOG,    /**< Start is waiting for the user (no valid restore token) */
 	CR_PORTAL_STREAMING, /**< the stream was handed over (events.stream) */
 	CR_PORTAL_RETRYING,  /**< closed or failed; a new session starts after the backoff */
-	CR_PORTAL_CANCELLED, /**< the user cancelled the dialog: nothing until cr_portal_session_reopen() */
+	CR_PORTAL_CANCELLED, /**< the user cancelled: nothing until cr_portal_session_reopen() */
 };
 
 struct cr_portal_session_events {
