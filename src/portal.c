@@ -46,6 +46,7 @@ struct cr_portal {
 	sd_bus_slot *owner_slot;
 	struct cr_portal_session *sessions;
 	uint32_t n_tokens;
+	bool bus_failed; /* logged once */
 };
 
 struct cr_portal_session {
@@ -838,9 +839,10 @@ void cr_portal_dispatch(struct cr_portal *portal)
 	int r;
 	while ((r = sd_bus_process(portal->bus, NULL)) > 0)
 		;
-	if (r < 0)
+	if (r < 0 && !portal->bus_failed)
 		cr_log_error(TOPIC, "the session bus connection failed: %s; portal sessions cannot "
 			     "continue", strerror(-r));
+	portal->bus_failed = portal->bus_failed || r < 0;
 	uint64_t now = now_ns();
 	for (struct cr_portal_session *s = portal->sessions; s; s = s->next) {
 		if (s->retry_at_ns && s->retry_at_ns <= now)
@@ -868,7 +870,8 @@ struct cr_portal_session *cr_portal_session_create(struct cr_portal *portal,
 	s->portal = portal;
 	memcpy(s->relay_name, relay_name, name_len + 1);
 	s->cfg = *cfg;
-	s->events = *events;
+	if (events)
+		s->events = *events;
 	s->data = data;
 	s->backoff_ns = BACKOFF_MIN_NS;
 	if (state_dir) {

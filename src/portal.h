@@ -73,8 +73,9 @@ void cr_portal_dispatch(struct cr_portal *portal);
 
 /**
  * Starts a session for relay @relay_name (copied) with @cfg (copied). @state_dir (copied)
- * holds restore tokens; NULL keeps none (a dialog every time). Returns NULL and logs on
- * failure; otherwise the first events come from cr_portal_dispatch().
+ * holds restore tokens; NULL keeps none (a dialog every time). @events (copied; NULL or NULL
+ * members: not told) receive @data. Returns NULL and logs on failure (also for a @relay_name
+ * that cannot name a file); otherwise the first events come from cr_portal_dispatch().
  */
 struct cr_portal_session *cr_portal_session_create(struct cr_portal *portal,
 						   const char *relay_name,
