@@ -17,6 +17,8 @@ Control interface org.castrelay.FakePortal at the same path:
   SetNextDialog(s)    "accept", "cancel" or "fail" for the next dialog
   ForgetTokens()      refuse every token issued so far
   Vanish()            drop every session silently and leave the bus; come back after 200 ms
+  SetLegacyHandles(b) ignore handle_token, as portals before 0.9 did: Request paths the client
+                      cannot predict, and Response 200 ms late so that it can follow them
   Stats() -> a{sv}    counters: sessions, dialogs, starts, tokens_received, tokens_valid,
                       tokens_refused, closes (Session.Close calls), remotes; strings:
                       last_token (issued), last_received_token
@@ -56,7 +58,11 @@ def escaped(sender):
 
 
 class Request(dbus.service.Object):
+    legacy = False
+
     def __init__(self, bus, sender, token):
+        if Request.legacy:
+            token = "legacy" + uuid.uuid4().hex
         self.path = "%s/request/%s/%s" % (PATH, escaped(sender), token)
         super().__init__(bus, self.path)
 
@@ -74,7 +80,10 @@ class Request(dbus.service.Object):
             self.Response(dbus.UInt32(code), dbus.Dictionary(results, signature="sv"))
             self.remove_from_connection()
             return False
-        GLib.idle_add(emit)
+        if Request.legacy:
+            GLib.timeout_add(200, emit)
+        else:
+            GLib.idle_add(emit)
 
 
 class Session(dbus.service.Object):
@@ -253,6 +262,10 @@ class Portal(dbus.service.Object):
     @dbus.service.method(CONTROL)
     def ForgetTokens(self):
         self.issued.clear()
+
+    @dbus.service.method(CONTROL, in_signature="b")
+    def SetLegacyHandles(self, legacy):
+        Request.legacy = bool(legacy)
 
     @dbus.service.method(CONTROL)
     def Vanish(self):

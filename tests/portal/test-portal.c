@@ -146,6 +146,16 @@ static bool control(const char *method, const char *arg)
 	return ok;
 }
 
+static bool control_b(const char *method, bool arg)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	int r = sd_bus_call_method(ctl, FAKE_BUS, FAKE_PATH, FAKE_IFACE, method, &err, NULL, "b",
+				   (int)arg);
+	bool ok = CHECK_MSG(r >= 0, "%s: %s", method, err.message ? err.message : strerror(-r));
+	sd_bus_error_free(&err);
+	return ok;
+}
+
 /* Stats()[@key]: a uint32 into @u, or a string into @s (@len bytes). */
 static bool stat_get(const char *key, uint32_t *u, char *s, size_t len)
 {
@@ -498,7 +508,25 @@ int main(void)
 	cr_portal_session_destroy(sg);
 	rec_finish(&g);
 
-	/* 11. Destroying the portal closes the sessions still open. */
+	/* 11. A portal that ignores handle_token: the returned Request handles are followed. */
+	log_next_case("Request handles other than the predicted ones are followed");
+	control_b("SetLegacyHandles", true);
+	cr_log_set_level(CR_LOG_DEBUG); /* the module says when it follows another handle */
+	struct rec h;
+	rec_init(&h);
+	struct cr_portal_session *sh =
+		cr_portal_session_create(portal, "legacy", &transient, state_dir, &events, &h);
+	wait_state(portal, &h, CR_PORTAL_STREAMING, 5000);
+	check_stream(&h);
+	CHECK_EQ_UINT(log_count("CreateSession's request is"), 1);
+	CHECK_EQ_UINT(log_count("SelectSources's request is"), 1);
+	CHECK_EQ_UINT(log_count("Start's request is"), 1);
+	cr_log_set_level(CR_LOG_INFO);
+	control_b("SetLegacyHandles", false);
+	cr_portal_session_destroy(sh);
+	rec_finish(&h);
+
+	/* 12. Destroying the portal closes the sessions still open. */
 	log_next_case("cr_portal_destroy closes the remaining session");
 	closes = stat_u("closes");
 	cr_portal_destroy(portal);
