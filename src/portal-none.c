@@ -1,8 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* Built instead of portal.c when castrelay is configured without sd-bus. */
+/* portal.h without sd-bus: cr_portal_create() fails, so no session can exist. */
 #include "portal.h"
 
 #include "core/log.h"
+
+const char *cr_portal_state_name(enum cr_portal_state state)
+{
+	switch (state) {
+	case CR_PORTAL_STARTING:
+		return "starting";
+	case CR_PORTAL_DIALOG:
+		return "dialog";
+	case CR_PORTAL_STREAMING:
+		return "streaming";
+	case CR_PORTAL_RETRYING:
+		return "retrying";
+	case CR_PORTAL_CANCELLED:
+		return "cancelled";
+	}
+	return "unknown";
+}
 
 struct cr_portal *cr_portal_create(void)
 {
@@ -49,9 +66,4 @@ void cr_portal_session_destroy(struct cr_portal_session *session)
 
 void cr_portal_session_reopen(struct cr_portal_session *session)
 {
-}
-
-const char *cr_portal_state_name(enum cr_portal_state state)
-{
-	return "unavailable";
 }

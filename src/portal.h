@@ -10,7 +10,8 @@
  *
  * The owner's loop polls cr_portal_get_fd() for cr_portal_get_events() and wakes at
  * cr_portal_get_deadline_ns(), then calls cr_portal_dispatch(). This header has no sd-bus or
- * PipeWire types. Main-loop thread only.
+ * PipeWire types. Main-loop thread only. Event callbacks run inside cr_portal_dispatch(); they
+ * must not destroy their own session or the portal (do it after dispatch returns).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,7 +27,7 @@ enum cr_portal_state {
 	CR_PORTAL_DIALOG,    /**< Start is waiting for the user (no valid restore token) */
 	CR_PORTAL_STREAMING, /**< the stream was handed over (events.stream) */
 	CR_PORTAL_RETRYING,  /**< closed or failed; a new session starts after the backoff */
-	CR_PORTAL_CANCELLED, /**< the user cancelled the dialog: nothing until cr_portal_session_reopen() */
+	CR_PORTAL_CANCELLED, /**< the user cancelled: nothing until cr_portal_session_reopen() */
 };
 
 struct cr_portal_session_events {
@@ -45,15 +46,20 @@ struct cr_portal_session_events {
 };
 
 /**
- * Connects to the session bus ($DBUS_SESSION_BUS_ADDRESS, else the user bus). Returns NULL
- * and logs on failure (no session bus: portal mode cannot work).
+ * Connects to the session bus ($DBUS_SESSION_BUS_ADDRESS, else the user bus) and waits for the
+ * bus daemon's Hello reply (the request paths contain our unique name; the portal is not
+ * contacted yet). Returns NULL and logs on failure (no session bus: portal mode cannot work).
+ * A connection that fails later is logged by cr_portal_dispatch() and not reopened.
  */
 struct cr_portal *cr_portal_create(void);
 
-/** Closes every session first (Session.Close), then the bus. NULL is a no-op. */
+/**
+ * Destroys every session still open (cr_portal_session_destroy: their pointers become invalid),
+ * writes the queued Session.Close calls out, then closes the bus. NULL is a no-op.
+ */
 void cr_portal_destroy(struct cr_portal *portal);
 
-/** The bus fd to poll. */
+/** The bus fd to poll (borrowed: the portal owns it; the same fd for the portal's life). */
 int cr_portal_get_fd(const struct cr_portal *portal);
 
 /** poll(2) events for that fd (POLLIN, POLLOUT). */
@@ -67,8 +73,9 @@ void cr_portal_dispatch(struct cr_portal *portal);
 
 /**
  * Starts a session for relay @relay_name (copied) with @cfg (copied). @state_dir (copied)
- * holds restore tokens; NULL keeps none (a dialog every time). Returns NULL and logs on
- * failure; otherwise the first events come from cr_portal_dispatch().
+ * holds restore tokens; NULL keeps none (a dialog every time). @events (copied; NULL or NULL
+ * members: not told) receive @data. Returns NULL and logs on failure (also for a @relay_name
+ * that cannot name a file); otherwise the first events come from cr_portal_dispatch().
  */
 struct cr_portal_session *cr_portal_session_create(struct cr_portal *portal,
 						   const char *relay_name,

@@ -29,7 +29,7 @@ backports=(
 base=(
 	ninja-build pkg-config gcc libc6-dev libvulkan-dev libvulkan1 glslang-tools
 	libsystemd-dev dbus scdoc gstreamer1.0-tools gstreamer1.0-plugins-base
-	gstreamer1.0-plugins-good python3 python3-dbusmock jq systemd
+	gstreamer1.0-plugins-good python3 python3-dbus python3-gi python3-dbusmock jq systemd
 )
 vm=(qemu-system-x86 busybox-static cpio kmod)
 
