@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 		print_config(&cfg);
 		return 0;
 	}
-	cr_log_set_level(cfg.verbosity >= 2 ? CR_LOG_DEBUG
-					    : (cfg.verbosity == 1 ? CR_LOG_INFO : CR_LOG_WARN));
+	cr_log_init(cfg.verbosity >= 2 ? CR_LOG_DEBUG
+				       : (cfg.verbosity == 1 ? CR_LOG_INFO : CR_LOG_WARN));
 	return cr_daemon_run(&cfg);
 }
