@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # (g) Bad command-line values and configuration files: castrelayd exits 2 at once, before
 # touching PipeWire or Vulkan, with a message that names the bad value (and the file, line and
-# key). The configuration search and --check-config's list of files. No PipeWire runs in this test: the runtime
-# directory is private and empty, so a daemon that tried to connect would fail differently.
+# key). The configuration search and --check-config's list of files. No PipeWire runs in this
+# test: the runtime directory is private and empty, so a daemon that tried to connect would fail
+# differently.
 . "${CR_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/castrelay.sh" || exit 99
 need_castrelay daemon
 cr_test_init
