@@ -48,9 +48,10 @@ static bool report(FILE *err, const char *origin, const char *key, const char *f
 	return false;
 }
 
-/* snprintf that says whether all of it fitted. */
+/* snprintf that says whether all of it fitted (ignored for key paths: a truncated one only
+ * shortens a message). */
 __attribute__((format(printf, 3, 4)))
-static bool format(char *out, size_t size, const char *fmt, ...)
+static bool format_fits(char *out, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -462,7 +463,7 @@ static bool parse_rect(const struct text_ctx *c, struct spa_json *obj, const cha
 		int i = with_origin ? 0 : 2;
 		while (i < 4 && strcmp(k, names[i]) != 0)
 			i++;
-		format(path, sizeof(path), "%s.%s", key, k);
+		format_fits(path, sizeof(path), "%s.%s", key, k);
 		if (i == 4)
 			return fail_at(c, val, path, "unknown key (%s)",
 				       with_origin ? "x, y, width, height" : "width, height");
@@ -502,7 +503,7 @@ static bool parse_redact(const struct text_ctx *c, struct spa_json *obj, const c
 	spa_json_enter(obj, &arr);
 	s->n_redact = 0;
 	while ((len = spa_json_next(&arr, &val)) > 0) {
-		format(path, sizeof(path), "%s[%u]", key, s->n_redact);
+		format_fits(path, sizeof(path), "%s[%u]", key, s->n_redact);
 		if (s->n_redact == CR_PIPELINE_MAX_REDACT)
 			return fail_at(c, val, path, "at most %d rectangles",
 				       CR_PIPELINE_MAX_REDACT);
@@ -520,7 +521,7 @@ static bool parse_portal(const struct text_ctx *c, struct spa_json *obj, const c
 	const char *val;
 	int len;
 	while ((len = spa_json_object_next(obj, k, sizeof(k), &val)) > 0) {
-		format(path, sizeof(path), "%s.%s", key, k);
+		format_fits(path, sizeof(path), "%s.%s", key, k);
 		if (strcmp(k, "types") == 0) {
 			struct spa_json arr;
 			const char *v2;
@@ -568,7 +569,7 @@ static bool parse_source(const struct text_ctx *c, struct spa_json *obj, const c
 					    "... } } (got %s)", got(val, len).s);
 	spa_json_enter(obj, &src);
 	while ((l2 = spa_json_object_next(&src, k, sizeof(k), &v2)) > 0) {
-		format(path, sizeof(path), "%s.%s", key, k);
+		format_fits(path, sizeof(path), "%s.%s", key, k);
 		if (strcmp(k, "target") == 0) {
 			if (!get_string(c, v2, l2, path, r->source, sizeof(r->source)))
 				return false;
@@ -614,7 +615,7 @@ static bool parse_relay(const struct text_ctx *c, struct spa_json *obj, const ch
 	int len;
 	uint32_t u;
 	while ((len = spa_json_object_next(obj, k, sizeof(k), &val)) > 0) {
-		format(path, sizeof(path), "%s.%s", key, k);
+		format_fits(path, sizeof(path), "%s.%s", key, k);
 		bool ok = true;
 		if (strcmp(k, "name") == 0) {
 			ok = get_string(c, val, len, path, r->name, sizeof(r->name));
@@ -704,7 +705,7 @@ static bool parse_relays(struct text_ctx *c, struct spa_json *top, const char *v
 	for (unsigned i = 0; (len = spa_json_next(&arr, &val)) > 0; i++) {
 		struct spa_json obj;
 		struct cr_relay_config r;
-		format(path, sizeof(path), "relays[%u]", i);
+		format_fits(path, sizeof(path), "relays[%u]", i);
 		if (!spa_json_is_object(val, len))
 			return fail_at(c, val, path, "must be an object { name = ... source = "
 						     "{ ... } ... } (got %s)", got(val, len).s);
@@ -837,7 +838,7 @@ static bool list_dropins(const struct search_dirs *d, struct dropin *out, unsign
 	*n = 0;
 	for (unsigned i = 0; i < d->n; i++) {
 		DIR *dir = NULL;
-		if (format(path, sizeof(path), "%s/castrelay.conf.d", d->dir[i]))
+		if (format_fits(path, sizeof(path), "%s/castrelay.conf.d", d->dir[i]))
 			dir = opendir(path);
 		else
 			errno = ENAMETOOLONG;
@@ -878,15 +879,15 @@ static bool read_searched(struct cr_config *cfg, const struct search_dirs *d, FI
 	bool found = false;
 	unsigned n;
 	for (unsigned i = 0; i < d->n && !found; i++) {
-		if (!format(path, sizeof(path), "%s/castrelay.conf", d->dir[i]) ||
+		if (!format_fits(path, sizeof(path), "%s/castrelay.conf", d->dir[i]) ||
 		    !read_file(cfg, path, true, &found, err))
 			return false;
 	}
 	if (!list_dropins(d, dropins, CR_CONFIG_MAX_FILES, &n, err))
 		return false;
 	for (unsigned i = 0; i < n; i++) {
-		if (!format(path, sizeof(path), "%s/castrelay.conf.d/%s", d->dir[dropins[i].dir],
-			    dropins[i].name) ||
+		if (!format_fits(path, sizeof(path), "%s/castrelay.conf.d/%s",
+				 d->dir[dropins[i].dir], dropins[i].name) ||
 		    !read_file(cfg, path, false, &found, err))
 			return false;
 	}
