@@ -16,6 +16,8 @@
 #define CR_CONFIG_MAX_RELAYS 16
 #define CR_CONFIG_NAME_MAX 64
 #define CR_CONFIG_TARGET_MAX 256
+#define CR_CONFIG_MAX_FILES 32  /**< castrelay.conf and castrelay.conf.d files read */
+#define CR_CONFIG_PATH_MAX 512
 
 enum cr_cursor_mode {
 	CR_CURSOR_EMBED, /**< composite the SPA_META_Cursor bitmap into the picture */
@@ -85,6 +87,9 @@ struct cr_config {
 	char drm_device[128];
 	int verbosity;           /**< number of -v */
 	bool check_only;         /**< --check-config */
+	/** The files read, in the order they were applied (-c FILE, or the search). */
+	char files[CR_CONFIG_MAX_FILES][CR_CONFIG_PATH_MAX];
+	unsigned n_files;
 };
 
 enum cr_config_result {
@@ -103,15 +108,25 @@ void cr_config_relay_init(struct cr_relay_config *r);
 void cr_config_set_source(struct cr_relay_config *r);
 
 /**
- * Parses the command line into @cfg, reading -c FILE when given. Messages go to @out (help,
- * version) and @err (errors).
+ * Parses the command line into @cfg. With -c FILE, reads that file only; without -c and
+ * without a command-line relay (--source and its options), reads castrelay.conf from the first
+ * of $XDG_CONFIG_HOME/castrelay (default ~/.config/castrelay) and $XDG_CONFIG_DIRS/castrelay
+ * (default /etc/xdg/castrelay) that has one, then every castrelay.conf.d/NAME.conf of those
+ * directories ordered by NAME, a NAME in a more specific directory hiding the same NAME in the
+ * others; each file goes through cr_config_parse_text(). Options override the files'
+ * vulkan.device and drm.device. Messages go to @out (help, version) and @err (errors, each
+ * naming the file, line and key, or the option, the bad value and what is accepted).
  */
 enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char **argv,
 					   FILE *out, FILE *err);
 
 /**
- * Parses SPA-JSON @text (the contents of castrelay.conf; @origin names it in messages) and
- * appends its relays to @cfg. Returns false and writes the reason to @err.
+ * Parses SPA-JSON @text (the contents of one castrelay.conf file; @origin names it in
+ * messages) and merges it into @cfg: its vulkan.device and drm.device replace earlier values,
+ * a relay whose name an earlier text used replaces that relay in place, other relays are
+ * appended. A name used twice in @text is an error. Empty text (or only comments) is accepted.
+ * Returns false and writes "ORIGIN:LINE: KEY: why (got VALUE)" to @err; @cfg may then hold
+ * part of @text.
  */
 bool cr_config_parse_text(struct cr_config *cfg, const char *text, const char *origin, FILE *err);
 
@@ -121,7 +136,7 @@ bool cr_config_parse_rect(const char *s, struct cr_rect *r);
 /** Parses "WxH" (each 1..16384). */
 bool cr_config_parse_size(const char *s, uint32_t *w, uint32_t *h);
 
-/** Validates a relay (name characters, crop/scale ranges); writes the reason to @err. */
+/** Validates a command-line relay (a source, name characters); writes the reason to @err. */
 bool cr_config_check_relay(const struct cr_relay_config *r, const char *origin, FILE *err);
 
 /** "embed" / "hide" / "meta". */
@@ -142,3 +157,12 @@ bool cr_config_apply_key(struct cr_relay_settings *s, const char *key, const cha
 
 /** Formats the redaction list as "X,Y,W,H;…" (the syntax cr_config_apply_key accepts). */
 void cr_config_format_redact(const struct cr_relay_settings *s, char *buf, size_t len);
+
+/** "nothing" / "black". */
+const char *cr_config_lost_name(enum cr_lost_mode mode);
+
+/** "embedded" / "metadata" / "hidden" for one CR_PORTAL_CURSOR_* value. */
+const char *cr_config_portal_cursor_name(uint32_t cursor_mode);
+
+/** Formats CR_PORTAL_TYPE_* bits as "monitor,window" (the syntax of --portal-types). */
+void cr_config_format_portal_types(uint32_t types, char *buf, size_t len);

@@ -7,12 +7,22 @@
 
 static void print_config(const struct cr_config *cfg)
 {
+	for (unsigned i = 0; i < cfg->n_files; i++)
+		printf("file = \"%s\"\n", cfg->files[i]);
 	printf("vulkan.device = \"%s\"\n", cfg->vulkan_device);
 	printf("drm.device = \"%s\"\n", cfg->drm_device);
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
 		const struct cr_relay_config *r = &cfg->relays[i];
 		const struct cr_relay_settings *st = &r->settings;
-		printf("relay %s: source=%s format=%s", r->name, r->source, r->format->name);
+		printf("relay %s: source=%s", r->name, r->source);
+		if (r->source_kind == CR_SOURCE_PORTAL) {
+			char types[64];
+			cr_config_format_portal_types(r->portal.types, types, sizeof(types));
+			printf(" portal.types=%s portal.cursor=%s portal.persist=%s", types,
+			       cr_config_portal_cursor_name(r->portal.cursor_mode),
+			       r->portal.persist ? "yes" : "no");
+		}
+		printf(" format=%s", r->format->name);
 		if (r->format->is_yuv)
 			printf(" color=%s/%s", cr_color_matrix_name(r->matrix),
 			       r->full_range ? "full" : "limited");
@@ -30,7 +40,8 @@ static void print_config(const struct cr_config *cfg)
 		printf(" cursor=%s", cr_config_cursor_name(st->cursor));
 		if (st->fps)
 			printf(" fps=%u", st->fps);
-		printf(" camera=%s dmabuf=%s\n", r->camera ? "yes" : "no", r->dmabuf ? "yes" : "no");
+		printf(" camera=%s dmabuf=%s lost=%s\n", r->camera ? "yes" : "no",
+		       r->dmabuf ? "yes" : "no", cr_config_lost_name(r->lost));
 	}
 }
 
@@ -50,7 +61,7 @@ int main(int argc, char **argv)
 		print_config(&cfg);
 		return 0;
 	}
-	cr_log_set_level(cfg.verbosity >= 2 ? CR_LOG_DEBUG
-					    : (cfg.verbosity == 1 ? CR_LOG_INFO : CR_LOG_WARN));
+	cr_log_init(cfg.verbosity >= 2 ? CR_LOG_DEBUG
+				       : (cfg.verbosity == 1 ? CR_LOG_INFO : CR_LOG_WARN));
 	return cr_daemon_run(&cfg);
 }

@@ -2,8 +2,10 @@
 #pragma once
 /**
  * Logging for the core library, which must not depend on PipeWire. Messages go to stderr
- * (journald when run as a service) as "castrelay.<topic>: message". Main-loop thread only for
- * configuration; cr_log() itself is thread-safe (one fprintf per line).
+ * as "castrelay.<topic>: <level>: message"; when stderr is the journal (see cr_log_init())
+ * each line starts with its syslog priority, "<3>" error, "<4>" warning, "<6>" info, "<7>"
+ * debug, so that `journalctl -p warning` selects them. Main-loop thread only for configuration;
+ * cr_log() itself is thread-safe (one fprintf per line).
  */
 #include <stdarg.h>
 
@@ -13,6 +15,14 @@ enum cr_log_level {
 	CR_LOG_INFO,
 	CR_LOG_DEBUG,
 };
+
+/**
+ * Sets the level (as cr_log_set_level()) and checks once whether stderr is the journal:
+ * $JOURNAL_STREAM ("DEV:INODE", set by systemd, sd-daemon(3)) names the device and inode of
+ * stderr. Lines then carry the priority prefix; otherwise they are plain. Call before other
+ * threads log.
+ */
+void cr_log_init(enum cr_log_level level);
 
 /** Messages above @level are dropped. The default is CR_LOG_WARN. */
 void cr_log_set_level(enum cr_log_level level);

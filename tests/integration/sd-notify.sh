@@ -3,7 +3,7 @@
 # The systemd contract (Type=notify): castrelayd sends READY=1 with a STATUS line once PipeWire
 # and Vulkan are up, a STATUS line whenever a relay changes state, WATCHDOG=1 at half the WatchdogSec interval, STOPPING=1 on SIGTERM. A
 # private NOTIFY_SOCKET stands in for the service manager. The unit file passes
-# systemd-analyze verify.
+# systemd-analyze verify with every key known, and has the keys the daemon relies on.
 . "${CR_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/castrelay.sh" || exit 99
 need_castrelay daemon testsrc
 need_prog python3
@@ -44,6 +44,17 @@ if [ -f "$unit" ]; then
 	# --user: pipewire.service is a user unit; the private XDG_RUNTIME_DIR hosts its manager.
 	run_fg analyze 30 systemd-analyze --user verify --man=no "$CR_TEST_DIR/castrelay.service"
 	check_eq "systemd-analyze verify castrelay.service" "$CR_RC" 0
+	# verify only warns about keys it does not know.
+	check "systemd-analyze accepts every key of the unit" \
+		sh -c "! grep -Ei 'unknown|ignoring|invalid' '$(bg_log analyze)'"
+	for key in StateDirectory=castrelay CacheDirectory=castrelay Wants=pipewire.service \
+		'ExecReload=kill -HUP \$MAINPID' Restart=on-failure; do
+		check "the unit has $key" grep -qx "$key" "$unit"
+	done
+	check "the unit starts castrelayd without -c (the configuration search)" \
+		grep -qx "ExecStart=[^ ]*/castrelayd" "$unit"
+	check "the unit does not stop with PipeWire (no BindsTo=)" \
+		sh -c "! grep -q '^BindsTo=' '$unit'"
 else
 	check_fail "the unit was built" "$unit missing"
 fi

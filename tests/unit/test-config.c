@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Command line and castrelay.conf parsing: accepted values land in the config, every rejection
  * names the bad value and what is accepted. */
+#include <ftw.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "test.h"
@@ -153,18 +156,156 @@ static void test_file(void)
 	CHECK_EQ_STR(cfg.relays[1].format->name, "BGRx");
 
 	CHECK(!parse_text(&cfg, "castrelay.relays = [ { name = \"x\" } ]"));
-	CHECK_MSG(strstr(errbuf, "no source") != NULL, "%s", errbuf);
+	CHECK_EQ_STR(errbuf, "castrelayd: test.conf:1: relays[0]: relay 'x' needs a source = "
+			     "{ target = NODE } or { portal = { ... } }\n");
 	CHECK(!parse_text(&cfg, "castrelay.relays = [ { name = \"x\" source = { target = \"s\" } "
 				"format = \"NV99\" } ]"));
-	CHECK_MSG(strstr(errbuf, "'NV99'") != NULL, "%s", errbuf);
+	CHECK_EQ_STR(errbuf, "castrelayd: test.conf:1: relays[0].format: must be one of "
+			     "BGRx|RGBx|BGRA|RGBA|xRGB_210LE|xBGR_210LE|NV12|I420 "
+			     "(got \"NV99\")\n");
 	CHECK(!parse_text(&cfg, "castrelay.relays = [ { name = \"x\" source = { target = \"s\" } "
 				"scale = { width = 0 height = 4 } } ]"));
-	CHECK_MSG(strstr(errbuf, "scale") != NULL, "%s", errbuf);
+	CHECK_EQ_STR(errbuf, "castrelayd: test.conf:1: relays[0].scale.width: must be an integer "
+			     "1..16384 (got 0)\n");
 	CHECK(!parse_text(&cfg, "castrelay.relays = [ { name = \"x\" source = { target = \"s\" } "
 				"colour = 3 } ]"));
-	CHECK_MSG(strstr(errbuf, "'colour'") != NULL, "%s", errbuf);
+	CHECK_MSG(strstr(errbuf, "test.conf:1: relays[0].colour: unknown key (name, source, ") !=
+		  NULL, "%s", errbuf);
 	CHECK(!parse_text(&cfg, "relays = [ ]"));
-	CHECK_MSG(strstr(errbuf, "'relays'") != NULL, "%s", errbuf);
+	CHECK_EQ_STR(errbuf, "castrelayd: test.conf:1: relays: unknown top-level key "
+			     "(castrelay.relays, vulkan.device, drm.device)\n");
+}
+
+/* Errors name the file, the line of the bad value, the key as a path, the value and what is
+ * accepted. */
+static void test_file_errors(void)
+{
+	struct cr_config cfg;
+	static const struct {
+		const char *text, *message;
+	} cases[] = {
+		{ "castrelay.relays = [\n"
+		  "  { name = a source = { target = s } }\n"
+		  "  { name = b source = { target = s }\n"
+		  "    crop = { x = 0 y = 0\n"
+		  "             width = -3 height = 10 } }\n"
+		  "]\n",
+		  "test.conf:5: relays[1].crop.width: must be an integer 1..16384 (got -3)" },
+		{ "\n\ncastrelay.relays = [ { name = a source = { target = s }\n"
+		  "  fps = 2.5 } ]",
+		  "test.conf:4: relays[0].fps: must be an integer 0..1000 (got 2.5)" },
+		{ "castrelay.relays = [ { name = a source = { target = s }\n"
+		  "  crop = { width = 4 } } ]",
+		  "test.conf:2: relays[0].crop: needs width and height" },
+		{ "castrelay.relays = [ { name = \"a b\" source = { target = s } } ]",
+		  "relays[0].name: only letters, digits, '-', '_' and '.' are accepted "
+		  "(got \"a b\")" },
+		{ "castrelay.relays = [\n{ name = a source = { target = s } }\n"
+		  "{ name = a source = { target = t } } ]",
+		  "test.conf:3: relays[1]: relay name 'a' is used twice (first on line 2)" },
+		{ "castrelay.relays = [ { name = a\n"
+		  " source = { portal = { types = [ monitor screen ] } } } ]",
+		  "test.conf:2: relays[0].source.portal.types: must be \"monitor\" or \"window\" "
+		  "(got screen)" },
+		{ "castrelay.relays = [ { name = a source = { portal = { types = [ ] } } } ]",
+		  "relays[0].source.portal.types: needs at least one of \"monitor\" or "
+		  "\"window\"" },
+		{ "castrelay.relays = [ { name = a source = { portal = { cursor = shown } } } ]",
+		  "relays[0].source.portal.cursor: must be \"embedded\", \"metadata\" or "
+		  "\"hidden\" (got shown)" },
+		{ "castrelay.relays = [ { name = a source = { portal = { persist = 1 } } } ]",
+		  "relays[0].source.portal.persist: must be true or false (got 1)" },
+		{ "castrelay.relays = [ { name = a source = { target = s portal = { } } } ]",
+		  "relays[0].source: takes target or portal, not both" },
+		{ "castrelay.relays = [ { name = a source = { } } ]",
+		  "relays[0].source: needs target = NODE or portal = { ... }" },
+		{ "castrelay.relays = [ { name = a source = { target = s } lost = \"grey\" } ]",
+		  "relays[0].lost: must be \"nothing\" or \"black\" (got \"grey\")" },
+		{ "castrelay.relays = [ { name = a source = { target = s } crop = 3 } ]",
+		  "relays[0].crop: must be an object { x = X y = Y width = W height = H } "
+		  "(got 3)" },
+		{ "vulkan.device = [ 1 ]", "test.conf:1: vulkan.device: must be a string (got an "
+					   "array)" },
+		{ "castrelay.relays = [\n { name = a source = { target = s } ]",
+		  "test.conf:2: SPA-JSON syntax error: " },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(!parse_text(&cfg, cases[i].text));
+		CHECK_MSG(strstr(errbuf, cases[i].message) != NULL, "'%s' lacks '%s'", errbuf,
+			  cases[i].message);
+	}
+	CHECK_MSG(parse_text(&cfg, "# only a comment\n"), "%s", errbuf);
+	CHECK_MSG(parse_text(&cfg, ""), "%s", errbuf);
+	CHECK_EQ_INT(cfg.n_relays, 0);
+}
+
+/* source = { portal = { ... } } and lost fill cr_portal_source and cr_lost_mode. */
+static void test_file_portal(void)
+{
+	struct cr_config cfg;
+	const char *text =
+		"castrelay.relays = [\n"
+		"  { name = p source = { portal = { types = [ monitor window ] cursor = metadata\n"
+		"                                    persist = false } } lost = black }\n"
+		"  { name = d source = { portal = { } } }\n"
+		"  { name = n source = { target = screen } lost = nothing }\n"
+		"]\n";
+	CHECK_MSG(parse_text(&cfg, text), "%s", errbuf);
+	CHECK_EQ_INT(cfg.n_relays, 3);
+	const struct cr_relay_config *p = &cfg.relays[0], *d = &cfg.relays[1], *n = &cfg.relays[2];
+	CHECK_EQ_INT(p->source_kind, CR_SOURCE_PORTAL);
+	CHECK_EQ_STR(p->source, "portal");
+	CHECK_EQ_INT(p->portal.types, CR_PORTAL_TYPE_MONITOR | CR_PORTAL_TYPE_WINDOW);
+	CHECK_EQ_INT(p->portal.cursor_mode, CR_PORTAL_CURSOR_METADATA);
+	CHECK(!p->portal.persist);
+	CHECK_EQ_INT(p->lost, CR_LOST_BLACK);
+	CHECK_EQ_INT(d->source_kind, CR_SOURCE_PORTAL);
+	CHECK_EQ_INT(d->portal.types, CR_PORTAL_TYPE_MONITOR);
+	CHECK_EQ_INT(d->portal.cursor_mode, CR_PORTAL_CURSOR_EMBEDDED);
+	CHECK(d->portal.persist);
+	CHECK_EQ_INT(d->lost, CR_LOST_NOTHING);
+	CHECK_EQ_INT(n->source_kind, CR_SOURCE_TARGET);
+	CHECK_EQ_STR(n->source, "screen");
+
+	char types[64];
+	cr_config_format_portal_types(p->portal.types, types, sizeof(types));
+	CHECK_EQ_STR(types, "monitor,window");
+	CHECK_EQ_STR(cr_config_portal_cursor_name(p->portal.cursor_mode), "metadata");
+	CHECK_EQ_STR(cr_config_lost_name(p->lost), "black");
+}
+
+/* --source portal with --portal-types, --portal-cursor, --no-persist; --on-lost for any. */
+static void test_cli_portal(void)
+{
+	struct cr_config cfg;
+	const char *args[] = { "--source", "portal", "--portal-types", "window,monitor",
+			       "--portal-cursor", "hidden", "--no-persist", "--on-lost", "black",
+			       NULL };
+	CHECK_EQ_INT(parse(&cfg, args), CR_CONFIG_RUN);
+	const struct cr_relay_config *r = &cfg.relays[0];
+	CHECK_EQ_INT(r->source_kind, CR_SOURCE_PORTAL);
+	CHECK_EQ_INT(r->portal.types, CR_PORTAL_TYPE_MONITOR | CR_PORTAL_TYPE_WINDOW);
+	CHECK_EQ_INT(r->portal.cursor_mode, CR_PORTAL_CURSOR_HIDDEN);
+	CHECK(!r->portal.persist);
+	CHECK_EQ_INT(r->lost, CR_LOST_BLACK);
+
+	const char *defaults[] = { "--source", "portal", NULL };
+	CHECK_EQ_INT(parse(&cfg, defaults), CR_CONFIG_RUN);
+	CHECK_EQ_INT(cfg.relays[0].portal.types, CR_PORTAL_TYPE_MONITOR);
+	CHECK_EQ_INT(cfg.relays[0].portal.cursor_mode, CR_PORTAL_CURSOR_EMBEDDED);
+	CHECK(cfg.relays[0].portal.persist);
+	CHECK_EQ_INT(cfg.relays[0].lost, CR_LOST_NOTHING);
+
+	expect_usage((const char *[]){ "-s", "portal", "--portal-types", "monitor,screen", NULL },
+		     "--portal-types: expected monitor, window or monitor,window (got "
+		     "'monitor,screen')");
+	expect_usage((const char *[]){ "-s", "portal", "--portal-types", ",", NULL }, "(got ',')");
+	expect_usage((const char *[]){ "-s", "portal", "--portal-cursor", "embed", NULL },
+		     "--portal-cursor: expected embedded, metadata or hidden (got 'embed')");
+	expect_usage((const char *[]){ "-s", "x", "--on-lost", "grey", NULL },
+		     "--on-lost: expected nothing or black (got 'grey')");
+	expect_usage((const char *[]){ "-s", "screen", "--no-persist", NULL },
+		     "--no-persist: only with --source portal");
 }
 
 /* Live control keys: valid ones change a copy, invalid ones leave everything as it was. */
@@ -207,11 +348,161 @@ static void test_apply_key(void)
 	CHECK_EQ_INT(s.n_redact, 0);
 }
 
+/* ---- the search of castrelay.conf and castrelay.conf.d ---------------------------------- */
+
+static char tree[64];
+
+/* Writes @text to @tree/@rel, creating the directories on the way. */
+static void put(const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", tree, rel);
+	for (char *p = path + strlen(tree) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0700);
+		*p = '/';
+	}
+	FILE *f = fopen(path, "w");
+	if (!CHECK_MSG(f != NULL, "cannot write %s", path))
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *at(const char *rel)
+{
+	static char path[4][512];
+	static unsigned next;
+	char *p = path[next++ % 4];
+	snprintf(p, sizeof(path[0]), "%s/%s", tree, rel);
+	return p;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+#define RELAY(name, target) \
+	"castrelay.relays = [ { name = " name " source = { target = " target " } } ]\n"
+
+static void test_search(void)
+{
+	struct cr_config cfg;
+	snprintf(tree, sizeof(tree), "/tmp/castrelay-test-config.XXXXXX");
+	if (!CHECK(mkdtemp(tree) != NULL))
+		return;
+	setenv("XDG_CONFIG_HOME", at("home"), 1);
+	/* Relative and empty entries are ignored (XDG base directory specification). */
+	char dirs[256];
+	snprintf(dirs, sizeof(dirs), "%s/sys1:relative/ignored::%s/sys2", tree, tree);
+	setenv("XDG_CONFIG_DIRS", dirs, 1);
+
+	/* Nothing anywhere: the error names the directories searched, in order. */
+	expect_usage((const char *[]){ NULL }, "nothing to relay");
+	char want[512];
+	snprintf(want, sizeof(want), "in %s/home/castrelay, %s/sys1/castrelay, %s/sys2/castrelay "
+		 "(see castrelay.conf(5))", tree, tree, tree);
+	CHECK_MSG(strstr(errbuf, want) != NULL, "'%s' lacks '%s'", errbuf, want);
+
+	/* castrelay.conf: the first of XDG_CONFIG_DIRS that has one (sys2's is not read). */
+	put("sys1/castrelay/castrelay.conf", "vulkan.device = sys1\n"
+		RELAY("a", "from-sys1") RELAY("z", "z"));
+	put("sys2/castrelay/castrelay.conf", "vulkan.device = sys2\n" RELAY("q", "q"));
+	/* conf.d: byte order of the names over all directories; the name in the most specific
+	 * directory wins; neither "README" nor ".hidden.conf" is read. */
+	put("sys2/castrelay/castrelay.conf.d/10-a.conf", RELAY("a", "from-10-a"));
+	put("sys1/castrelay/castrelay.conf.d/20-b.conf", RELAY("b", "from-sys1-20-b"));
+	put("home/castrelay/castrelay.conf.d/20-b.conf", RELAY("b", "from-home-20-b"));
+	put("sys2/castrelay/castrelay.conf.d/30-x.conf", "drm.device = none\n");
+	put("home/castrelay/castrelay.conf.d/5-c.conf", "vulkan.device = c\n" RELAY("c", "c"));
+	put("home/castrelay/castrelay.conf.d/README", "not a config file");
+	put("home/castrelay/castrelay.conf.d/.hidden.conf", "not a config file");
+	CHECK_EQ_INT(parse(&cfg, (const char *[]){ NULL }), CR_CONFIG_RUN);
+	CHECK_EQ_INT(cfg.n_files, 5);
+	CHECK_EQ_STR(cfg.files[0], at("sys1/castrelay/castrelay.conf"));
+	CHECK_EQ_STR(cfg.files[1], at("sys2/castrelay/castrelay.conf.d/10-a.conf"));
+	CHECK_EQ_STR(cfg.files[2], at("home/castrelay/castrelay.conf.d/20-b.conf"));
+	CHECK_EQ_STR(cfg.files[3], at("sys2/castrelay/castrelay.conf.d/30-x.conf"));
+	CHECK_EQ_STR(cfg.files[4], at("home/castrelay/castrelay.conf.d/5-c.conf"));
+	/* A relay of the same name replaces the earlier one in place; others are appended;
+	 * later scalars override earlier ones. */
+	CHECK_EQ_INT(cfg.n_relays, 4);
+	CHECK_EQ_STR(cfg.relays[0].name, "a");
+	CHECK_EQ_STR(cfg.relays[0].source, "from-10-a");
+	CHECK_EQ_STR(cfg.relays[1].name, "z");
+	CHECK_EQ_STR(cfg.relays[2].name, "b");
+	CHECK_EQ_STR(cfg.relays[2].source, "from-home-20-b");
+	CHECK_EQ_STR(cfg.relays[3].name, "c");
+	CHECK_EQ_STR(cfg.vulkan_device, "c");
+	CHECK_EQ_STR(cfg.drm_device, "none");
+
+	/* The command line overrides the files' scalars. */
+	CHECK_EQ_INT(parse(&cfg, (const char *[]){ "--vulkan-device", "cli", NULL }),
+		     CR_CONFIG_RUN);
+	CHECK_EQ_STR(cfg.vulkan_device, "cli");
+
+	/* XDG_CONFIG_HOME's castrelay.conf comes first; an empty conf.d file masks the same
+	 * name in the other directories. */
+	put("home/castrelay/castrelay.conf", RELAY("h", "h"));
+	put("home/castrelay/castrelay.conf.d/30-x.conf", "");
+	CHECK_EQ_INT(parse(&cfg, (const char *[]){ NULL }), CR_CONFIG_RUN);
+	CHECK_EQ_INT(cfg.n_files, 5);
+	CHECK_EQ_STR(cfg.files[0], at("home/castrelay/castrelay.conf"));
+	CHECK_EQ_STR(cfg.files[3], at("home/castrelay/castrelay.conf.d/30-x.conf"));
+	CHECK_EQ_STR(cfg.drm_device, "");
+	CHECK_EQ_STR(cfg.relays[0].name, "h");
+
+	/* -c FILE reads only that file. */
+	CHECK_EQ_INT(parse(&cfg, (const char *[]){ "-c", at("sys2/castrelay/castrelay.conf"),
+						   NULL }), CR_CONFIG_RUN);
+	CHECK_EQ_INT(cfg.n_files, 1);
+	CHECK_EQ_INT(cfg.n_relays, 1);
+	CHECK_EQ_STR(cfg.relays[0].name, "q");
+	CHECK_EQ_STR(cfg.vulkan_device, "sys2");
+
+	/* A command-line relay reads no file: the service's relays are not started twice. */
+	CHECK_EQ_INT(parse(&cfg, (const char *[]){ "--source", "s", NULL }), CR_CONFIG_RUN);
+	CHECK_EQ_INT(cfg.n_files, 0);
+	CHECK_EQ_INT(cfg.n_relays, 1);
+	/* ... unless -c FILE asks for one; then the names must differ. */
+	expect_usage((const char *[]){ "-c", at("sys2/castrelay/castrelay.conf"), "-s", "s", "-n",
+				       "q", NULL }, "--name: a relay of ");
+
+	/* An error in a searched file names that file and its line. */
+	put("sys1/castrelay/castrelay.conf.d/40-bad.conf", "\n" RELAY("d", "d") "fps = 3\n");
+	expect_usage((const char *[]){ NULL }, "40-bad.conf:3: fps: unknown top-level key");
+	remove(at("sys1/castrelay/castrelay.conf.d/40-bad.conf"));
+
+	/* Files without relays. */
+	put("home/castrelay/castrelay.conf", "vulkan.device = x\n");
+	put("only/castrelay/castrelay.conf", "# nothing\n");
+	setenv("XDG_CONFIG_HOME", at("only"), 1);
+	setenv("XDG_CONFIG_DIRS", at("none"), 1);
+	expect_usage((const char *[]){ NULL }, "nothing to relay: no relays in ");
+	CHECK_MSG(strstr(errbuf, at("only/castrelay/castrelay.conf")) != NULL, "%s", errbuf);
+
+	/* Without XDG_CONFIG_HOME: ~/.config; without XDG_CONFIG_DIRS: /etc/xdg. */
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_CONFIG_DIRS");
+	setenv("HOME", at("only"), 1);
+	expect_usage((const char *[]){ NULL }, "nothing to relay");
+	snprintf(want, sizeof(want), "%s/only/.config/castrelay, /etc/xdg/castrelay", tree);
+	CHECK_MSG(strstr(errbuf, want) != NULL || strstr(errbuf, "no relays in /etc/xdg"),
+		  "'%s' lacks '%s'", errbuf, want);
+
+	nftw(tree, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	test_apply_key();
 	test_cli_ok();
 	test_cli_rejections();
 	test_file();
+	test_file_errors();
+	test_file_portal();
+	test_cli_portal();
+	test_search();
 	return cr_test_result();
 }
