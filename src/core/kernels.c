@@ -310,30 +310,29 @@ static void image_to_general(VkCommandBuffer cmd, struct cr_vk_image *img, VkAcc
 	img->initialized = true;
 }
 
-/* The descriptors of the warm-up job, the same kinds as a real job of variant @v writes. */
-static void write_warm_set(struct cr_kernels *k, struct warm *w, unsigned v)
+void cr_kernels_write_set(const struct cr_kernels *k, unsigned variant, VkDescriptorSet set,
+			  const struct cr_kernels_bindings *b)
 {
 	VkDescriptorBufferInfo infos[5] = {
-		{ w->src->buffer, 0, VK_WHOLE_SIZE },
-		{ w->dst->buffer, 0, VK_WHOLE_SIZE },
-		{ w->cursor->buffer, 0, VK_WHOLE_SIZE },
-		{ w->params->buffer, 0, VK_WHOLE_SIZE },
-		{ w->src->buffer, 0, VK_WHOLE_SIZE },
+		{ b->src[0], 0, VK_WHOLE_SIZE },
+		{ b->dst, 0, VK_WHOLE_SIZE },
+		{ b->cursor, 0, VK_WHOLE_SIZE },
+		{ b->params, 0, VK_WHOLE_SIZE },
+		{ b->src[1], 0, VK_WHOLE_SIZE },
 	};
-	VkImageView src_view = w->src_image ? w->src_image->view : VK_NULL_HANDLE;
+	/* Indexed by binding; 2 and 3 are buffers in every kernel. */
 	VkDescriptorImageInfo images[5] = {
-		{ k->sampler, src_view, VK_IMAGE_LAYOUT_GENERAL },
-		{ VK_NULL_HANDLE, w->dst_image ? w->dst_image->view : VK_NULL_HANDLE,
-		  VK_IMAGE_LAYOUT_GENERAL },
-		[4] = { k->sampler, src_view, VK_IMAGE_LAYOUT_GENERAL },
+		{ k->sampler, b->src_view[0], VK_IMAGE_LAYOUT_GENERAL },
+		{ VK_NULL_HANDLE, b->dst_view, VK_IMAGE_LAYOUT_GENERAL },
+		[4] = { k->sampler, b->src_view[1], VK_IMAGE_LAYOUT_GENERAL },
 	};
 	VkWriteDescriptorSet writes[5];
 	for (uint32_t i = 0; i < 5; i++) {
-		bool sampled = (i == 0 || i == 4) && (v & CR_KERNELS_SRC_IMAGE);
-		bool storage = i == 1 && (v & CR_KERNELS_DST_IMAGE);
+		bool sampled = (i == 0 || i == 4) && (variant & CR_KERNELS_SRC_IMAGE);
+		bool storage = i == 1 && (variant & CR_KERNELS_DST_IMAGE);
 		writes[i] = (VkWriteDescriptorSet){
 			.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-			.dstSet = w->set,
+			.dstSet = set,
 			.dstBinding = i,
 			.descriptorCount = 1,
 			.descriptorType = sampled ? VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER
@@ -345,6 +344,21 @@ static void write_warm_set(struct cr_kernels *k, struct warm *w, unsigned v)
 		};
 	}
 	vkUpdateDescriptorSets(k->dev->dev, 5, writes, 0, NULL);
+}
+
+/* The descriptors of the warm-up job, the same kinds as a real job of variant @v writes. */
+static void write_warm_set(struct cr_kernels *k, struct warm *w, unsigned v)
+{
+	VkImageView src_view = w->src_image ? w->src_image->view : VK_NULL_HANDLE;
+	struct cr_kernels_bindings b = {
+		.src = { w->src->buffer, w->src->buffer },
+		.dst = w->dst->buffer,
+		.cursor = w->cursor->buffer,
+		.params = w->params->buffer,
+		.src_view = { src_view, src_view },
+		.dst_view = w->dst_image ? w->dst_image->view : VK_NULL_HANDLE,
+	};
+	cr_kernels_write_set(k, v, w->set, &b);
 }
 
 /*

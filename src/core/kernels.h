@@ -86,6 +86,20 @@ VkDescriptorSetLayout cr_kernels_set_layout(const struct cr_kernels *k, unsigned
 /** The pipeline layout of @variant (exists from creation). */
 VkPipelineLayout cr_kernels_layout(const struct cr_kernels *k, unsigned variant);
 
+/**
+ * What one job binds: binding 0 and 4 the source's plane 0 and plane 1 (the same again for
+ * packed formats), 1 the output, 2 the cursor bitmap, 3 the parameters. Buffers where @variant
+ * reads or writes buffers, views where it samples or stores images.
+ */
+struct cr_kernels_bindings {
+	VkBuffer src[2], dst, cursor, params;
+	VkImageView src_view[2], dst_view;
+};
+
+/** Writes @b into @set, a set of cr_kernels_set_layout(@variant). Caller's thread. */
+void cr_kernels_write_set(const struct cr_kernels *k, unsigned variant, VkDescriptorSet set,
+			  const struct cr_kernels_bindings *b);
+
 /** The compute pipeline of @variant, or VK_NULL_HANDLE while it is not ready. Any thread. */
 VkPipeline cr_kernels_pipeline(const struct cr_kernels *k, unsigned variant);
 

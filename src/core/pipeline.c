@@ -1236,41 +1236,17 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 	}
 
 	VkDescriptorSet set = pipe->sets[variant][s - pipe->slots];
-	VkDescriptorBufferInfo infos[5] = {
-		{ src_buffers[0], 0, VK_WHOLE_SIZE },
-		{ dst_buffer, 0, VK_WHOLE_SIZE },
-		{ s->cursor->buffer, 0, VK_WHOLE_SIZE },
-		{ s->params->buffer, 0, VK_WHOLE_SIZE },
-		{ src_buffers[1], 0, VK_WHOLE_SIZE },
+	struct cr_kernels_bindings bindings = {
+		.src = { src_buffers[0], src_buffers[1] },
+		.dst = dst_buffer,
+		.cursor = s->cursor->buffer,
+		.params = s->params->buffer,
+		.src_view = { src_image ? src_image->view : VK_NULL_HANDLE,
+			      !src_image ? VK_NULL_HANDLE
+			      : src_image->view1 ? src_image->view1 : src_image->view },
+		.dst_view = dst_image ? dst_image->view : VK_NULL_HANDLE,
 	};
-	/* Indexed by binding; 2 and 3 are buffers in every kernel. */
-	VkDescriptorImageInfo images[5] = {
-		{ cr_kernels_sampler(pipe->kernels), src_image ? src_image->view : VK_NULL_HANDLE,
-		  VK_IMAGE_LAYOUT_GENERAL },
-		{ VK_NULL_HANDLE, dst_image ? dst_image->view : VK_NULL_HANDLE,
-		  VK_IMAGE_LAYOUT_GENERAL },
-		[4] = { cr_kernels_sampler(pipe->kernels),
-			!src_image ? VK_NULL_HANDLE
-			: src_image->view1 ? src_image->view1 : src_image->view,
-			VK_IMAGE_LAYOUT_GENERAL },
-	};
-	VkWriteDescriptorSet writes[5];
-	for (uint32_t i = 0; i < 5; i++) {
-		bool sampled = (i == 0 || i == 4) && src_image, storage = i == 1 && dst_image;
-		writes[i] = (VkWriteDescriptorSet){
-			.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-			.dstSet = set,
-			.dstBinding = i,
-			.descriptorCount = 1,
-			.descriptorType = sampled ? VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER
-					  : storage ? VK_DESCRIPTOR_TYPE_STORAGE_IMAGE
-					  : i == 3 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER
-						   : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-			.pBufferInfo = sampled || storage ? NULL : &infos[i],
-			.pImageInfo = sampled || storage ? &images[i] : NULL,
-		};
-	}
-	vkUpdateDescriptorSets(pipe->dev->dev, 5, writes, 0, NULL);
+	cr_kernels_write_set(pipe->kernels, variant, set, &bindings);
 	if (!record(pipe, s, variant, pipeline, set, p, in->source, out->output))
 		return false;
 
