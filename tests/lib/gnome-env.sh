@@ -114,7 +114,7 @@ gnome_env_start() {
 	# surfaceless EGL renderer (there is no DRM device; mutter 43 also disables DMA-BUF
 	# screencasts without hardware acceleration, so frames are shared memory).
 	export XDG_DATA_HOME="$CR_TEST_DIR/data" XDG_CACHE_HOME="$CR_TEST_DIR/cache"
-	mkdir -p -m 0700 "$XDG_DATA_HOME" "$XDG_CACHE_HOME"
+	mkdir -m 0700 "$XDG_DATA_HOME" "$XDG_CACHE_HOME" || cr_broken "cannot create directories"
 	export XDG_CURRENT_DESKTOP=GNOME XDG_SESSION_TYPE=wayland XDG_SESSION_DESKTOP=gnome
 	export GSETTINGS_BACKEND=memory LIBGL_ALWAYS_SOFTWARE=1 NO_AT_BRIDGE=1 GTK_A11Y=none
 	export GIO_USE_VFS=local GDK_BACKEND=wayland WAYLAND_DISPLAY=$GNOME_WAYLAND_DISPLAY
@@ -146,7 +146,7 @@ gnome_env_start() {
 # gnome_client_start : a fullscreen window with gnome-client.py's four-quadrant pattern on
 # mutter's display; returns once it has drawn at the monitor's size.
 gnome_client_start() {
-	bg_start client "$CR_PYTHON" "$CR_SOURCE_ROOT/tests/lib/gnome-client.py" "$@"
+	bg_start client "$CR_PYTHON" "$CR_SOURCE_ROOT/tests/lib/gnome-client.py"
 	gnome_wait "the client window (fullscreen, drawn at $GNOME_MONITOR)" 30 \
 		grep -qx "drawn $GNOME_MONITOR" "$(bg_log client)" ||
 		cr_broken "the client window did not appear fullscreen"
