@@ -6,7 +6,9 @@
 #  1. With the grant a user's "remember" leaves: two sessions one after the other, each Start
 #     without a dialog, the same token back, 60 frames each with the exact pattern.
 #  2. The portal stored the grant again under the same token when the sessions closed.
-#  3. A restore token without a grant: the GNOME backend opens its chooser, which nobody can click
+#  3. Mutter ends the screencast (tests/lib/gnome-env.sh's gnome_stop_screencasts): the client
+#     gets Session.Closed, and a new session with the same token starts again without a dialog.
+#  4. A restore token without a grant: the GNOME backend opens its chooser, which nobody can click
 #     here, so Start gets no Response. This is why the tests pre-seed the grant.
 set -u
 CR_SOURCE_ROOT=${CR_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -40,7 +42,29 @@ cr_log "exact frames: $(sed -n 's/^exact: //p' "$log" | xargs), fps: $(sed -n 's
 # 2. Closing stored the grant again under the same token.
 check "the grant is back in the permission store under the same token" gnome_grant_exists "$token"
 
-# 3. No grant: the chooser. Last, because closing a session whose chooser is open (the client's
+# 3. The compositor ends each session (as "stop sharing" would): the portal says Closed, the
+# grant survives, and the next session with the same token starts without a chooser.
+awaiting_closed() {
+	[ "$(grep -c '^awaiting: Closed' "$(bg_log ended)")" -ge "$1" ]
+}
+bg_start ended "${client[@]}" portal --token "$token" --sessions 2 --frames 30 --end compositor \
+	--timeout "$(cr_timeout 15)"
+for n in 1 2; do
+	gnome_wait "session $n's frames, then its wait for Closed" 30 \
+		awaiting_closed "$n" ||
+		check_fail "session $n of the stand-in reached 'awaiting: Closed'"
+	check "mutter ends session $n's screencast" gnome_stop_screencasts
+done
+bg_wait ended 30
+check_eq "stand-in client (sessions ended by the compositor) exit status" "$CR_RC" 0
+log=$(bg_log ended)
+check_eq "Session.Closed received" "$(grep -c '^closed_ms:' "$log")" 2
+check_eq "frames with the right pattern after each restart" \
+	"$(sed -n 's/^good: //p' "$log" | xargs)" "30 30"
+cr_log "Closed after $(sed -n 's/^closed_ms: //p' "$log" | xargs) ms"
+check "the grant is still there after the compositor ended the session" gnome_grant_exists "$token"
+
+# 4. No grant: the chooser. Last, because closing a session whose chooser is open (the client's
 # exit does) crashes xdg-desktop-portal-gnome 43.1 (SIGSEGV in libgtk-4) here.
 bg_unwatch portal-gnome
 stray=$(gnome_new_token)

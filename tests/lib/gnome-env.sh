@@ -177,3 +177,28 @@ gnome_grant_exists() {
 gnome_new_token() {
 	cat /proc/sys/kernel/random/uuid
 }
+
+# gnome_screencast_clients : the PipeWire client ids of mutter's screencast streams (mutter 43
+# opens one PipeWire connection per stream).
+gnome_screencast_clients() {
+	timeout --foreground 5 pw-dump 2>/dev/null | jq -r '.[] | select(.type == "PipeWire:Interface:Node"
+		and .info.props["media.class"] == "Stream/Output/Video"
+		and .info.props["node.name"] == "mutter") | .info.props["client.id"]' | sort -u
+}
+
+# gnome_stop_screencasts : mutter ends every screencast, as when the user stops sharing in
+# GNOME Shell (which plain mutter lacks; mutter's Session.Stop answers only the session's
+# creator, xdg-desktop-portal-gnome). Destroying a stream's PipeWire client makes mutter see
+# EPIPE on its connection, close the stream and its session, and the Closed signal travels
+# through xdg-desktop-portal-gnome and xdg-desktop-portal to the portal client. (Destroying only
+# the node does not: the stream goes unconnected and mutter keeps the session.)
+# Prints how many were stopped; returns 1 when there was none.
+gnome_stop_screencasts() {
+	local ids id n=0
+	ids=$(gnome_screencast_clients)
+	for id in $ids; do
+		timeout --foreground 5 pw-cli destroy "$id" >/dev/null 2>&1 && n=$((n + 1))
+	done
+	cr_log "stopped $n mutter screencast stream(s) (PipeWire clients: ${ids//$'\n'/ })"
+	[ "$n" -gt 0 ]
+}

@@ -3,12 +3,15 @@
 """A stand-in ScreenCast portal client and the four-quadrant pixel check of the GNOME tests.
 
   portal-client.py portal --token UUID [--sessions N] [--frames N] [--timeout S]
+                   [--end close|compositor]
       Opens N (default 2) ScreenCast sessions one after the other through
       org.freedesktop.portal.ScreenCast, each with persist_mode 2 and the restore token
       (CreateSession, SelectSources, Start, OpenPipeWireRemote), captures --frames frames from the
       portal's PipeWire fd with gst-launch-1.0 (pipewiresrc fd=... path=NODE), checks them, and
-      closes the session (org.freedesktop.portal.Session.Close). Every Start must answer
-      without a chooser within --timeout seconds and return the same restore token.
+      closes the session (org.freedesktop.portal.Session.Close), or with --end compositor prints
+      "awaiting: Closed" and waits for the portal's Session.Closed (the test then ends the
+      screencast on mutter's side). Every Start must answer without a chooser within --timeout
+      seconds and return the same restore token.
 
   portal-client.py capture --target NODE [--frames N] [--size WxH] [--timeout S]
       Captures from the node with that node.name on the normal PipeWire connection and checks.
@@ -155,7 +158,7 @@ class Portal:
         self.props = dbus.Interface(obj, "org.freedesktop.DBus.Properties")
         self.sender = self.bus.get_unique_name()[1:].replace(".", "_")
         self.closed = []
-        self.bus.add_signal_receiver(lambda *a, **kw: self.closed.append(kw["path"]),
+        self.bus.add_signal_receiver(lambda *a, **kw: self.closed.append(str(kw["path"])),
                                      signal_name="Closed",
                                      dbus_interface="org.freedesktop.portal.Session",
                                      path_keyword="path")
@@ -225,6 +228,21 @@ class Portal:
         fd = self.sc.OpenPipeWireRemote(dbus.ObjectPath(handle), {}).take()
         return handle, streams, new_token, fd, start_ms
 
+    def wait_closed(self, handle):
+        """Runs the loop until the portal emitted Session.Closed for HANDLE or the timeout."""
+        loop = self.GLib.MainLoop()
+        deadline = time.monotonic() + self.timeout_s
+
+        def check():
+            if handle in self.closed or time.monotonic() > deadline:
+                loop.quit()
+                return False
+            return True
+
+        self.GLib.timeout_add(20, check)
+        loop.run()
+        return handle in self.closed
+
     def close(self, handle):
         obj = self.bus.get_object("org.freedesktop.portal.Desktop", handle)
         self.dbus.Interface(obj, "org.freedesktop.portal.Session").Close()
@@ -271,9 +289,18 @@ def run_portal(args):
         ok = capture([f"fd={fd}", f"path={node}"], args.frames, args.size, args.timeout,
                      pass_fds=(fd,)) and ok
         os.close(fd)
-        portal.close(handle)
+        if args.end == "close":
+            portal.close(handle)
+            log(f"closed {handle}")
+        else:
+            # Someone else ends it (gnome_stop_screencasts): the portal must say Closed.
+            print("awaiting: Closed", flush=True)
+            t1 = time.monotonic()
+            if not portal.wait_closed(handle):
+                print(f"error: no Session.Closed within {args.timeout} s")
+                return 1
+            print(f"closed_ms: {int((time.monotonic() - t1) * 1000)}")
         print(f"session_ms: {int((time.monotonic() - t0) * 1000)}")
-        log(f"closed {handle}")
     return 0 if ok else 1
 
 
@@ -283,6 +310,8 @@ def main():
     p = sub.add_parser("portal")
     p.add_argument("--token", default="")
     p.add_argument("--sessions", type=int, default=2)
+    p.add_argument("--end", choices=("close", "compositor"), default="close",
+                   help="end each session with Session.Close, or wait for its Closed signal")
     c = sub.add_parser("capture")
     c.add_argument("--target", required=True)
     for s in (p, c):
