@@ -346,6 +346,19 @@ void cr_kernels_write_set(const struct cr_kernels *k, unsigned variant, VkDescri
 	vkUpdateDescriptorSets(k->dev->dev, 5, writes, 0, NULL);
 }
 
+/* A BGRx image for the warm-up job, of any modifier the driver has for @usage (the compiled
+ * code does not depend on the tiling; lavapipe in the vm guest has LINEAR only). */
+static struct cr_vk_image *warm_image(struct cr_vk_device *dev, VkImageUsageFlags usage)
+{
+	struct cr_vk_modifier found[16];
+	uint64_t modifiers[16];
+	uint32_t n = cr_vk_format_modifiers(dev, DRM_FORMAT_XRGB8888, usage, 0, found, 16);
+	for (uint32_t i = 0; i < n; i++)
+		modifiers[i] = found[i].modifier;
+	return cr_vk_image_create(dev, DRM_FORMAT_XRGB8888, WARM_SIZE, WARM_SIZE, modifiers, n,
+				  usage, false);
+}
+
 /* The descriptors of the warm-up job, the same kinds as a real job of variant @v writes. */
 static void write_warm_set(struct cr_kernels *k, struct warm *w, unsigned v)
 {
@@ -423,12 +436,10 @@ static bool warm_up(struct cr_kernels *k, unsigned v, VkPipeline pipeline)
 	if (!w.params || !w.src || !w.dst || !w.cursor)
 		goto out;
 	if ((v & CR_KERNELS_SRC_IMAGE) &&
-	    !(w.src_image = cr_vk_image_create(dev, DRM_FORMAT_XRGB8888, WARM_SIZE, WARM_SIZE, NULL,
-					       0, VK_IMAGE_USAGE_SAMPLED_BIT, false)))
+	    !(w.src_image = warm_image(dev, VK_IMAGE_USAGE_SAMPLED_BIT)))
 		goto out;
 	if ((v & CR_KERNELS_DST_IMAGE) &&
-	    !(w.dst_image = cr_vk_image_create(dev, DRM_FORMAT_XRGB8888, WARM_SIZE, WARM_SIZE, NULL,
-					       0, VK_IMAGE_USAGE_STORAGE_BIT, false)))
+	    !(w.dst_image = warm_image(dev, VK_IMAGE_USAGE_STORAGE_BIT)))
 		goto out;
 	/* An identity job: what cr_pipeline's fill_params() gives a BGRx frame copied as is. */
 	const struct cr_format_info *bgrx = cr_format_info_from_fourcc(DRM_FORMAT_XRGB8888);
