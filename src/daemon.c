@@ -278,9 +278,7 @@ static void on_portal_io(void *data, int fd, uint32_t mask)
 
 static void on_portal_timer(void *data, uint64_t expirations)
 {
-	struct daemon *d = data;
-	cr_portal_dispatch(d->portal);
-	update_portal_source(d);
+	on_portal_io(data, -1, 0);
 }
 
 static void on_relay_state(void *data, struct cr_relay *relay)

@@ -29,7 +29,6 @@ static const uint32_t offered[N_FORMATS] = {
 };
 
 struct cr_pw_input {
-	struct pw_core *core;
 	struct pw_loop *loop;
 	char *target;
 
@@ -668,7 +667,6 @@ struct cr_pw_input *cr_pw_input_create(struct pw_core *core, const char *target,
 	in->drm_fd = dmabuf ? drm_fd : -1;
 	in->parked_fd = -1;
 	in->skip_sync = cr_sync_test_skip();
-	in->core = core;
 	in->events = events;
 	in->data = data;
 	in->dmabuf_offered = dmabuf;

@@ -56,7 +56,6 @@ struct cr_relay {
 	/* The source: where to look for it, the watch that finds it, its stream once found. */
 	struct pw_core *in_core;
 	char target[CR_CONFIG_TARGET_MAX];
-	uint32_t target_id;
 	struct cr_pw_source_watch *watch;
 	struct spa_source *black_timer;
 	uint64_t last_in_ns;      /**< arrival of the last input frame, 0: none yet */
@@ -925,7 +924,6 @@ void cr_relay_set_source(struct cr_relay *r, struct pw_core *core, const char *t
 		return;
 	}
 	snprintf(r->target, sizeof(r->target), "%s", target);
-	r->target_id = node_id;
 	r->watch = cr_pw_source_watch_create(core, target, node_id, &watch_events, r);
 	if (!r->watch)
 		r->events->fatal(r->events_data, r, "cannot watch the PipeWire registry");

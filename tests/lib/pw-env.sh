@@ -430,6 +430,29 @@ dbus_ready() {
 		--print-reply / org.freedesktop.DBus.GetId >/dev/null 2>&1
 }
 
+# Starts a private session bus on $CR_TEST_DIR/bus (no service activation: nothing a test does
+# may start a real service or reach the user's bus) and exports DBUS_SESSION_BUS_ADDRESS.
+dbus_start() {
+	cat >"$CR_TEST_DIR/dbus.conf" <<-EOF
+		<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+		 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+		<busconfig>
+		  <type>session</type>
+		  <listen>unix:path=$CR_TEST_DIR/bus</listen>
+		  <auth>EXTERNAL</auth>
+		  <policy context="default">
+		    <allow send_destination="*" eavesdrop="true"/>
+		    <allow eavesdrop="true"/>
+		    <allow own="*"/>
+		  </policy>
+		</busconfig>
+	EOF
+	bg_start dbus dbus-daemon --nofork --nopidfile --config-file="$CR_TEST_DIR/dbus.conf"
+	export DBUS_SESSION_BUS_ADDRESS="unix:path=$CR_TEST_DIR/bus"
+	poll_until 10 dbus_ready ||
+		cr_broken "the private D-Bus session bus did not come up within 10 s"
+}
+
 # Starts a private session bus, pipewire and wireplumber; returns when WirePlumber's policy
 # is loaded. Exits 77 when a program is missing and 99 when one does not come up in time.
 pw_env_start() {
@@ -439,24 +462,7 @@ pw_env_start() {
 	# A private session bus without service activation: WirePlumber and PipeWire's portal
 	# module use it, and nothing a test does may reach the user's bus (a real portal).
 	if command -v dbus-daemon >/dev/null 2>&1 && command -v dbus-send >/dev/null 2>&1; then
-		cat >"$CR_TEST_DIR/dbus.conf" <<-EOF
-			<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-			 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-			<busconfig>
-			  <type>session</type>
-			  <listen>unix:path=$CR_TEST_DIR/bus</listen>
-			  <auth>EXTERNAL</auth>
-			  <policy context="default">
-			    <allow send_destination="*" eavesdrop="true"/>
-			    <allow eavesdrop="true"/>
-			    <allow own="*"/>
-			  </policy>
-			</busconfig>
-		EOF
-		bg_start dbus dbus-daemon --nofork --nopidfile --config-file="$CR_TEST_DIR/dbus.conf"
-		export DBUS_SESSION_BUS_ADDRESS="unix:path=$CR_TEST_DIR/bus"
-		poll_until 10 dbus_ready ||
-			cr_broken "the private D-Bus session bus did not come up within 10 s"
+		dbus_start
 	else
 		cr_log "dbus-daemon not found: running without a session bus"
 	fi

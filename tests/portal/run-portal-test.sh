@@ -42,24 +42,7 @@ done
 		"tools/deps.sh installs them)"
 
 cr_test_init
-cat >"$CR_TEST_DIR/dbus.conf" <<-EOF
-	<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-	 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-	<busconfig>
-	  <type>session</type>
-	  <listen>unix:path=$CR_TEST_DIR/bus</listen>
-	  <auth>EXTERNAL</auth>
-	  <policy context="default">
-	    <allow send_destination="*" eavesdrop="true"/>
-	    <allow eavesdrop="true"/>
-	    <allow own="*"/>
-	  </policy>
-	</busconfig>
-EOF
-bg_start dbus dbus-daemon --nofork --nopidfile --print-address \
-	--config-file="$CR_TEST_DIR/dbus.conf"
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$CR_TEST_DIR/bus"
-poll_until 10 dbus_ready || cr_broken "the private D-Bus session bus did not come up within 10 s"
+dbus_start
 
 bg_start fake-portal "$python" "$fake" --node-id 42 --serial 4242 --size 1280x720
 portal_owned() {
