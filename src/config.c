@@ -490,6 +490,21 @@ static bool enter_rect(const struct text_ctx *c, struct spa_json *parent, const 
 	return parse_rect(c, &obj, val, key, with_origin, out);
 }
 
+/* castrelay.allowed-clients / allowed-clients at @val, a value of the container @parent. */
+static bool get_access(const struct text_ctx *c, struct spa_json *parent, const char *val,
+		       int len, const char *key, struct cr_access_config *out)
+{
+	struct cr_access_error e;
+	char path[256];
+	/* An array is handed over whole; a broken one up to the end, for the parser to say
+	 * where it breaks. */
+	int whole = spa_json_is_array(val, len) ? spa_json_container_len(parent, val, len) : len;
+	if (cr_access_config_set(out, val, whole > 0 ? (size_t)whole : strlen(val), &e))
+		return true;
+	format_fits(path, sizeof(path), "%s%s", key, e.key);
+	return fail_at(c, e.at ? e.at : val, path, "%s", e.why);
+}
+
 /* ---- castrelay.conf: relays ------------------------------------------------------------ */
 
 static bool parse_redact(const struct text_ctx *c, struct spa_json *obj, const char *val,
@@ -604,7 +619,7 @@ static bool parse_source(const struct text_ctx *c, struct spa_json *obj, const c
 }
 
 #define RELAY_KEYS "name, source, crop, scale, format, color.matrix, color.range, redact, " \
-		   "pixelate, cursor, fps, camera, lost"
+		   "pixelate, cursor, fps, camera, lost, allowed-clients"
 
 /* One relay object at @at, entered as @obj. */
 static bool parse_relay(const struct text_ctx *c, struct spa_json *obj, const char *at,
@@ -657,6 +672,8 @@ static bool parse_relay(const struct text_ctx *c, struct spa_json *obj, const ch
 		} else if (strcmp(k, "lost") == 0) {
 			ok = get_enum(c, val, len, path, lost_modes, &u);
 			r->lost = ok ? u : r->lost;
+		} else if (strcmp(k, "allowed-clients") == 0) {
+			ok = get_access(c, obj, val, len, path, &r->allowed_clients);
 		} else {
 			return fail_at(c, val, path, "unknown key (" RELAY_KEYS ")");
 		}
@@ -740,9 +757,12 @@ bool cr_config_parse_text(struct cr_config *cfg, const char *text, const char *o
 					sizeof(cfg->drm_device));
 		else if (strcmp(key, "castrelay.relays") == 0)
 			ok = parse_relays(&c, &top, val, len);
+		else if (strcmp(key, "castrelay.allowed-clients") == 0)
+			ok = get_access(&c, &top, val, len, key, &cfg->allowed_clients);
 		else
 			return fail_at(&c, val, key, "unknown top-level key (castrelay.relays, "
-						     "vulkan.device, drm.device)");
+						     "vulkan.device, drm.device, "
+						     "castrelay.allowed-clients)");
 		if (!ok)
 			return false;
 	}
@@ -960,6 +980,9 @@ static void usage(FILE *out)
 		"      --drm-device PATH   DRM node for explicit sync (default: the first render\n"
 		"                          node with timeline syncobjs; none: explicit sync off)\n"
 		"      --no-dmabuf         accept shared-memory input only\n"
+		"      --allow-client MATCH only clients matching one MATCH may watch, e.g.\n"
+		"                          'application.process.binary = obs' (repeatable;\n"
+		"                          replaces castrelay.allowed-clients)\n"
 		"See castrelayd(1) and castrelay.conf(5).\n",
 		cr_format_names());
 }
@@ -992,6 +1015,32 @@ static bool option_enum(const char *option, const char *value, const struct name
 		      accepted(names, false, list, sizeof(list)), value);
 }
 
+/* --allow-client MATCH: one more rule object { MATCH } in @rules (a "[ ... ]" being built). */
+static bool add_allow_client(char *rules, size_t size, const char *match, FILE *err)
+{
+	struct cr_access_error e;
+	char one[CR_ACCESS_TEXT_MAX];
+	size_t used = strlen(rules);
+	if (!format_fits(one, sizeof(one), "[ { %s } ]", match))
+		return report(err, NULL, "--allow-client", "at most %d characters (got '%.40s...')",
+			      CR_ACCESS_TEXT_MAX - 8, match);
+	struct cr_access_rules *parsed = cr_access_rules_parse(one, strlen(one), &e);
+	if (!parsed) {
+		/* The key without the "[0]" of the one object built here. */
+		const char *key = strncmp(e.key, "[0].", 4) == 0 ? e.key + 4 : NULL;
+		return report(err, NULL, "--allow-client", "%s%s%s (in '%s'; expected "
+			      "KEY = VALUE ..., VALUE exact, \"~REGEX\" or null)", key ? key : "",
+			      key ? ": " : "", e.why, match);
+	}
+	cr_access_rules_destroy(parsed);
+	/* "[ { a } ]" + "{ b } ]": the closing bracket moves to the end. */
+	if (used == 0 ? !format_fits(rules, size, "%s", one)
+		      : !format_fits(rules + used - 1, size - used + 1, "%s", one + 2))
+		return report(err, NULL, "--allow-client", "at most %d characters of rules in all",
+			      CR_ACCESS_TEXT_MAX - 1);
+	return true;
+}
+
 /* The command-line relay goes after those of -c FILE, under a name of its own. */
 static bool add_cli_relay(struct cr_config *cfg, const struct cr_relay_config *cli,
 			  const char *config_file, FILE *err)
@@ -1015,6 +1064,7 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 		OPT_CHECK = 256, OPT_CROP, OPT_SCALE, OPT_FORMAT, OPT_VKDEV, OPT_NO_DMABUF,
 		OPT_MATRIX, OPT_RANGE, OPT_REDACT, OPT_PIXELATE, OPT_CURSOR, OPT_FPS, OPT_CAMERA,
 		OPT_DRMDEV, OPT_ON_LOST, OPT_PORTAL_TYPES, OPT_PORTAL_CURSOR, OPT_NO_PERSIST,
+		OPT_ALLOW_CLIENT,
 	};
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -1041,6 +1091,7 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 		{ "portal-types", required_argument, NULL, OPT_PORTAL_TYPES },
 		{ "portal-cursor", required_argument, NULL, OPT_PORTAL_CURSOR },
 		{ "no-persist", no_argument, NULL, OPT_NO_PERSIST },
+		{ "allow-client", required_argument, NULL, OPT_ALLOW_CLIENT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cr_relay_config cli;
@@ -1049,6 +1100,7 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 	bool have_cli = false, dmabuf = true;
 	const char *config_file = NULL, *vulkan_device = NULL, *drm_device = NULL;
 	const char *portal_option = NULL;
+	char allow_clients[CR_ACCESS_TEXT_MAX] = ""; /* "[ { MATCH } ... ]" */
 	uint32_t u;
 	int c;
 	optind = 1;
@@ -1162,6 +1214,9 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 			portal_option = "--no-persist";
 			cli.portal.persist = false;
 			break;
+		case OPT_ALLOW_CLIENT:
+			ok = add_allow_client(allow_clients, sizeof(allow_clients), optarg, err);
+			break;
 		case ':':
 			ok = report(err, NULL, argv[optind - 1], "needs a value");
 			break;
@@ -1174,7 +1229,7 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 			return CR_CONFIG_USAGE;
 		/* --source, --name and the options after them describe the command-line relay. */
 		have_cli |= (c == 's' || c == 'n' || c >= OPT_CROP) && c != OPT_VKDEV &&
-			    c != OPT_DRMDEV && c != OPT_NO_DMABUF;
+			    c != OPT_DRMDEV && c != OPT_NO_DMABUF && c != OPT_ALLOW_CLIENT;
 	}
 	if (optind < argc) {
 		report(err, NULL, NULL, "unexpected argument '%s' (see --help)", argv[optind]);
@@ -1203,6 +1258,14 @@ enum cr_config_result cr_config_parse_args(struct cr_config *cfg, int argc, char
 		strcpy(cfg->vulkan_device, vulkan_device);
 	if (drm_device)
 		strcpy(cfg->drm_device, drm_device);
+	if (allow_clients[0]) {
+		struct cr_access_error e;
+		if (!cr_access_config_set(&cfg->allowed_clients, allow_clients,
+					  strlen(allow_clients), &e)) {
+			report(err, NULL, "--allow-client", "%s", e.why); /* checked one by one */
+			return CR_CONFIG_USAGE;
+		}
+	}
 	if (have_cli && !add_cli_relay(cfg, &cli, config_file, err))
 		return CR_CONFIG_USAGE;
 	if (cfg->n_relays == 0) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "access.h"
 #include "core/color.h"
 #include "core/dmabuf.h"
 #include "core/pipeline.h"
@@ -76,6 +77,8 @@ struct cr_relay_config {
 	bool camera;                 /**< media.role=Camera */
 	bool dmabuf; /**< offer DMA-BUF input (default true; --no-dmabuf) */
 	struct cr_relay_settings settings;
+	/** allowed-clients of this relay; when not set, cr_config.allowed_clients applies */
+	struct cr_access_config allowed_clients;
 };
 
 struct cr_config {
@@ -85,6 +88,9 @@ struct cr_config {
 	/** DRM node for explicit-sync syncobjs: "" = the first render node with timeline
 	 * syncobjs, "none" = explicit sync off. */
 	char drm_device[128];
+	/** castrelay.allowed-clients, or the --allow-client options (which replace it): for the
+	 * relays without allowed-clients of their own. Not set: everyone may watch. */
+	struct cr_access_config allowed_clients;
 	int verbosity;           /**< number of -v */
 	bool check_only;         /**< --check-config */
 	/** The files read, in the order they were applied (-c FILE, or the search). */

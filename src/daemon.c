@@ -20,6 +20,7 @@
 #include "core/vk-device.h"
 #include "notify.h"
 #include "portal.h"
+#include "pw-access.h"
 #include "relay.h"
 #include "xdg.h"
 
@@ -50,6 +51,7 @@ struct daemon {
 	struct pw_context *context;
 	struct pw_core *in_core, *out_core;
 	struct spa_hook in_listener, out_listener;
+	struct cr_pw_access *access; /**< allowed-clients on out_core's nodes */
 	bool connected;
 	bool ready;
 	unsigned backoff_ms;
@@ -374,6 +376,8 @@ static void disconnect(struct daemon *d)
 		drop_portal_core(s);
 		cr_relay_disconnect(s->relay);
 	}
+	cr_pw_access_destroy(d->access);
+	d->access = NULL;
 	if (d->out_core) {
 		spa_hook_remove(&d->out_listener);
 		pw_core_disconnect(d->out_core);
@@ -400,6 +404,9 @@ static bool connect_all(struct daemon *d)
 		return false;
 	}
 	d->connected = true;
+	d->access = cr_pw_access_create(d->out_core, d->in_core, d->cfg);
+	if (!d->access)
+		return false;
 	for (unsigned i = 0; i < d->n_slots; i++) {
 		struct relay_slot *s = &d->slots[i];
 		if (!cr_relay_connect(s->relay, d->out_core))

@@ -40,8 +40,16 @@ static void print_config(const struct cr_config *cfg)
 		printf(" cursor=%s", cr_config_cursor_name(st->cursor));
 		if (st->fps)
 			printf(" fps=%u", st->fps);
-		printf(" camera=%s dmabuf=%s lost=%s\n", r->camera ? "yes" : "no",
+		printf(" camera=%s dmabuf=%s lost=%s", r->camera ? "yes" : "no",
 		       r->dmabuf ? "yes" : "no", cr_config_lost_name(r->lost));
+		const struct cr_access_config *access =
+			r->allowed_clients.set ? &r->allowed_clients : &cfg->allowed_clients;
+		if (access->set) {
+			char rules[CR_ACCESS_TEXT_MAX];
+			cr_access_config_format(access, rules, sizeof(rules));
+			printf(" allowed-clients=%s", rules);
+		}
+		printf("\n");
 	}
 }
 

@@ -461,7 +461,8 @@ static int on_open_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 		fail(s, what);
 		return 0;
 	}
-	/* The message owns its fd. */
+	/* The message owns its fd. Ours is close-on-exec: whoever holds the remote sees the
+	 * shared screen, so it must never reach another process (README, "Who can see"). */
 	int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (own < 0) {
 		snprintf(what, sizeof(what), "cannot duplicate the PipeWire fd: %s",

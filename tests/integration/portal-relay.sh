@@ -6,7 +6,8 @@
 # token (0600); the second run sends it back and shows none; Closed mid-stream pauses the relay
 # (lost) and a new session brings frames back on the same output node without a dialog; a
 # cancelled dialog gives its message and no new dialog until SIGHUP, which asks again; SIGTERM
-# while a dialog is open exits 0.
+# while a dialog is open exits 0. The portal's PipeWire fd stays castrelayd's: close-on-exec,
+# held by no other process.
 . "${CR_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/castrelay.sh" || exit 99
 need_castrelay daemon testsrc sink
 need_prog gdbus
@@ -53,6 +54,29 @@ relay_ok() { # relay_ok LABEL : a consumer gets verified frames from castrelay.s
 	run_sink 30 --target castrelay.screen --frames 20 --skip 5 --verify 320x240
 	check_sink_report 15 "BGRx 320x240"
 }
+# The fds of PID above 2 that a child would inherit (no O_CLOEXEC in fdinfo's octal flags).
+inheritable_fds() {
+	local f fd flags
+	for f in "/proc/$1/fdinfo/"*; do
+		fd=${f##*/}
+		[ "$fd" -gt 2 ] || continue
+		flags=$(sed -n 's/^flags:[[:space:]]*//p' "$f" 2>/dev/null)
+		[ -n "$flags" ] || continue # closed meanwhile
+		(((8#$flags & 8#2000000) != 0)) || printf '%s ' "$fd"
+	done
+}
+socket_count() { # socket_count PID
+	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' 2>/dev/null | wc -l
+}
+# The sockets of castrelayd (pid $1) that another process holds too, the portal that made the
+# remote (pid $2) aside: a descriptor passed on (SCM_RIGHTS) or inherited keeps its inode.
+sharers() {
+	find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -lname 'socket:*' -printf '%h %l\n' \
+		2>/dev/null | awk -v own="/proc/$1/fd" -v portal="/proc/$2/fd" '
+		$1 == own { mine[$2] = 1; next }
+		$1 != portal { other[$2] = other[$2] " " $1 }
+		END { for (s in mine) if (s in other) printf "%s held by%s; ", s, other[s] }'
+}
 
 # 1. First run: a dialog, frames, the token stored.
 start_daemon screen --source portal --name screen -v
@@ -64,6 +88,14 @@ check_eq "the stored token is the portal's" "$(cat "$token_file")" \
 	"$(fake Stats | sed -n "s/.*'last_token': <'\([^']*\)'>.*/\1/p")"
 check_file_contains "the portal's fd is used (input on its own connection)" \
 	"$(bg_log castrelayd)" "portal stream: node"
+# The portal's PipeWire remote is never exposed (issue #14): with it in use, no descriptor of
+# castrelayd survives an exec, and no other process holds any of castrelayd's sockets.
+pid=$(bg_pid castrelayd)
+# PipeWire input and output, the portal's remote, the session bus.
+check_int_ge "castrelayd's sockets" "$(socket_count "$pid")" 4
+check_eq "castrelayd's fds without close-on-exec" "$(inheritable_fds "$pid")" ""
+check_eq "other processes holding a socket of castrelayd" \
+	"$(sharers "$pid" "$(bg_pid portal)")" ""
 stop_daemon screen
 
 # 2. Second run: the token goes back, no dialog.

@@ -173,7 +173,8 @@ static void test_file(void)
 		  NULL, "%s", errbuf);
 	CHECK(!parse_text(&cfg, "relays = [ ]"));
 	CHECK_EQ_STR(errbuf, "castrelayd: test.conf:1: relays: unknown top-level key "
-			     "(castrelay.relays, vulkan.device, drm.device)\n");
+			     "(castrelay.relays, vulkan.device, drm.device, "
+			     "castrelay.allowed-clients)\n");
 }
 
 /* Errors name the file, the line of the bad value, the key as a path, the value and what is
