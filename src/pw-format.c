@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #include "pw-format.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include <spa/buffer/buffer.h>
 #include <spa/param/buffers.h>
 #include <spa/param/format-utils.h>
 #include <spa/param/param.h>
+#include <spa/param/props.h>
 #include <spa/param/video/format-utils.h>
 #include <spa/pod/builder.h>
+#include <spa/pod/iter.h>
+#include <spa/pod/parser.h>
 #include <spa/utils/defs.h>
 
 #include <drm_fourcc.h>
@@ -253,4 +258,50 @@ struct spa_pod *cr_pw_format_build_meta_range(struct spa_pod_builder *b, uint32_
 	return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(type),
 		SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(def, min, max));
+}
+
+int cr_pw_format_parse_props(const struct spa_pod *param,
+			     void (*key_value)(void *data, const char *key, const char *value),
+			     void *data)
+{
+	const struct spa_pod_prop *prop = spa_pod_find_prop(param, NULL, SPA_PROP_params);
+	if (!prop || !spa_pod_is_struct(&prop->value))
+		return -EINVAL;
+	struct spa_pod_parser prs;
+	struct spa_pod_frame f;
+	spa_pod_parser_pod(&prs, &prop->value);
+	if (spa_pod_parser_push_struct(&prs, &f) < 0)
+		return -EPROTO;
+	int n = 0;
+	for (;;) {
+		const char *key;
+		struct spa_pod *pod;
+		char value[512];
+		if (spa_pod_parser_get_string(&prs, &key) < 0 ||
+		    spa_pod_parser_get_pod(&prs, &pod) < 0)
+			break;
+		int32_t i;
+		int64_t l;
+		float fl;
+		double d;
+		bool b;
+		const char *str;
+		if (spa_pod_get_int(pod, &i) == 0)
+			snprintf(value, sizeof(value), "%" PRId32, i);
+		else if (spa_pod_get_long(pod, &l) == 0)
+			snprintf(value, sizeof(value), "%" PRId64, l);
+		else if (spa_pod_get_float(pod, &fl) == 0)
+			snprintf(value, sizeof(value), "%g", (double)fl);
+		else if (spa_pod_get_double(pod, &d) == 0)
+			snprintf(value, sizeof(value), "%g", d);
+		else if (spa_pod_get_bool(pod, &b) == 0)
+			snprintf(value, sizeof(value), "%s", b ? "1" : "0");
+		else if (spa_pod_get_string(pod, &str) == 0)
+			snprintf(value, sizeof(value), "%s", str);
+		else
+			snprintf(value, sizeof(value), "(unsupported type %u)", SPA_POD_TYPE(pod));
+		key_value(data, key, value);
+		n++;
+	}
+	return n;
 }
