@@ -158,7 +158,17 @@ bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out
 	}
 	out->width = raw.size.width;
 	out->height = raw.size.height;
-	out->has_modifier = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier) != NULL;
+	/* SPA's parser skips a property of the wrong type: a modifier that is no Long would read
+	 * as 0, which is LINEAR. */
+	const struct spa_pod_prop *mod = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier);
+	uint32_t n_mods, choice;
+	const struct spa_pod *mods = mod ? spa_pod_get_values(&mod->value, &n_mods, &choice) : NULL;
+	if (mods && !spa_pod_is_long(mods)) {
+		snprintf(why, why_len, "the modifier is not a 64-bit integer (type %u)",
+			 SPA_POD_TYPE(mods));
+		return false;
+	}
+	out->has_modifier = mod != NULL;
 	out->modifier = raw.modifier;
 	out->framerate_num = raw.framerate.num;
 	out->framerate_denom = raw.framerate.denom ? raw.framerate.denom : 1;

@@ -67,7 +67,7 @@ bool cr_pw_format_needs_fixation(const struct spa_pod *param);
 
 /**
  * Parses a negotiated Format param. Returns false and writes a reason into @why when it is not
- * raw video in a format castrelay handles or has no size.
+ * raw video in a format castrelay handles, has no size, or has a modifier that is no Long.
  */
 bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out, char *why,
 			size_t why_len);
