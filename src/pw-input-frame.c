@@ -203,27 +203,28 @@ void cr_pw_input_frame_cursor_update(struct cr_pw_input_frame_cursor *c,
 	if (mc->bitmap_offset < sizeof(*mc) ||
 	    (uint64_t)mc->bitmap_offset + sizeof(struct spa_meta_bitmap) > size)
 		return;
-	const struct spa_meta_bitmap *bm = SPA_PTROFF(mc, mc->bitmap_offset,
-						      const struct spa_meta_bitmap);
-	const struct cr_format_info *format = cr_pw_format_from_spa(bm->format);
+	/* The producer chooses bitmap_offset: the header need not be aligned, copy it. */
+	struct spa_meta_bitmap bm;
+	memcpy(&bm, SPA_PTROFF(mc, mc->bitmap_offset, const void), sizeof(bm));
+	const struct cr_format_info *format = cr_pw_format_from_spa(bm.format);
 	if (!format || !format->has_alpha)
 		return; /* keep the last bitmap rather than guess */
-	uint32_t w = bm->size.width, h = bm->size.height;
-	uint64_t stride = bm->stride > 0 ? (uint64_t)bm->stride : (uint64_t)w * 4;
-	uint64_t end = (uint64_t)mc->bitmap_offset + bm->offset + stride * (h ? h - 1 : 0) +
+	uint32_t w = bm.size.width, h = bm.size.height;
+	uint64_t stride = bm.stride > 0 ? (uint64_t)bm.stride : (uint64_t)w * 4;
+	uint64_t end = (uint64_t)mc->bitmap_offset + bm.offset + stride * (h ? h - 1 : 0) +
 		       (uint64_t)w * 4;
 	if (w == 0 || h == 0 || w > CURSOR_MAX || h > CURSOR_MAX || stride < (uint64_t)w * 4 ||
 	    end > size)
 		return;
 	if (!c->pixels && !(c->pixels = malloc((size_t)CURSOR_MAX * CURSOR_MAX * 4)))
 		return;
-	const uint8_t *px = SPA_PTROFF(bm, bm->offset, const uint8_t);
+	const uint8_t *px = SPA_PTROFF(mc, (size_t)mc->bitmap_offset + bm.offset, const uint8_t);
 	for (uint32_t y = 0; y < h; y++)
 		memcpy(c->pixels + (size_t)y * w, px + y * stride, (size_t)w * 4);
 	c->width = w;
 	c->height = h;
 	c->format = format;
-	c->spa_format = bm->format;
+	c->spa_format = bm.format;
 }
 
 void cr_pw_input_frame_cursor_finish(struct cr_pw_input_frame_cursor *c)
