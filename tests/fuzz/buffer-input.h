@@ -4,8 +4,8 @@
  * A producer's buffer decoded from fuzz input, as PipeWire hands it to pw-input: the
  * negotiated format, the datas with their chunks (what the producer's Buffers negotiation
  * and buffer announcement give us) and the metas, each with the size PipeWire declares and
- * the bytes the producer wrote. Every meta's memory is allocated at exactly its declared
- * size and every mapped data at its maxsize, so ASan reports any read past them; DMA-BUF
+ * the bytes the producer wrote. Every meta's memory ends at exactly its declared size and
+ * every mapped data at its maxsize, so ASan reports any read past them; DMA-BUF
  * datas get a memfd of the size the input asks for (DMA-BUFs and memfds are both sized with
  * lseek), other datas fd -1.
  *
@@ -46,10 +46,10 @@ void cr_fuzz_buffer_read_datas(struct cr_fuzz_reader *r, struct cr_fuzz_buffer *
  * DMA-BUF of exactly the frame's size, without memory. */
 void cr_fuzz_buffer_default_datas(struct cr_fuzz_buffer *b, uint64_t *sizes);
 
-/** Decodes the metas part (allocates each meta's memory). */
+/** Decodes the metas part (each meta's memory is valid until the next call). */
 void cr_fuzz_buffer_read_metas(struct cr_fuzz_reader *r, struct cr_fuzz_buffer *b);
 
-/** Frees the mappings and metas, closes the memfds. */
+/** Frees the mappings, closes the memfds. */
 void cr_fuzz_buffer_finish(struct cr_fuzz_buffer *b);
 
 /**
@@ -64,3 +64,9 @@ void cr_fuzz_buffer_finish(struct cr_fuzz_buffer *b);
 void cr_fuzz_buffer_check_frame(const struct cr_fuzz_buffer *b, const uint64_t *sizes,
 				const struct cr_pw_input_frame *f,
 				struct cr_pw_input_frame_cursor *cursor);
+
+/**
+ * A cursor as the relay starts with (nothing seen), whose bitmap memory is kept from input to
+ * input (allocating it for each made the targets slow).
+ */
+struct cr_pw_input_frame_cursor *cr_fuzz_buffer_cursor(void);

@@ -52,9 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool ok = cr_pw_input_frame_read(&b.format, &b.buf, imported, &f);
 	cr_fuzz_verdict = ok ? CR_FUZZ_ACCEPTED : CR_FUZZ_REJECTED;
 	if (ok) {
-		struct cr_pw_input_frame_cursor cursor = { 0 };
-		cr_fuzz_buffer_check_frame(&b, imported, &f, &cursor);
-		cr_pw_input_frame_cursor_finish(&cursor);
+		cr_fuzz_buffer_check_frame(&b, imported, &f, cr_fuzz_buffer_cursor());
 	}
 	if (cr_pw_timeline_present(&b.buf)) {
 		const struct spa_meta *m = spa_buffer_find_meta(&b.buf, SPA_META_SyncTimeline);

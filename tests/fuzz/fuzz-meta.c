@@ -34,10 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_fuzz_buffer_read_metas(&r, &b);
 
 	struct cr_pw_input_frame f;
-	struct cr_pw_input_frame_cursor cursor = { 0 };
+	struct cr_pw_input_frame_cursor *cursor = cr_fuzz_buffer_cursor();
 	bool ok = cr_pw_input_frame_read(&b.format, &b.buf, sizes, &f);
 	if (ok)
-		cr_fuzz_buffer_check_frame(&b, sizes, &f, &cursor);
+		cr_fuzz_buffer_check_frame(&b, sizes, &f, cursor);
 	for (uint32_t i = 0; ok && i < b.buf.n_metas; i++) {
 		switch (b.metas[i].type) {
 		case SPA_META_Header:
@@ -54,12 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ok = !f.damage.full;
 			break;
 		case SPA_META_Cursor:
-			ok = cursor_taken(&f, &cursor);
+			ok = cursor_taken(&f, cursor);
 			break;
 		}
 	}
 	cr_fuzz_verdict = ok ? CR_FUZZ_ACCEPTED : CR_FUZZ_REJECTED;
-	cr_pw_input_frame_cursor_finish(&cursor);
 	cr_fuzz_buffer_finish(&b);
 	return 0;
 }
