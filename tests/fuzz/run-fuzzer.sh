@@ -9,10 +9,15 @@
 set -euo pipefail
 fuzzer=$1 seeds=$2 work=$3
 shift 3
+seconds=${CR_FUZZ_TIME:-60}
+if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
+	echo "run-fuzzer: CR_FUZZ_TIME must be a number of seconds above 0 (got '$seconds')" >&2
+	exit 1
+fi
 mkdir -p "$work/corpus"
 rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*
 status=0
-"$fuzzer" -max_total_time="${CR_FUZZ_TIME:-60}" -timeout=10 -rss_limit_mb=2048 \
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 	-error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 -artifact_prefix="$work/" \
 	"$@" "$work/corpus" "$seeds" || status=$?
 if [ "$status" -ne 0 ]; then
