@@ -12,6 +12,7 @@
 /* The input stream's messages. */
 #define TOPIC "pw-input"
 #define CURSOR_MAX CR_PW_INPUT_FRAME_CURSOR_MAX
+#define CURSOR_RANGE CR_PW_INPUT_FRAME_CURSOR_RANGE
 
 uint32_t cr_pw_input_frame_dmabuf_planes(const struct spa_buffer *buf, uint64_t *sizes)
 {
@@ -196,10 +197,10 @@ void cr_pw_input_frame_cursor_update(struct cr_pw_input_frame_cursor *c,
 	c->visible = mc->id != 0;
 	if (!c->visible)
 		return;
-	c->x = mc->position.x;
-	c->y = mc->position.y;
-	c->hotspot_x = mc->hotspot.x;
-	c->hotspot_y = mc->hotspot.y;
+	c->x = SPA_CLAMP(mc->position.x, -CURSOR_RANGE, CURSOR_RANGE);
+	c->y = SPA_CLAMP(mc->position.y, -CURSOR_RANGE, CURSOR_RANGE);
+	c->hotspot_x = SPA_CLAMP(mc->hotspot.x, -CURSOR_RANGE, CURSOR_RANGE);
+	c->hotspot_y = SPA_CLAMP(mc->hotspot.y, -CURSOR_RANGE, CURSOR_RANGE);
 	if (mc->bitmap_offset < sizeof(*mc) ||
 	    (uint64_t)mc->bitmap_offset + sizeof(struct spa_meta_bitmap) > size)
 		return;

@@ -21,6 +21,11 @@
 
 /** Largest cursor bitmap taken from a producer (mutter sizes its meta for 384x384). */
 #define CR_PW_INPUT_FRAME_CURSOR_MAX 384
+/**
+ * Cursor positions and hotspots are clamped to +-this: far outside any frame they mean
+ * nothing, and clamped, position - hotspot + size fits an int32_t.
+ */
+#define CR_PW_INPUT_FRAME_CURSOR_RANGE (1 << 24)
 
 struct cr_pw_input_frame {
 	const struct cr_video_format *format;
@@ -94,9 +99,10 @@ struct cr_pw_input_frame_cursor {
 
 /**
  * Follows SPA_META_Cursor @mc of @size bytes (as cr_pw_input_frame.cursor; NULL: nothing
- * changes): visibility, position and hotspot every frame, the bitmap only when bitmap_offset
- * is set and it is a valid RGBA/BGRA bitmap of at most CR_PW_INPUT_FRAME_CURSOR_MAX square
- * lying inside @size (else the last bitmap stays). Copied into @c->pixels.
+ * changes): visibility, position and hotspot (clamped to CR_PW_INPUT_FRAME_CURSOR_RANGE) every
+ * frame, the bitmap only when bitmap_offset is set and it is a valid RGBA/BGRA bitmap of at
+ * most CR_PW_INPUT_FRAME_CURSOR_MAX square lying inside @size (else the last bitmap stays).
+ * Copied into @c->pixels.
  */
 void cr_pw_input_frame_cursor_update(struct cr_pw_input_frame_cursor *c,
 				     const struct spa_meta_cursor *mc, uint32_t size);

@@ -232,6 +232,13 @@ void cr_fuzz_buffer_check_frame(const struct cr_fuzz_buffer *b, const uint64_t *
 	const struct spa_meta *cm = find_meta(b, SPA_META_Cursor);
 	CR_FUZZ_CHECK(!f->cursor || (cm && f->cursor == cm->data && f->cursor_size == cm->size));
 	cr_pw_input_frame_cursor_update(cursor, f->cursor, f->cursor_size);
+	/* The relay places the bitmap at position - hotspot and adds its size, in int32_t. */
+	if (cursor->visible) {
+		int64_t x = (int64_t)cursor->x - cursor->hotspot_x;
+		int64_t y = (int64_t)cursor->y - cursor->hotspot_y;
+		CR_FUZZ_CHECK(x >= INT32_MIN && x + CR_PW_INPUT_FRAME_CURSOR_MAX <= INT32_MAX);
+		CR_FUZZ_CHECK(y >= INT32_MIN && y + CR_PW_INPUT_FRAME_CURSOR_MAX <= INT32_MAX);
+	}
 	if (cursor->width) {
 		CR_FUZZ_CHECK(cursor->height > 0 && cursor->pixels != NULL);
 		CR_FUZZ_CHECK(cursor->width <= CR_PW_INPUT_FRAME_CURSOR_MAX &&

@@ -469,6 +469,10 @@ static void write_meta(void)
 	SAVE("valid-cursor-bitmap-384");
 	BEGIN(BGRx, 1920, 1080, 1); put_meta(&o, SPA_META_Cursor, 8, m, 8);
 	SAVE("edge-cursor-short");
+	struct spa_meta_cursor far = { .id = 1, .position = { INT32_MAX, INT32_MIN },
+				       .hotspot = { INT32_MIN, INT32_MAX } };
+	BEGIN(BGRx, 1920, 1080, 1); put_meta(&o, SPA_META_Cursor, sizeof(far), &far, sizeof(far));
+	SAVE("valid-cursor-position-extremes");
 	/* Everything at once, and types nobody asked for. */
 	n = cursor_meta(m, 1, bm0, SPA_VIDEO_FORMAT_BGRA, 8, 8, 32, px0);
 	r = region(0, 0, 32, 32);
