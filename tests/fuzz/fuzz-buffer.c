@@ -12,8 +12,6 @@
  * present only with its whole meta and room for the two syncobj datas. (Its syncobjs go to
  * the kernel, which checks them: there is no DRM device to fuzz that with.)
  */
-#include <string.h>
-
 #include "buffer-input.h"
 #include "core/log.h"
 #include "pw-timeline.h"

@@ -12,8 +12,6 @@
  *
  * Checked: as fuzz-buffer (cr_fuzz_buffer_check_frame()); ASan sees any read outside a meta.
  */
-#include <string.h>
-
 #include "buffer-input.h"
 #include "core/log.h"
 
@@ -46,10 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case SPA_META_VideoCrop:
 			ok = f.has_crop;
 			break;
-		case SPA_META_VideoTransform:
-			ok = b.metas[i].size >= sizeof(struct spa_meta_videotransform) &&
-			     f.transform == ((struct spa_meta_videotransform *)b.metas[i].data)->transform;
+		case SPA_META_VideoTransform: {
+			const struct spa_meta_videotransform *vt = b.metas[i].data;
+			ok = b.metas[i].size >= sizeof(*vt) && f.transform == vt->transform;
 			break;
+		}
 		case SPA_META_VideoDamage:
 			ok = !f.damage.full;
 			break;

@@ -418,7 +418,8 @@ static void write_meta(void)
 	SAVE("invalid-transform-8");
 	struct spa_meta_region dmg[4] = { region(0, 0, 16, 16), region(1900, 1000, 100, 100),
 					  region(0, 0, 0, 0), region(5, 5, 5, 5) };
-	BEGIN(BGRx, 1920, 1080, 1); put_meta(&o, SPA_META_VideoDamage, sizeof(dmg), dmg, sizeof(dmg));
+	BEGIN(BGRx, 1920, 1080, 1);
+	put_meta(&o, SPA_META_VideoDamage, sizeof(dmg), dmg, sizeof(dmg));
 	SAVE("valid-damage-clipped-ended");
 	BEGIN(BGRx, 1920, 1080, 1); put_meta(&o, SPA_META_VideoDamage, 24, dmg, 24);
 	SAVE("valid-damage-partial-region");
