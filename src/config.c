@@ -20,21 +20,42 @@
 
 /* ---- errors ---------------------------------------------------------------------------- */
 
+/* Writes @s with control characters escaped: keys and values come from the file, and a
+ * newline in one (a quoted key may hold one) must not split the message. */
+static void put_escaped(FILE *err, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			fputs("\\n", err);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(err, "\\x%02x", c);
+		else
+			fputc(c, err);
+	}
+}
+
 /* Every configuration error goes through here: "castrelayd: [ORIGIN[:LINE]: ][KEY: ]MESSAGE",
  * ORIGIN being a file (LINE > 0 where known) or "command line", KEY a path such as
- * relays[1].crop.width or an option. */
+ * relays[1].crop.width or an option; one line whatever the text holds. */
 __attribute__((format(printf, 5, 0)))
 static void vreport(FILE *err, const char *origin, int line, const char *key, const char *fmt,
 		    va_list ap)
 {
+	char msg[2048];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fputs("castrelayd: ", err);
-	if (origin && line > 0)
-		fprintf(err, "%s:%d: ", origin, line);
-	else if (origin)
-		fprintf(err, "%s: ", origin);
-	if (key)
-		fprintf(err, "%s: ", key);
-	vfprintf(err, fmt, ap);
+	if (origin) {
+		put_escaped(err, origin);
+		if (line > 0)
+			fprintf(err, ":%d", line);
+		fputs(": ", err);
+	}
+	if (key) {
+		put_escaped(err, key);
+		fputs(": ", err);
+	}
+	put_escaped(err, msg);
 	fputc('\n', err);
 }
 

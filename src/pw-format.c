@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 #include "pw-format.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <spa/buffer/buffer.h>
 #include <spa/param/buffers.h>
 #include <spa/param/format-utils.h>
 #include <spa/param/param.h>
+#include <spa/param/props.h>
 #include <spa/param/video/format-utils.h>
 #include <spa/pod/builder.h>
+#include <spa/pod/iter.h>
+#include <spa/pod/parser.h>
 #include <spa/utils/defs.h>
 
 #include <drm_fourcc.h>
@@ -41,6 +47,20 @@ const struct cr_format_info *cr_pw_format_from_spa(uint32_t format)
 		if (spa_map[i].spa == format)
 			return cr_format_info_from_fourcc(spa_map[i].fourcc);
 	return NULL;
+}
+
+/*
+ * The values of @p (a Choice's alternatives, or the value itself) and their count.
+ * spa_pod_get_values() trusts a Choice to hold its header: one whose size is less (a peer's
+ * pod, found by fuzzing) would give a count near 2^32 and reads past the pod. NULL for such a
+ * Choice.
+ */
+static const struct spa_pod *prop_values(const struct spa_pod_prop *p, uint32_t *n_vals)
+{
+	uint32_t choice;
+	if (SPA_POD_TYPE(&p->value) == SPA_TYPE_Choice && !spa_pod_is_choice(&p->value))
+		return NULL;
+	return spa_pod_get_values(&p->value, n_vals, &choice);
 }
 
 struct spa_pod *cr_pw_format_build_enum(struct spa_pod_builder *b, const struct cr_format_info *info,
@@ -153,7 +173,17 @@ bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out
 	}
 	out->width = raw.size.width;
 	out->height = raw.size.height;
-	out->has_modifier = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier) != NULL;
+	/* SPA's parser skips a property of the wrong type: a modifier that is no Long would read
+	 * as 0, which is LINEAR. */
+	const struct spa_pod_prop *mod = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier);
+	uint32_t n_mods;
+	const struct spa_pod *mods = mod ? prop_values(mod, &n_mods) : NULL;
+	if (mod && (!mods || !spa_pod_is_long(mods))) {
+		snprintf(why, why_len, "the modifier is not a 64-bit integer (type %u)",
+			 mods ? SPA_POD_TYPE(mods) : SPA_POD_TYPE(&mod->value));
+		return false;
+	}
+	out->has_modifier = mod != NULL;
 	out->modifier = raw.modifier;
 	out->framerate_num = raw.framerate.num;
 	out->framerate_denom = raw.framerate.denom ? raw.framerate.denom : 1;
@@ -221,16 +251,16 @@ struct spa_pod *cr_pw_format_build_buffers_dmabuf(struct spa_pod_builder *b, uin
 uint32_t cr_pw_format_modifiers(const struct spa_pod *param, uint64_t *modifiers, uint32_t max)
 {
 	const struct spa_pod_prop *p = spa_pod_find_prop(param, NULL, SPA_FORMAT_VIDEO_modifier);
-	if (!p)
+	uint32_t n_vals, n = 0;
+	const struct spa_pod *vals = p ? prop_values(p, &n_vals) : NULL;
+	if (!vals || !spa_pod_is_long(vals))
 		return 0;
-	uint32_t n_vals, choice, n = 0;
-	const struct spa_pod *vals = spa_pod_get_values(&p->value, &n_vals, &choice);
-	if (!spa_pod_is_long(vals) || n_vals == 0)
-		return 0;
-	const int64_t *v = SPA_POD_BODY_CONST(vals);
-	/* An Enum's first value is its default, usually repeated among the alternatives. */
+	/* An Enum's first value is its default, usually repeated among the alternatives. The
+	 * values lie vals->size bytes apart, not necessarily aligned: read them as bytes. */
+	const uint8_t *v = SPA_POD_BODY_CONST(vals);
 	for (uint32_t i = 0; i < n_vals && n < max; i++) {
-		uint64_t mod = (uint64_t)v[i];
+		uint64_t mod;
+		memcpy(&mod, v + (size_t)i * vals->size, sizeof(mod));
 		bool seen = false;
 		for (uint32_t k = 0; k < n && !seen; k++)
 			seen = modifiers[k] == mod;
@@ -253,4 +283,50 @@ struct spa_pod *cr_pw_format_build_meta_range(struct spa_pod_builder *b, uint32_
 	return spa_pod_builder_add_object(b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(type),
 		SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(def, min, max));
+}
+
+int cr_pw_format_parse_props(const struct spa_pod *param,
+			     void (*key_value)(void *data, const char *key, const char *value),
+			     void *data)
+{
+	const struct spa_pod_prop *prop = spa_pod_find_prop(param, NULL, SPA_PROP_params);
+	if (!prop || !spa_pod_is_struct(&prop->value))
+		return -EINVAL;
+	struct spa_pod_parser prs;
+	struct spa_pod_frame f;
+	spa_pod_parser_pod(&prs, &prop->value);
+	if (spa_pod_parser_push_struct(&prs, &f) < 0)
+		return -EPROTO;
+	int n = 0;
+	for (;;) {
+		const char *key;
+		struct spa_pod *pod;
+		char value[512];
+		if (spa_pod_parser_get_string(&prs, &key) < 0 ||
+		    spa_pod_parser_get_pod(&prs, &pod) < 0)
+			break;
+		int32_t i;
+		int64_t l;
+		float fl;
+		double d;
+		bool b;
+		const char *str;
+		if (spa_pod_get_int(pod, &i) == 0)
+			snprintf(value, sizeof(value), "%" PRId32, i);
+		else if (spa_pod_get_long(pod, &l) == 0)
+			snprintf(value, sizeof(value), "%" PRId64, l);
+		else if (spa_pod_get_float(pod, &fl) == 0)
+			snprintf(value, sizeof(value), "%g", (double)fl);
+		else if (spa_pod_get_double(pod, &d) == 0)
+			snprintf(value, sizeof(value), "%g", d);
+		else if (spa_pod_get_bool(pod, &b) == 0)
+			snprintf(value, sizeof(value), "%s", b ? "1" : "0");
+		else if (spa_pod_get_string(pod, &str) == 0)
+			snprintf(value, sizeof(value), "%s", str);
+		else
+			snprintf(value, sizeof(value), "(unsupported type %u)", SPA_POD_TYPE(pod));
+		key_value(data, key, value);
+		n++;
+	}
+	return n;
 }

@@ -67,7 +67,7 @@ bool cr_pw_format_needs_fixation(const struct spa_pod *param);
 
 /**
  * Parses a negotiated Format param. Returns false and writes a reason into @why when it is not
- * raw video in a format castrelay handles or has no size.
+ * raw video in a format castrelay handles, has no size, or has a modifier that is no Long.
  */
 bool cr_pw_format_parse(const struct spa_pod *param, struct cr_video_format *out, char *why,
 			size_t why_len);
@@ -117,3 +117,16 @@ struct spa_pod *cr_pw_format_build_meta(struct spa_pod_builder *b, uint32_t type
  */
 struct spa_pod *cr_pw_format_build_meta_range(struct spa_pod_builder *b, uint32_t type,
 					      uint32_t def, uint32_t min, uint32_t max);
+
+/**
+ * Reads a Props @param's params struct, [ key value ... ] (the SPA_PROP_params convention of
+ * PipeWire's filter-chain, what `pw-cli set-param NODE Props '{ params = [ ... ] }'` sends):
+ * calls @key_value with each key and its value as text (Int and Long in decimal, Float and
+ * Double as "%g", Bool as "1"/"0", String as is, at most 511 bytes; other types as
+ * "(unsupported type N)"), in order, until the first pair that is not a string followed by a
+ * pod. Both strings are valid during the call only. Returns the number of pairs, -EINVAL when
+ * @param has no params struct, -EPROTO when that struct cannot be entered.
+ */
+int cr_pw_format_parse_props(const struct spa_pod *param,
+			     void (*key_value)(void *data, const char *key, const char *value),
+			     void *data);

@@ -238,28 +238,12 @@ static bool repeated(struct cr_pw_input *in, struct cr_pw_input_buffer *imp,
 static void import_buffer(struct cr_pw_input *in, struct pw_buffer *b, bool first_frame)
 {
 	struct cr_pw_input_buffer *imp = b->user_data;
-	struct spa_data *datas = b->buffer->datas;
-	struct cr_dmabuf buf = {
-		.width = in->format.width,
-		.height = in->format.height,
-		.fourcc = in->format.info->fourcc,
-		.modifier = in->format.modifier,
-		.n_planes = imp->n_planes,
-	};
-	imp->pending = !first_frame && imp->n_planes > 0 && datas[0].chunk->stride <= 0;
+	imp->pending = !first_frame && imp->n_planes > 0 &&
+		       b->buffer->datas[0].chunk->stride <= 0;
 	if (imp->pending)
 		return;
-	struct cr_plane_layout l;
-	cr_format_plane_layout(in->format.info, buf.width, buf.height, &l);
-	for (uint32_t i = 0; i < imp->n_planes; i++) {
-		const struct spa_chunk *c = datas[i].chunk;
-		uint32_t stride = c->stride > 0 ? (uint32_t)c->stride : 0;
-		if (stride == 0 && buf.modifier == DRM_FORMAT_MOD_LINEAR && i < l.n_planes)
-			stride = l.stride[i];
-		buf.planes[i] = (struct cr_dmabuf_plane){
-			.fd = (int)datas[i].fd, .offset = c->offset, .stride = stride,
-		};
-	}
+	struct cr_dmabuf buf;
+	cr_pw_input_frame_dmabuf(&in->format, b->buffer, imp->n_planes, &buf);
 	char why[200];
 	if (!cr_dmabuf_validate(&buf, why, sizeof(why))) {
 		/* The producer's mistake, not our device's: no renegotiation, the buffer's frames
@@ -307,14 +291,7 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 		if (!in->explicit_sync)
 			pw_stream_set_error(in->stream, -EIO, "cannot import the SyncTimeline syncobjs");
 	}
-	/* The planes are the leading DmaBuf datas (syncobj datas may follow), each with its fd:
-	 * the same one for planes in one buffer, different ones for disjoint planes. */
-	for (uint32_t i = 0; i < b->buffer->n_datas && i < CR_DMABUF_MAX_PLANES &&
-			     b->buffer->datas[i].type == SPA_DATA_DmaBuf; i++) {
-		off_t size = lseek((int)b->buffer->datas[i].fd, 0, SEEK_END);
-		imp->plane_size[i] = size > 0 ? (uint64_t)size : 0;
-		imp->n_planes++;
-	}
+	imp->n_planes = cr_pw_input_frame_dmabuf_planes(b->buffer, imp->plane_size);
 	import_buffer(in, b, false);
 }
 
@@ -390,150 +367,14 @@ static void on_renegotiate(void *data, uint64_t count)
 	pw_stream_update_params(in->stream, params, n);
 }
 
-/*
- * Where the planes of @buf lie, into @f. DMA-BUF: plane i is the leading DmaBuf data i (in
- * the buffer imported for its fd). SHM: one mapped data per plane, or for single-block
- * producers every plane in datas[0], in GStreamer's default layout derived from the chunk
- * stride. Every plane is checked against its memory, per frame. False for a buffer to skip.
- */
-static bool planes_from_buffer(struct cr_pw_input *in, struct spa_buffer *buf,
-			       const struct cr_pw_input_buffer *imp, struct cr_pw_input_frame *f)
-{
-	const struct cr_format_info *fmt = in->format.info;
-	uint32_t w = in->format.width, h = in->format.height;
-	struct cr_dmabuf_plane planes[CR_DMABUF_MAX_PLANES] = { 0 };
-	uint64_t sizes[CR_DMABUF_MAX_PLANES] = { 0 };
-	struct cr_plane_layout l;
-	char why[200];
-	bool dmabuf = buf->datas[0].type == SPA_DATA_DmaBuf;
-	if (dmabuf && (!imp || !imp->import))
-		return false;
-	uint32_t n_blocks = 0;
-	while (n_blocks < buf->n_datas && n_blocks < fmt->n_planes &&
-	       (dmabuf ? buf->datas[n_blocks].type == SPA_DATA_DmaBuf
-		       : buf->datas[n_blocks].data != NULL))
-		n_blocks++;
-	if (n_blocks == 0 || (dmabuf && n_blocks < fmt->n_planes))
-		return false;
-	bool one_block = n_blocks < fmt->n_planes;
-	cr_format_plane_layout(fmt, w, h, &l);
-	for (uint32_t i = 0; i < n_blocks; i++) {
-		const struct spa_data *d = &buf->datas[i];
-		if ((d->chunk->flags & SPA_CHUNK_FLAG_CORRUPTED) || d->chunk->size == 0) {
-			cr_log_debug(TOPIC, "skipping a corrupted or empty chunk");
-			return false;
-		}
-		planes[i].offset = d->chunk->offset;
-		planes[i].stride = d->chunk->stride > 0 ? (uint32_t)d->chunk->stride : l.stride[i];
-		sizes[i] = dmabuf ? imp->plane_size[i] : d->maxsize;
-	}
-	if (one_block) {
-		if (!cr_format_plane_layout_stride(fmt, w, h, planes[0].stride, &l)) {
-			cr_log_warn(TOPIC, "skipping a buffer with an invalid layout: stride %u is "
-					   "less than a row of %u pixels", planes[0].stride, w);
-			return false;
-		}
-		for (uint32_t i = 1; i < fmt->n_planes; i++) {
-			planes[i].offset = planes[0].offset + l.offset[i];
-			planes[i].stride = l.stride[i];
-			sizes[i] = sizes[0];
-		}
-	}
-	/* Other modifiers keep the layout they were imported with (the pipeline rejects a frame
-	 * that moved it), and a tiled plane's extent cannot be computed here. */
-	bool linear = !dmabuf || in->format.modifier == DRM_FORMAT_MOD_LINEAR;
-	if (linear && !cr_dmabuf_check_planes(fmt, w, h, planes, sizes, why, sizeof(why))) {
-		cr_log_warn(TOPIC, "skipping a buffer with an invalid layout: %s", why);
-		return false;
-	}
-	f->offset = planes[0].offset;
-	f->stride = planes[0].stride;
-	f->size = sizes[0];
-	f->data = dmabuf ? NULL : buf->datas[0].data;
-	for (uint32_t i = 1; i < fmt->n_planes; i++) {
-		bool own = !dmabuf && !one_block;
-		f->extra[i - 1] = (struct cr_pipeline_plane){
-			.offset = planes[i].offset,
-			.stride = planes[i].stride,
-			.data = own ? buf->datas[i].data : NULL,
-			.size = own ? sizes[i] : 0,
-		};
-	}
-	return true;
-}
-
-/*
- * SPA_META_VideoDamage: regions until the first invalid one, clipped to the frame. Without the
- * meta, or with no valid region (producers that never fill it), everything counts as damaged.
- */
-static void read_damage(const struct cr_pw_input *in, struct spa_buffer *buf,
-			struct cr_damage *damage)
-{
-	cr_damage_clear(damage);
-	struct spa_meta *m = spa_buffer_find_meta(buf, SPA_META_VideoDamage);
-	struct spa_meta_region *r;
-	if (m) {
-		spa_meta_for_each(r, m) {
-			if (!spa_meta_region_is_valid(r))
-				break;
-			struct spa_region g = r->region;
-			int64_t x0 = SPA_MAX(g.position.x, 0), y0 = SPA_MAX(g.position.y, 0);
-			int64_t x1 = SPA_MIN((int64_t)g.position.x + g.size.width,
-					     (int64_t)in->format.width);
-			int64_t y1 = SPA_MIN((int64_t)g.position.y + g.size.height,
-					     (int64_t)in->format.height);
-			if (x1 > x0 && y1 > y0)
-				cr_damage_add(damage, &(struct cr_rect){ (uint32_t)x0, (uint32_t)y0,
-									(uint32_t)(x1 - x0),
-									(uint32_t)(y1 - y0) });
-		}
-	}
-	if (damage->n_rects == 0)
-		cr_damage_set_full(damage);
-}
-
 static bool frame_from_buffer(struct cr_pw_input *in, struct pw_buffer *b,
 			      struct cr_pw_input_frame *f)
 {
-	struct spa_buffer *buf = b->buffer;
 	const struct cr_pw_input_buffer *imp = b->user_data;
-	*f = (struct cr_pw_input_frame){ .format = &in->format, .import = imp ? imp->import : NULL };
-
-	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
-	if (h) {
-		if (h->flags & SPA_META_HEADER_FLAG_CORRUPTED) {
-			cr_log_debug(TOPIC, "skipping a buffer flagged CORRUPTED");
-			return false;
-		}
-		f->has_header = true;
-		f->pts_ns = (uint64_t)h->pts;
-		f->seq = h->seq;
-	}
-	if (!planes_from_buffer(in, buf, imp, f))
-		return false;
-	struct spa_meta_videotransform *vt =
-		spa_buffer_find_meta_data(buf, SPA_META_VideoTransform, sizeof(*vt));
-	if (vt && vt->transform <= SPA_META_TRANSFORMATION_Flipped270)
-		f->transform = vt->transform;
-	struct spa_meta *cm = spa_buffer_find_meta(buf, SPA_META_Cursor);
-	if (cm && cm->size >= sizeof(struct spa_meta_cursor)) {
-		f->cursor = cm->data;
-		f->cursor_size = cm->size;
-	}
-	struct spa_meta_region *crop = spa_buffer_find_meta_data(buf, SPA_META_VideoCrop,
-								 sizeof(*crop));
-	if (crop && spa_meta_region_is_valid(crop)) {
-		struct spa_region r = crop->region;
-		if (r.position.x >= 0 && r.position.y >= 0 &&
-		    (uint64_t)r.position.x + r.size.width <= in->format.width &&
-		    (uint64_t)r.position.y + r.size.height <= in->format.height) {
-			f->has_crop = true;
-			f->crop = (struct cr_rect){ (uint32_t)r.position.x, (uint32_t)r.position.y,
-						    r.size.width, r.size.height };
-		}
-	}
-	read_damage(in, buf, &f->damage);
-	return true;
+	bool ok = cr_pw_input_frame_read(&in->format, b->buffer,
+					 imp && imp->import ? imp->plane_size : NULL, f);
+	f->import = imp ? imp->import : NULL;
+	return ok;
 }
 
 /* Hands @b to the owner; with explicit sync its acquire point has a fence by now, exported as

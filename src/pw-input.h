@@ -15,42 +15,13 @@
 #include "core/damage.h"
 #include "core/pipeline.h"
 #include "pw-format.h"
+#include "pw-input-frame.h"
 
 struct cr_pw_input;
 /** A frame's buffer, held until cr_pw_input_release(); it survives the stream removing it. */
 struct cr_pw_input_buffer;
 
 #define CR_PW_INPUT_MAX_RENEGOTIATIONS 3
-
-struct cr_pw_input_frame {
-	const struct cr_video_format *format;
-	void *import;     /**< what events.import returned for this buffer (DMA-BUF), or NULL */
-	const void *data; /**< mapped pixels (SHM), NULL for DMA-BUF */
-	uint64_t size;    /**< bytes of the mapping or the DMA-BUF */
-	uint32_t offset, stride; /**< bytes, of plane 0 */
-	/**
-	 * Planes after the first (NV12: extra[0] is UV), as cr_pipeline_frame.extra: offsets
-	 * in that plane's DMA-BUF (imported with @import), or for SHM in its own mapping
-	 * (extra[i].data) or in @data when one block holds every plane.
-	 */
-	struct cr_pipeline_plane extra[CR_DMABUF_MAX_PLANES - 1];
-	bool has_header;
-	uint64_t pts_ns; /**< from SPA_META_Header, when has_header */
-	uint64_t seq;
-	bool has_crop;
-	struct cr_rect crop; /**< from SPA_META_VideoCrop, clamped to the frame */
-	uint32_t transform;  /**< SPA_META_VideoTransform value, 0 when absent */
-	/**
-	 * Explicit sync: the producer's acquire point has a fence; the GPU must wait for it
-	 * (cr_pw_input_take_acquire()) instead of the DMA-BUF's implicit fences.
-	 */
-	bool explicit_sync;
-	/** SPA_META_Cursor as the producer wrote it (NULL: none); valid during the callback. */
-	const struct spa_meta_cursor *cursor;
-	uint32_t cursor_size; /**< bytes of the cursor meta, for bounds checks */
-	/** SPA_META_VideoDamage in source pixels; full when the producer gave none. */
-	struct cr_damage damage;
-};
 
 struct cr_pw_input_stats {
 	uint64_t received; /**< buffers dequeued */

@@ -10,9 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <spa/param/props.h>
 #include <spa/param/video/format-utils.h>
-#include <spa/pod/iter.h>
 #include <spa/utils/result.h>
 
 #include <drm_fourcc.h>
@@ -182,45 +180,11 @@ static void fixate(struct cr_pw_output *out, const struct spa_pod *param)
 /* Props { params = [ key value ... ] }: PipeWire's filter-chain convention. */
 static void handle_props(struct cr_pw_output *out, const struct spa_pod *param)
 {
-	const struct spa_pod_prop *prop = spa_pod_find_prop(param, NULL, SPA_PROP_params);
-	if (!prop || !spa_pod_is_struct(&prop->value)) {
+	int res = cr_pw_format_parse_props(param, out->events->control, out->data);
+	if (res == -EINVAL)
 		cr_log_warn(TOPIC, "Props without a params struct ignored");
+	if (res < 0)
 		return;
-	}
-	struct spa_pod_parser prs;
-	struct spa_pod_frame f;
-	spa_pod_parser_pod(&prs, &prop->value);
-	if (spa_pod_parser_push_struct(&prs, &f) < 0)
-		return;
-	for (;;) {
-		const char *key;
-		struct spa_pod *pod;
-		char value[512];
-		if (spa_pod_parser_get_string(&prs, &key) < 0 ||
-		    spa_pod_parser_get_pod(&prs, &pod) < 0)
-			break;
-		int32_t i;
-		int64_t l;
-		float fl;
-		double d;
-		bool b;
-		const char *str;
-		if (spa_pod_get_int(pod, &i) == 0)
-			snprintf(value, sizeof(value), "%" PRId32, i);
-		else if (spa_pod_get_long(pod, &l) == 0)
-			snprintf(value, sizeof(value), "%" PRId64, l);
-		else if (spa_pod_get_float(pod, &fl) == 0)
-			snprintf(value, sizeof(value), "%g", (double)fl);
-		else if (spa_pod_get_double(pod, &d) == 0)
-			snprintf(value, sizeof(value), "%g", d);
-		else if (spa_pod_get_bool(pod, &b) == 0)
-			snprintf(value, sizeof(value), "%s", b ? "1" : "0");
-		else if (spa_pod_get_string(pod, &str) == 0)
-			snprintf(value, sizeof(value), "%s", str);
-		else
-			snprintf(value, sizeof(value), "(unsupported type %u)", SPA_POD_TYPE(pod));
-		out->events->control(out->data, key, value);
-	}
 	out->events->control_done(out->data);
 }
 

@@ -17,9 +17,9 @@
 #include "pw-source-watch.h"
 
 #define TOPIC "relay"
-/* Largest cursor bitmap taken from a producer (mutter sizes its meta for 384x384); the same
- * limit as the output's Cursor meta, so whatever is embedded can also be passed on. */
+/* Whatever cursor is taken from a producer can also be passed on in the output's meta. */
 #define CURSOR_MAX CR_PW_OUTPUT_CURSOR_MAX
+_Static_assert(CR_PW_INPUT_FRAME_CURSOR_MAX <= CURSOR_MAX, "input cursors fit the output meta");
 
 /* Black frames while the source is lost (lost = "black"): a tiny black BGRx picture the kernel
  * scales to the output size and converts to its format. */
@@ -36,15 +36,6 @@ struct job {
 	uint32_t *cursor_pixels;           /**< its bitmap as it was at submit time */
 	struct cr_pw_output_slot slot;     /**< the output buffer the frame goes to */
 	struct cr_damage damage;           /**< output pixels changed since the last frame out */
-};
-
-/* The producer's cursor: SPA_META_Cursor sends the bitmap only when it changes. */
-struct cursor_state {
-	bool visible;
-	int32_t x, y, hotspot_x, hotspot_y;
-	uint32_t width, height, spa_format;
-	const struct cr_format_info *format;
-	uint32_t *pixels; /**< CURSOR_MAX^2, allocated on first use */
 };
 
 struct cr_relay {
@@ -81,7 +72,7 @@ struct cr_relay {
 	bool crop_warned;
 	bool swap_axes; /**< the source's VideoTransform rotates by 90 or 270 degrees */
 	uint32_t meta_crop_w, meta_crop_h; /**< the source's VideoCrop size, 0 when none */
-	struct cursor_state cursor;
+	struct cr_pw_input_frame_cursor cursor; /**< the producer's */
 	/* Output damage of frames not yet published (dropped frames' changes are still owed). */
 	struct cr_damage damage;
 	/* The last input frame's planes (offset, stride), for castrelay.input.planes. */
@@ -405,49 +396,8 @@ static struct job *take_job(struct cr_relay *r)
 	return NULL;
 }
 
-/* Follows SPA_META_Cursor: position every frame, bitmap only when bitmap_offset is set.
- * Everything is bounds-checked against the meta size: it is the producer's memory. */
-static void update_cursor(struct cr_relay *r, const struct cr_pw_input_frame *f)
-{
-	const struct spa_meta_cursor *mc = f->cursor;
-	struct cursor_state *c = &r->cursor;
-	if (!mc)
-		return;
-	c->visible = mc->id != 0;
-	if (!c->visible)
-		return;
-	c->x = mc->position.x;
-	c->y = mc->position.y;
-	c->hotspot_x = mc->hotspot.x;
-	c->hotspot_y = mc->hotspot.y;
-	if (mc->bitmap_offset < sizeof(*mc) ||
-	    (uint64_t)mc->bitmap_offset + sizeof(struct spa_meta_bitmap) > f->cursor_size)
-		return;
-	const struct spa_meta_bitmap *bm = SPA_PTROFF(mc, mc->bitmap_offset,
-						      const struct spa_meta_bitmap);
-	const struct cr_format_info *format = cr_pw_format_from_spa(bm->format);
-	if (!format || !format->has_alpha)
-		return; /* keep the last bitmap rather than guess */
-	uint32_t w = bm->size.width, h = bm->size.height;
-	uint64_t stride = bm->stride > 0 ? (uint64_t)bm->stride : (uint64_t)w * 4;
-	uint64_t end = (uint64_t)mc->bitmap_offset + bm->offset + stride * (h ? h - 1 : 0) +
-		       (uint64_t)w * 4;
-	if (w == 0 || h == 0 || w > CURSOR_MAX || h > CURSOR_MAX || stride < (uint64_t)w * 4 ||
-	    end > f->cursor_size)
-		return;
-	if (!c->pixels && !(c->pixels = malloc((size_t)CURSOR_MAX * CURSOR_MAX * 4)))
-		return;
-	const uint8_t *px = SPA_PTROFF(bm, bm->offset, const uint8_t);
-	for (uint32_t y = 0; y < h; y++)
-		memcpy(c->pixels + (size_t)y * w, px + y * stride, (size_t)w * 4);
-	c->width = w;
-	c->height = h;
-	c->format = format;
-	c->spa_format = bm->format;
-}
-
 /* True when the cursor bitmap's rectangle (source pixels) touches a redaction. */
-static bool redacted(const struct cr_relay_settings *s, const struct cursor_state *c)
+static bool redacted(const struct cr_relay_settings *s, const struct cr_pw_input_frame_cursor *c)
 {
 	int64_t x0 = (int64_t)c->x - c->hotspot_x, y0 = (int64_t)c->y - c->hotspot_y;
 	int64_t x1 = x0 + c->width, y1 = y0 + c->height;
@@ -467,7 +417,7 @@ static bool redacted(const struct cr_relay_settings *s, const struct cursor_stat
  */
 static void output_cursor(struct cr_relay *r, const struct cr_rect *crop, struct job *job)
 {
-	const struct cursor_state *c = &r->cursor;
+	const struct cr_pw_input_frame_cursor *c = &r->cursor;
 	struct cr_pw_output_cursor *out = &job->cursor;
 	*out = (struct cr_pw_output_cursor){
 		.visible = c->visible && c->width && !redacted(&r->settings, c),
@@ -562,7 +512,7 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f,
 	struct cr_rect crop;
 	struct job *job;
 	note_input_frame(r);
-	update_cursor(r, f);
+	cr_pw_input_frame_cursor_update(&r->cursor, f->cursor, f->cursor_size);
 	uint32_t mw = f->has_crop ? f->crop.w : 0, mh = f->has_crop ? f->crop.h : 0;
 	if (r->swap_axes != (bool)(f->transform & 1u) || r->meta_crop_w != mw ||
 	    r->meta_crop_h != mh) {
@@ -1022,7 +972,7 @@ void cr_relay_destroy(struct cr_relay *r)
 	pw_loop_destroy_source(r->loop, r->stats_timer);
 	pw_loop_destroy_source(r->loop, r->pipe_source);
 	cr_pipeline_destroy(r->pipe);
-	free(r->cursor.pixels);
+	cr_pw_input_frame_cursor_finish(&r->cursor);
 	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
 		free(r->jobs[i].cursor_pixels);
 	free(r);

@@ -33,6 +33,9 @@ base=(
 	# The GNOME screencast bed (tests/lib/gnome-env.sh): about 73 packages, 66 MB to download,
 	# 254 MB installed (mutter depends on zenity, which brings WebKitGTK), 37 s here.
 	mutter xdg-desktop-portal xdg-desktop-portal-gnome python3-gi python3-dbus gir1.2-gtk-3.0
+	# The fuzz build (tests/fuzz/): clang 14 with libFuzzer and the sanitizer runtimes, and
+	# llvm-symbolizer for readable sanitizer reports.
+	clang libclang-rt-14-dev llvm-14
 )
 vm=(qemu-system-x86 busybox-static cpio kmod)
 

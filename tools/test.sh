@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Builds castrelay with --werror in ./build and runs the default test suites: unit, integration
-# and, where tests/vm exists, vm. (gpu and bench are run explicitly: meson test -C build
-# --suite gpu, meson test -C build --benchmark.) This is what CI runs (.ci/run).
+# and, where tests/vm exists, vm; then the fuzz suite in a clang build, ./build-fuzz-clang.
+# (gpu and bench are run explicitly: meson test -C build --suite gpu, meson test -C build
+# --benchmark.) This is what CI runs (.ci/run).
 #
 # Usage: tools/test.sh [MESON-TEST-ARGS...]   e.g. tools/test.sh --timeout-multiplier 3
 # (CR_BUILD_DIR=dir uses another build directory than ./build.)
@@ -61,6 +62,27 @@ if [ "$unexpected" -gt 0 ]; then
 	echo "test.sh: $unexpected unexpected skip(s); list them in CR_ALLOW_SKIP to accept them" >&2
 	[ "$status" -ne 0 ] || status=1
 fi
+# --- fuzz (tests/fuzz/) ----------------------------------------------------------------------
+# The libFuzzer targets in a clang build of their own (ASan, UBSan, coverage), each run for
+# CR_FUZZ_TIME seconds (default 60; two at a time on two cores, about 3 minutes); only the
+# fuzzers are built there. CR_FUZZ_BUILD_DIR=dir uses another directory than ./build-fuzz-clang.
+fuzz_build=${CR_FUZZ_BUILD_DIR:-build-fuzz-clang}
+fuzz_status=0
+if [ -d "$fuzz_build/meson-private" ]; then
+	CC=clang meson setup --reconfigure --werror -Dfuzz=enabled "$fuzz_build" >/dev/null
+else
+	CC=clang meson setup --werror -Dfuzz=enabled "$fuzz_build" >/dev/null
+fi || fuzz_status=$?
+[ "$fuzz_status" -ne 0 ] || ninja -C "$fuzz_build" fuzzers || fuzz_status=$?
+[ "$fuzz_status" -ne 0 ] ||
+	meson test -C "$fuzz_build" --no-rebuild --print-errorlogs --suite fuzz || fuzz_status=$?
+if [ "$fuzz_status" -ne 0 ]; then
+	echo "test.sh: the fuzz step failed (status $fuzz_status; crash inputs and how to" \
+		"reproduce them are in $fuzz_build/meson-logs/testlog.txt)" >&2
+	[ "$status" -ne 0 ] || status=1
+fi
+# --- end fuzz ---------------------------------------------------------------------------------
+
 if [ "$status" -eq 0 ]; then
 	echo "test.sh: all tests passed"
 else
