@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include "log.h"
+#include "vk-objects.h"
 
 #define TOPIC "vk-device"
 
@@ -227,6 +228,7 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 			     cr_vk_result_name(res));
 		goto err_free;
 	}
+	cr_vk_objects_add(CR_VK_OBJECT_INSTANCE, 1);
 
 	uint32_t n = 0;
 	vkEnumeratePhysicalDevices(dev->instance, &n, NULL);
@@ -311,6 +313,7 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 			     cr_vk_result_name(res));
 		goto err_instance;
 	}
+	cr_vk_objects_add(CR_VK_OBJECT_DEVICE, 1);
 	vkGetDeviceQueue(dev->dev, dev->queue_family, 0, &dev->queue);
 	pthread_mutex_init(&dev->queue_lock, NULL);
 	if (dev->ext.external_memory_fd) {
@@ -340,6 +343,7 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 
 err_instance:
 	vkDestroyInstance(dev->instance, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_INSTANCE, -1);
 err_free:
 	free(dev);
 	return NULL;
@@ -351,8 +355,10 @@ void cr_vk_device_destroy(struct cr_vk_device *dev)
 		return;
 	vkDeviceWaitIdle(dev->dev);
 	vkDestroyDevice(dev->dev, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_DEVICE, -1);
 	pthread_mutex_destroy(&dev->queue_lock);
 	vkDestroyInstance(dev->instance, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_INSTANCE, -1);
 	free(dev);
 }
 

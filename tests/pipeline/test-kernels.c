@@ -20,6 +20,7 @@
 #include "kernels.h"
 #include "pipeline.h"
 #include "test.h"
+#include "vk-objects-test.h"
 #include "vk-device.h"
 #include "vk-format.h"
 
@@ -160,5 +161,6 @@ int main(void)
 	unlink(path);
 	rmdir(dir);
 	cr_vk_device_destroy(dev);
+	check_no_vk_objects();
 	return cr_test_result();
 }
