@@ -495,8 +495,8 @@ static bool warm_up(struct cr_kernels *k, unsigned v, VkPipeline pipeline)
 	};
 	/* Seconds on lavapipe with a cold Mesa cache: this thread exists to wait here. */
 	ok = cr_vk_device_submit(dev, 1, &si, w.fence, "vkQueueSubmit (warm-up)") &&
-	     cr_vk_check(dev, vkWaitForFences(d, 1, &w.fence, VK_TRUE, UINT64_MAX),
-			 "vkWaitForFences (warm-up)");
+	     cr_vk_device_wait_fence(dev, w.fence, UINT64_MAX, "vkWaitForFences (warm-up)") ==
+		     VK_SUCCESS;
 out:
 	warm_finish(k, &w);
 	return ok;

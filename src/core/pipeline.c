@@ -145,14 +145,13 @@ static void *waiter_main(void *arg)
 		struct slot *s = &pipe->slots[pipe->wait_queue[pipe->wait_head]];
 		VkFence fence = s->fence;
 		pthread_mutex_unlock(&pipe->mutex);
-		VkResult res = vkWaitForFences(pipe->dev->dev, 1, &fence, VK_TRUE, WAIT_SLICE_NS);
+		VkResult res = cr_vk_device_wait_fence(pipe->dev, fence, WAIT_SLICE_NS,
+						       "vkWaitForFences");
 		pthread_mutex_lock(&pipe->mutex);
 		/* cr_pipeline_drain() may have emptied the queue while we waited unlocked. */
 		if (res == VK_TIMEOUT || pipe->wait_count == 0 ||
 		    &pipe->slots[pipe->wait_queue[pipe->wait_head]] != s)
 			continue;
-		if (res != VK_SUCCESS)
-			cr_vk_check(pipe->dev, res, "vkWaitForFences");
 		s->result = res;
 		s->done_ns = now_ns();
 		s->state = SLOT_DONE;

@@ -362,13 +362,41 @@ void cr_vk_device_destroy(struct cr_vk_device *dev)
 	free(dev);
 }
 
+/* True once when the armed fault is @where: that call fails as a lost device's would. */
+static bool take_fault(struct cr_vk_device *dev, enum cr_vk_fault where)
+{
+	int expected = (int)where;
+	if (!atomic_compare_exchange_strong(&dev->fault, &expected, CR_VK_FAULT_NONE))
+		return false;
+	cr_log_warn(TOPIC, "simulating a lost device (CASTRELAY_TEST_DEVICE_LOST)");
+	return true;
+}
+
+void cr_vk_device_inject_lost(struct cr_vk_device *dev, enum cr_vk_fault where)
+{
+	atomic_store(&dev->fault, (int)where);
+}
+
 bool cr_vk_device_submit(struct cr_vk_device *dev, uint32_t n, const VkSubmitInfo *si,
 			 VkFence fence, const char *what)
 {
+	if (atomic_load(&dev->lost) || take_fault(dev, CR_VK_FAULT_SUBMIT))
+		return cr_vk_check(dev, VK_ERROR_DEVICE_LOST, what);
 	pthread_mutex_lock(&dev->queue_lock);
 	VkResult res = vkQueueSubmit(dev->queue, n, si, fence);
 	pthread_mutex_unlock(&dev->queue_lock);
 	return cr_vk_check(dev, res, what);
+}
+
+VkResult cr_vk_device_wait_fence(struct cr_vk_device *dev, VkFence fence, uint64_t timeout_ns,
+				 const char *what)
+{
+	VkResult res = vkWaitForFences(dev->dev, 1, &fence, VK_TRUE, timeout_ns);
+	if (res == VK_SUCCESS && take_fault(dev, CR_VK_FAULT_WAIT))
+		res = VK_ERROR_DEVICE_LOST;
+	if (res != VK_TIMEOUT)
+		cr_vk_check(dev, res, what);
+	return res;
 }
 
 void cr_vk_device_wait_queue(struct cr_vk_device *dev)
