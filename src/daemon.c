@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,12 @@
 /* PipeWire reconnection backoff (DESIGN.md, "Life of a relay"). */
 #define RECONNECT_FIRST_MS 100
 #define RECONNECT_MAX_MS 5000
+/* Device loss: attempts to recreate the device, the first at once, then after 250 ms doubling
+ * (about 4 s in all) before giving up; and losses in a row of recreated devices that were lost
+ * again before their kernels were ready, before giving up on a device that keeps failing. */
+#define RECOVER_TRIES 5
+#define RECOVER_FIRST_MS 250
+#define RELOST_MAX 5
 
 struct daemon;
 
@@ -58,9 +65,20 @@ struct daemon {
 	bool lost_pipewire;
 	struct spa_source *watchdog;
 	struct cr_vk_device *dev;
+	dev_t drm_node; /**< the DRM device that chose @dev, to choose it again */
 	/* Cold start: the kernel variants READY waits for (kernels.h). */
 	struct cr_kernels *kernels;
 	uint32_t kernels_needed;
+	/* Device loss (STYLE.md: a sticky flag, one recovery on idle). */
+	struct cr_daemon_test_hooks hooks;
+	bool device_lost;     /**< reported by a relay; the idle event recovers */
+	bool recovering;      /**< from the loss until the new device's kernels are ready */
+	unsigned recover_tries;   /**< failed attempts to recreate the device, this loss */
+	unsigned recoveries;      /**< devices recreated since start */
+	unsigned quick_losses;    /**< recreated devices in a row lost before their kernels */
+	uint64_t lost_ms;
+	struct spa_source *recover_timer;
+	struct spa_source *kernels_source; /**< a recreated device's kernels getting ready */
 	bool stopping; /**< quit() was called: also ends the wait for the kernels */
 	int drm_fd;
 	char state_dir[4096];
@@ -92,6 +110,13 @@ static void update_status(struct daemon *d)
 	if (!d->connected)
 		used += (size_t)snprintf(status, sizeof(status), "PipeWire unreachable, "
 						   "reconnecting; ");
+	if (d->recovering || d->device_lost)
+		used += (size_t)snprintf(status + used, sizeof(status) - used,
+					 "Vulkan device lost, recreating it; ");
+	else if (d->recoveries)
+		used += (size_t)snprintf(status + used, sizeof(status) - used,
+					 "Vulkan device recreated after %u loss%s; ", d->recoveries,
+					 d->recoveries == 1 ? "" : "es");
 	for (unsigned i = 0; i < d->n_slots && used < sizeof(status); i++) {
 		const struct relay_slot *s = &d->slots[i];
 		enum cr_relay_state rs = cr_relay_get_state(s->relay);
@@ -293,9 +318,19 @@ static void on_relay_fatal(void *data, struct cr_relay *relay, const char *messa
 	quit(d, 1);
 }
 
+static void schedule_recovery(struct daemon *d);
+
+static void on_relay_device_lost(void *data, struct cr_relay *relay)
+{
+	struct daemon *d = data;
+	cr_log_warn(TOPIC, "relay '%s': the Vulkan device was lost", cr_relay_name(relay));
+	schedule_recovery(d);
+}
+
 static const struct cr_relay_events relay_events = {
 	.state = on_relay_state,
 	.fatal = on_relay_fatal,
+	.device_lost = on_relay_device_lost,
 };
 
 static void on_watchdog(void *data, uint64_t expirations)
@@ -304,6 +339,15 @@ static void on_watchdog(void *data, uint64_t expirations)
 }
 
 /* ---- cold start: the kernels are compiled on their worker while the loop runs ---- */
+
+/* The Vulkan device: the configured one, else the one behind d->drm_node. */
+static bool open_vulkan(struct daemon *d)
+{
+	d->dev = cr_vk_device_create_for_drm(d->cfg->vulkan_device, d->drm_node);
+	if (!d->dev)
+		cr_log_error(TOPIC, "no usable Vulkan device (see the messages above)");
+	return d->dev != NULL;
+}
 
 static struct cr_kernels *create_kernels(struct cr_vk_device *dev)
 {
@@ -351,6 +395,166 @@ static bool wait_kernels(struct daemon *d, struct pw_loop *loop)
 	if (cr_kernels_failed(d->kernels, d->kernels_needed))
 		cr_log_warn(TOPIC, "some kernel variants failed to build: their frames are dropped");
 	return kernels_settled(d) && cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS);
+}
+
+/* ---- device loss: the GPU side is rebuilt on idle, the PipeWire nodes stay ------------- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* SIGUSR2 with CASTRELAY_TEST_DEVICE_LOST: the device fails at its next submit or wait. */
+static void on_sigusr2(void *data, int signal_number)
+{
+	struct daemon *d = data;
+	if (!d->dev)
+		return; /* between devices: nothing to lose */
+	bool wait = d->hooks.device_lost == CR_DAEMON_FAULT_WAIT;
+	cr_log_warn(TOPIC, "SIGUSR2: the next %s loses the Vulkan device "
+			   "(CASTRELAY_TEST_DEVICE_LOST, for tests only)",
+		    wait ? "fence wait" : "queue submission");
+	cr_vk_device_inject_lost(d->dev, wait ? CR_VK_FAULT_WAIT : CR_VK_FAULT_SUBMIT);
+}
+
+/* Called from the failing call's stack (through a relay): only a flag and an idle event. */
+static void schedule_recovery(struct daemon *d)
+{
+	if (d->device_lost)
+		return;
+	d->device_lost = true;
+	d->lost_ms = now_ms();
+	pw_loop_signal_event(d->loop, d->idle_event);
+}
+
+static void drop_kernels(struct daemon *d)
+{
+	if (d->kernels_source)
+		pw_loop_destroy_source(d->loop, d->kernels_source);
+	d->kernels_source = NULL;
+	cr_kernels_destroy(d->kernels);
+	d->kernels = NULL;
+}
+
+/* A recreated device's kernels: READY was sent long ago, so nothing waits for them but the
+ * STATUS line; frames are dropped (and counted) until they are ready. */
+static void on_recovered_kernels(void *data, int fd, uint32_t mask)
+{
+	struct daemon *d = data;
+	cr_kernels_ack(d->kernels);
+	if (!d->recovering || !kernels_settled(d))
+		return;
+	if (!cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS)) {
+		if (d->dev->lost) {
+			schedule_recovery(d); /* lost again while warming up */
+			return;
+		}
+		cr_log_error(TOPIC, "the recreated Vulkan device cannot build the kernel: exiting");
+		quit(d, 1);
+		return;
+	}
+	d->recovering = false;
+	d->quick_losses = 0;
+	cr_log_info(TOPIC, "frames flow again: kernels ready %" PRIu64 " ms after the device "
+			   "was lost", now_ms() - d->lost_ms);
+	update_status(d);
+}
+
+/* One attempt at a new device, its kernels and every relay's pipeline; false when the device
+ * or its kernels cannot be created (the relays stay suspended). */
+static bool recreate_device(struct daemon *d)
+{
+	if (d->hooks.device_fails > 0) {
+		d->hooks.device_fails--;
+		cr_log_warn(TOPIC, "not recreating the Vulkan device, on purpose "
+				   "(CASTRELAY_TEST_DEVICE_FAILS, for tests only)");
+		return false;
+	}
+	if (!open_vulkan(d))
+		return false;
+	d->kernels = create_kernels(d->dev);
+	if (!d->kernels) {
+		cr_vk_device_destroy(d->dev);
+		d->dev = NULL;
+		return false;
+	}
+	d->kernels_source = pw_loop_add_io(d->loop, cr_kernels_get_fd(d->kernels), SPA_IO_IN, false,
+					   on_recovered_kernels, d);
+	cr_kernels_request(d->kernels, d->kernels_needed);
+	for (unsigned i = 0; i < d->n_slots; i++) {
+		if (!cr_relay_resume_gpu(d->slots[i].relay, d->kernels)) {
+			for (unsigned k = 0; k < i; k++)
+				cr_relay_suspend_gpu(d->slots[k].relay);
+			drop_kernels(d);
+			cr_vk_device_destroy(d->dev);
+			d->dev = NULL;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void try_recreate(struct daemon *d)
+{
+	if (!recreate_device(d)) {
+		if (++d->recover_tries >= RECOVER_TRIES) {
+			cr_log_error(TOPIC, "cannot recreate the Vulkan device after %u attempts: "
+					    "exiting", d->recover_tries);
+			quit(d, 1);
+			return;
+		}
+		unsigned ms = RECOVER_FIRST_MS << (d->recover_tries - 1);
+		cr_log_warn(TOPIC, "cannot recreate the Vulkan device (attempt %u of %u): next "
+				   "attempt in %u ms", d->recover_tries, RECOVER_TRIES, ms);
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+		pw_loop_update_timer(d->loop, d->recover_timer, &ts, NULL, false);
+		update_status(d);
+		return;
+	}
+	d->recoveries++;
+	cr_log_warn(TOPIC, "recreated the Vulkan device %s %" PRIu64 " ms after it was lost "
+			   "(recovery %u, attempt %u); the output nodes kept their ids",
+		    cr_vk_device_name(d->dev), now_ms() - d->lost_ms, d->recoveries,
+		    d->recover_tries + 1);
+	d->recover_tries = 0;
+	/* Already ready, or readiness comes through the fd. */
+	on_recovered_kernels(d, -1, 0);
+	update_status(d);
+}
+
+static void on_recover_timer(void *data, uint64_t expirations)
+{
+	try_recreate(data);
+}
+
+/*
+ * On idle, never inside the failing call: every relay drops what it holds of the device (its
+ * jobs, its input stream, its output's exported buffers; the output nodes stay), then the
+ * kernels and the device go, and a new device is made, with the same choice.
+ */
+static void recover(struct daemon *d)
+{
+	d->device_lost = false;
+	/* Still recovering from the last loss: that device never got its kernels ready. */
+	if (d->recovering && ++d->quick_losses >= RELOST_MAX) {
+		cr_log_error(TOPIC, "%u recreated Vulkan devices in a row were lost before their "
+				    "kernels were ready: exiting", d->quick_losses);
+		quit(d, 1);
+		return;
+	}
+	d->recovering = true;
+	cr_log_warn(TOPIC, "the Vulkan device %s was lost: rebuilding the GPU side of %u "
+			   "relay(s)", cr_vk_device_name(d->dev), d->n_slots);
+	update_status(d);
+	for (unsigned i = 0; i < d->n_slots; i++)
+		cr_relay_suspend_gpu(d->slots[i].relay);
+	drop_kernels(d);
+	cr_vk_device_destroy(d->dev);
+	d->dev = NULL;
+	d->recover_tries = 0;
+	try_recreate(d);
 }
 
 static struct pw_core *connect_core(struct daemon *d, struct spa_hook *listener, const char *role)
@@ -449,6 +653,8 @@ static void on_idle(void *data, uint64_t count)
 		d->backoff_ms = RECONNECT_FIRST_MS;
 		schedule_reconnect(d);
 	}
+	if (d->device_lost && !d->stopping)
+		recover(d);
 }
 
 /* The DRM device first: the Vulkan device that drives the same GPU is preferred. */
@@ -472,9 +678,8 @@ static bool open_devices(struct daemon *d)
 			cr_log_info(TOPIC, "no DRM render node with timeline syncobjs: explicit sync "
 					   "(SPA_META_SyncTimeline) is not offered");
 	}
-	d->dev = cr_vk_device_create_for_drm(cfg->vulkan_device, drm_node);
-	if (!d->dev) {
-		cr_log_error(TOPIC, "no usable Vulkan device (see the messages above)");
+	d->drm_node = drm_node;
+	if (!open_vulkan(d)) {
 		if (d->drm_fd >= 0)
 			close(d->drm_fd);
 		d->drm_fd = -1;
@@ -506,9 +711,11 @@ static bool start_portal(struct daemon *d)
 	return d->portal_io && d->portal_timer;
 }
 
-int cr_daemon_run(const struct cr_config *cfg)
+int cr_daemon_run(const struct cr_config *cfg, const struct cr_daemon_test_hooks *hooks)
 {
 	struct daemon d = { .cfg = cfg, .drm_fd = -1, .backoff_ms = RECONNECT_FIRST_MS };
+	if (hooks)
+		d.hooks = *hooks;
 	int code = 1;
 
 	pw_init(NULL, NULL);
@@ -519,10 +726,13 @@ int cr_daemon_run(const struct cr_config *cfg)
 	pw_loop_add_signal(d.loop, SIGINT, on_signal, &d);
 	pw_loop_add_signal(d.loop, SIGTERM, on_signal, &d);
 	pw_loop_add_signal(d.loop, SIGHUP, on_sighup, &d);
+	if (d.hooks.device_lost != CR_DAEMON_FAULT_NONE)
+		pw_loop_add_signal(d.loop, SIGUSR2, on_sigusr2, &d);
 	d.reconnect_timer = pw_loop_add_timer(d.loop, on_reconnect, &d);
+	d.recover_timer = pw_loop_add_timer(d.loop, on_recover_timer, &d);
 	d.idle_event = pw_loop_add_event(d.loop, on_idle, &d);
 	d.context = pw_context_new(d.loop, NULL, 0);
-	if (!d.context || !d.reconnect_timer || !d.idle_event)
+	if (!d.context || !d.reconnect_timer || !d.recover_timer || !d.idle_event)
 		goto out_loop;
 	if (!open_devices(&d))
 		goto out_context;
@@ -585,7 +795,7 @@ out_portal:
 	if (d.portal_io)
 		pw_loop_destroy_source(d.loop, d.portal_io);
 	cr_portal_destroy(d.portal);
-	cr_kernels_destroy(d.kernels);
+	drop_kernels(&d);
 out_dev:
 	cr_vk_device_destroy(d.dev);
 	if (d.drm_fd >= 0)
@@ -597,6 +807,8 @@ out_loop:
 		pw_loop_destroy_source(d.loop, d.idle_event);
 	if (d.reconnect_timer)
 		pw_loop_destroy_source(d.loop, d.reconnect_timer);
+	if (d.recover_timer)
+		pw_loop_destroy_source(d.loop, d.recover_timer);
 	pw_main_loop_destroy(d.main_loop);
 out_deinit:
 	pw_deinit();
