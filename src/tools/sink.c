@@ -52,6 +52,7 @@ struct options {
 	const char *png_dir;
 	uint32_t png_every;
 	bool verify;
+	bool verify_follow; /* --verify-follow: the source's size is the negotiated one */
 	bool have_crop;
 	bool have_transform;
 	struct cr_verify_options expect; /* with --verify */
@@ -265,6 +266,11 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 			return;
 		}
 		sink->rgb = rgb;
+	}
+	if (sink->opt.verify_follow &&
+	    !cr_verify_set_source_size(&sink->verify, frame.width, frame.height)) {
+		pw_stream_set_error(sink->stream, -ENOMEM, "no memory for verification");
+		return;
 	}
 	if (sink->opt.verify && !cr_verify_set_destination(&sink->verify, &frame)) {
 		pw_stream_set_error(sink->stream, -ENOMEM, "no memory for verification");
@@ -898,6 +904,10 @@ static void usage(FILE *out)
 		"  --source-color-matrix M, --source-color-range R\n"
 		"                      with --source-format NV12: how the source converted,\n"
 		"                      bt709 (default) or bt601, limited (default) or full\n"
+		"  --verify-follow     check frames as --verify does, taking the source's size\n"
+		"                      from each negotiated format: for a relay without crop or\n"
+		"                      scale, whose output follows its source's size (with\n"
+		"                      --source-format; excludes --verify and the options below)\n"
 		"  --crop X,Y,W,H      with --verify: the source crop (default: whole source)\n"
 		"  --transform T       with --verify: the VideoTransform the source announces\n"
 		"                      (0..7, as castrelay-testsrc --transform T), applied after\n"
@@ -961,7 +971,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	       OPT_FORMAT, OPT_VERIFY, OPT_CROP, OPT_TRANSFORM, OPT_REDACT, OPT_CURSOR,
 	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE, OPT_DMABUF,
 	       OPT_SYNC_TIMELINE, OPT_HOLD_RELEASE, OPT_SOURCE_FORMAT, OPT_SOURCE_MATRIX,
-	       OPT_SOURCE_RANGE, OPT_EXPECT_DAMAGE, OPT_PAUSE_AFTER, OPT_PAUSE_MS };
+	       OPT_SOURCE_RANGE, OPT_EXPECT_DAMAGE, OPT_PAUSE_AFTER, OPT_PAUSE_MS,
+	       OPT_VERIFY_FOLLOW };
 	static const struct option long_options[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
@@ -971,6 +982,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "png-every", required_argument, NULL, OPT_PNG_EVERY },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
+		{ "verify-follow", no_argument, NULL, OPT_VERIFY_FOLLOW },
 		{ "crop", required_argument, NULL, OPT_CROP },
 		{ "transform", required_argument, NULL, OPT_TRANSFORM },
 		{ "redact", required_argument, NULL, OPT_REDACT },
@@ -1071,6 +1083,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 					       &expect->src_height);
 			opt->verify = true;
 			break;
+		case OPT_VERIFY_FOLLOW:
+			opt->verify_follow = true;
+			break;
 		case OPT_CROP:
 			ok = cr_cli_parse_rect(PROG, "--crop", optarg, expect->crop);
 			opt->have_crop = true;
@@ -1164,6 +1179,19 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		fprintf(stderr, PROG ": --target NODE is required (a node.name or "
 			"object.serial)\n");
 		return 2;
+	}
+	if (opt->verify_follow && (opt->verify || opt->have_crop || opt->have_transform ||
+				   expect->n_redact > 0 || expect->cursor || expect->cursor_meta ||
+				   opt->have_damage)) {
+		fprintf(stderr, PROG ": --verify-follow excludes --verify, --crop, --transform, "
+			"--redact, --cursor, --cursor-meta and --expect-damage: it checks a relay "
+			"that passes its source's picture on at the source's size\n");
+		return 2;
+	}
+	if (opt->verify_follow) {
+		/* A placeholder size: the first negotiated format sets the real one. */
+		opt->verify = true;
+		expect->src_width = expect->src_height = 16;
 	}
 	if (!opt->verify && (opt->have_crop || opt->have_transform || expect->n_redact > 0 ||
 			     expect->cursor || expect->cursor_meta)) {
