@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/syncobj.h"
 #include "core/vk-device.h"
+#include "core/vk-objects.h"
 #include "notify.h"
 #include "portal.h"
 #include "relay.h"
@@ -688,6 +689,19 @@ static bool open_devices(struct daemon *d)
 	return true;
 }
 
+/* At exit every Vulkan object made must be gone (vk-objects.h): a leak is an error. */
+static void report_vk_objects(void)
+{
+	struct cr_vk_objects objects;
+	char text[512];
+	cr_vk_objects_get(&objects);
+	cr_vk_objects_format(&objects, text, sizeof(text));
+	if (strcmp(text, "none") != 0)
+		cr_log_error(TOPIC, "Vulkan objects left at exit: %s", text);
+	else
+		cr_log_info(TOPIC, "Vulkan objects left at exit: none");
+}
+
 static bool needs_portal(const struct cr_config *cfg)
 {
 	for (unsigned i = 0; i < cfg->n_relays; i++)
@@ -798,6 +812,7 @@ out_portal:
 	drop_kernels(&d);
 out_dev:
 	cr_vk_device_destroy(d.dev);
+	report_vk_objects();
 	if (d.drm_fd >= 0)
 		close(d.drm_fd);
 out_context:
