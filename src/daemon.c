@@ -79,7 +79,7 @@ struct daemon {
 	unsigned quick_losses;    /**< recreated devices in a row lost before their kernels */
 	uint64_t lost_ms;
 	struct spa_source *recover_timer;
-	struct spa_source *kernels_source; /**< a recreated device's kernels getting ready */
+	struct spa_source *kernels_source; /**< @kernels' fd on the loop (on_kernels()) */
 	bool stopping; /**< quit() was called: also ends the wait for the kernels */
 	int drm_fd;
 	char state_dir[4096];
@@ -362,40 +362,66 @@ static struct cr_kernels *create_kernels(struct cr_vk_device *dev)
 	return cr_kernels_create(dev, have_dir ? dir : NULL);
 }
 
+/* Every needed variant of the current kernels is ready or failed (none between devices). */
 static bool kernels_settled(struct daemon *d)
 {
 	uint32_t m = d->kernels_needed;
-	return (cr_kernels_ready(d->kernels, m) | cr_kernels_failed(d->kernels, m)) == m;
+	return d->kernels &&
+	       (cr_kernels_ready(d->kernels, m) | cr_kernels_failed(d->kernels, m)) == m;
 }
 
+static void finish_recovery(struct daemon *d);
+
+/* The kernels' fd: a variant got ready or failed. Before READY, wait_kernels() runs the loop
+ * until they are settled; after a device loss, the recovery ends with them. */
 static void on_kernels(void *data, int fd, uint32_t mask)
 {
 	struct daemon *d = data;
 	cr_kernels_ack(d->kernels);
-	if (kernels_settled(d))
+	if (!kernels_settled(d))
+		return;
+	if (!cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS) && d->dev->lost) {
+		schedule_recovery(d); /* lost while warming up: new kernels on a new device */
+		return;
+	}
+	if (!d->ready)
 		pw_main_loop_quit(d->main_loop);
+	if (d->recovering)
+		finish_recovery(d);
 }
 
-/* Runs the loop (PipeWire stays serviced) until every needed variant is ready or failed; false
- * when the buffer kernel failed or the daemon is stopping (a signal, a fatal relay). */
-static bool wait_kernels(struct daemon *d, struct pw_loop *loop)
+/* The device's kernels, watched on the loop, the needed variants requested. */
+static bool start_kernels(struct daemon *d)
+{
+	d->kernels = create_kernels(d->dev);
+	if (!d->kernels)
+		return false;
+	d->kernels_source = pw_loop_add_io(d->loop, cr_kernels_get_fd(d->kernels), SPA_IO_IN, false,
+					   on_kernels, d);
+	if (!d->kernels_source) {
+		cr_kernels_destroy(d->kernels);
+		d->kernels = NULL;
+		return false;
+	}
+	cr_kernels_request(d->kernels, d->kernels_needed);
+	return true;
+}
+
+/* Runs the loop (PipeWire stays serviced) until every needed variant is ready or failed, also
+ * across a device loss meanwhile; false when the buffer kernel failed or the daemon is stopping
+ * (a signal, a fatal relay, a device that cannot be recreated). */
+static bool wait_kernels(struct daemon *d)
 {
 	uint32_t todo = d->kernels_needed & ~cr_kernels_ready(d->kernels, d->kernels_needed);
-	if (todo) {
+	if (todo)
 		cr_log_info(TOPIC, "compiling %d kernel variant(s)...", __builtin_popcount(todo));
-		struct spa_source *src = pw_loop_add_io(loop, cr_kernels_get_fd(d->kernels),
-							SPA_IO_IN, false, on_kernels, d);
-		if (!src)
-			return false;
-		if (!kernels_settled(d) && !d->stopping)
-			pw_main_loop_run(d->main_loop);
-		pw_loop_destroy_source(loop, src);
-		if (d->stopping)
-			return false;
-	}
+	while (!d->stopping && !kernels_settled(d))
+		pw_main_loop_run(d->main_loop);
+	if (d->stopping)
+		return false;
 	if (cr_kernels_failed(d->kernels, d->kernels_needed))
 		cr_log_warn(TOPIC, "some kernel variants failed to build: their frames are dropped");
-	return kernels_settled(d) && cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS);
+	return cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS);
 }
 
 /* ---- device loss: the GPU side is rebuilt on idle, the PipeWire nodes stay ------------- */
@@ -439,19 +465,10 @@ static void drop_kernels(struct daemon *d)
 	d->kernels = NULL;
 }
 
-/* A recreated device's kernels: READY was sent long ago, so nothing waits for them but the
- * STATUS line; frames are dropped (and counted) until they are ready. */
-static void on_recovered_kernels(void *data, int fd, uint32_t mask)
+/* A recreated device's kernels are settled: frames were dropped (and counted) until now. */
+static void finish_recovery(struct daemon *d)
 {
-	struct daemon *d = data;
-	cr_kernels_ack(d->kernels);
-	if (!d->recovering || !kernels_settled(d))
-		return;
 	if (!cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS)) {
-		if (d->dev->lost) {
-			schedule_recovery(d); /* lost again while warming up */
-			return;
-		}
 		cr_log_error(TOPIC, "the recreated Vulkan device cannot build the kernel: exiting");
 		quit(d, 1);
 		return;
@@ -475,15 +492,11 @@ static bool recreate_device(struct daemon *d)
 	}
 	if (!open_vulkan(d))
 		return false;
-	d->kernels = create_kernels(d->dev);
-	if (!d->kernels) {
+	if (!start_kernels(d)) {
 		cr_vk_device_destroy(d->dev);
 		d->dev = NULL;
 		return false;
 	}
-	d->kernels_source = pw_loop_add_io(d->loop, cr_kernels_get_fd(d->kernels), SPA_IO_IN, false,
-					   on_recovered_kernels, d);
-	cr_kernels_request(d->kernels, d->kernels_needed);
 	for (unsigned i = 0; i < d->n_slots; i++) {
 		if (!cr_relay_resume_gpu(d->slots[i].relay, d->kernels)) {
 			for (unsigned k = 0; k < i; k++)
@@ -520,8 +533,8 @@ static void try_recreate(struct daemon *d)
 		    cr_vk_device_name(d->dev), now_ms() - d->lost_ms, d->recoveries,
 		    d->recover_tries + 1);
 	d->recover_tries = 0;
-	/* Already ready, or readiness comes through the fd. */
-	on_recovered_kernels(d, -1, 0);
+	/* Already settled (a cached build), or that comes through the fd. */
+	on_kernels(d, -1, 0);
 	update_status(d);
 }
 
@@ -750,12 +763,10 @@ int cr_daemon_run(const struct cr_config *cfg, const struct cr_daemon_test_hooks
 		goto out_loop;
 	if (!open_devices(&d))
 		goto out_context;
-	d.kernels = create_kernels(d.dev);
-	if (!d.kernels)
-		goto out_dev;
 	for (unsigned i = 0; i < cfg->n_relays; i++)
 		d.kernels_needed |= cr_kernels_needed(d.dev, cfg->relays[i].dmabuf);
-	cr_kernels_request(d.kernels, d.kernels_needed);
+	if (!start_kernels(&d))
+		goto out_dev;
 	if (needs_portal(cfg) && !start_portal(&d))
 		goto out_portal;
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
@@ -777,7 +788,7 @@ int cr_daemon_run(const struct cr_config *cfg, const struct cr_daemon_test_hooks
 		schedule_reconnect(&d);
 	}
 
-	if (!wait_kernels(&d, d.loop)) {
+	if (!wait_kernels(&d)) {
 		code = d.stopping ? d.exit_code : 1; /* SIGTERM while compiling: a clean exit */
 		goto out_relays;
 	}
