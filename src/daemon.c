@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "core/log.h"
 #include "core/syncobj.h"
 #include "core/vk-device.h"
+#include "core/vk-objects.h"
 #include "notify.h"
 #include "portal.h"
 #include "pw-access.h"
@@ -29,6 +31,12 @@
 /* PipeWire reconnection backoff (DESIGN.md, "Life of a relay"). */
 #define RECONNECT_FIRST_MS 100
 #define RECONNECT_MAX_MS 5000
+/* Device loss: attempts to recreate the device, the first at once, then after 250 ms doubling
+ * (about 4 s in all) before giving up; and losses in a row of recreated devices that were lost
+ * again before their kernels were ready, before giving up on a device that keeps failing. */
+#define RECOVER_TRIES 5
+#define RECOVER_FIRST_MS 250
+#define RELOST_MAX 5
 
 struct daemon;
 
@@ -60,9 +68,20 @@ struct daemon {
 	bool lost_pipewire;
 	struct spa_source *watchdog;
 	struct cr_vk_device *dev;
+	dev_t drm_node; /**< the DRM device that chose @dev, to choose it again */
 	/* Cold start: the kernel variants READY waits for (kernels.h). */
 	struct cr_kernels *kernels;
 	uint32_t kernels_needed;
+	/* Device loss (STYLE.md: a sticky flag, one recovery on idle). */
+	struct cr_daemon_test_hooks hooks;
+	bool device_lost;     /**< reported by a relay; the idle event recovers */
+	bool recovering;      /**< from the loss until the new device's kernels are ready */
+	unsigned recover_tries;   /**< failed attempts to recreate the device, this loss */
+	unsigned recoveries;      /**< devices recreated since start */
+	unsigned quick_losses;    /**< recreated devices in a row lost before their kernels */
+	uint64_t lost_ms;
+	struct spa_source *recover_timer;
+	struct spa_source *kernels_source; /**< @kernels' fd on the loop (on_kernels()) */
 	bool stopping; /**< quit() was called: also ends the wait for the kernels */
 	int drm_fd;
 	char state_dir[4096];
@@ -94,6 +113,13 @@ static void update_status(struct daemon *d)
 	if (!d->connected)
 		used += (size_t)snprintf(status, sizeof(status), "PipeWire unreachable, "
 						   "reconnecting; ");
+	if (d->recovering || d->device_lost)
+		used += (size_t)snprintf(status + used, sizeof(status) - used,
+					 "Vulkan device lost, recreating it; ");
+	else if (d->recoveries)
+		used += (size_t)snprintf(status + used, sizeof(status) - used,
+					 "Vulkan device recreated after %u loss%s; ", d->recoveries,
+					 d->recoveries == 1 ? "" : "es");
 	for (unsigned i = 0; i < d->n_slots && used < sizeof(status); i++) {
 		const struct relay_slot *s = &d->slots[i];
 		enum cr_relay_state rs = cr_relay_get_state(s->relay);
@@ -295,9 +321,19 @@ static void on_relay_fatal(void *data, struct cr_relay *relay, const char *messa
 	quit(d, 1);
 }
 
+static void schedule_recovery(struct daemon *d);
+
+static void on_relay_device_lost(void *data, struct cr_relay *relay)
+{
+	struct daemon *d = data;
+	cr_log_warn(TOPIC, "relay '%s': the Vulkan device was lost", cr_relay_name(relay));
+	schedule_recovery(d);
+}
+
 static const struct cr_relay_events relay_events = {
 	.state = on_relay_state,
 	.fatal = on_relay_fatal,
+	.device_lost = on_relay_device_lost,
 };
 
 static void on_watchdog(void *data, uint64_t expirations)
@@ -306,6 +342,15 @@ static void on_watchdog(void *data, uint64_t expirations)
 }
 
 /* ---- cold start: the kernels are compiled on their worker while the loop runs ---- */
+
+/* The Vulkan device: the configured one, else the one behind d->drm_node. */
+static bool open_vulkan(struct daemon *d)
+{
+	d->dev = cr_vk_device_create_for_drm(d->cfg->vulkan_device, d->drm_node);
+	if (!d->dev)
+		cr_log_error(TOPIC, "no usable Vulkan device (see the messages above)");
+	return d->dev != NULL;
+}
 
 static struct cr_kernels *create_kernels(struct cr_vk_device *dev)
 {
@@ -319,40 +364,213 @@ static struct cr_kernels *create_kernels(struct cr_vk_device *dev)
 	return cr_kernels_create(dev, have_dir ? dir : NULL);
 }
 
+/* Every needed variant of the current kernels is ready or failed (none between devices). */
 static bool kernels_settled(struct daemon *d)
 {
 	uint32_t m = d->kernels_needed;
-	return (cr_kernels_ready(d->kernels, m) | cr_kernels_failed(d->kernels, m)) == m;
+	return d->kernels &&
+	       (cr_kernels_ready(d->kernels, m) | cr_kernels_failed(d->kernels, m)) == m;
 }
 
+static void finish_recovery(struct daemon *d);
+
+/* The kernels' fd: a variant got ready or failed. Before READY, wait_kernels() runs the loop
+ * until they are settled; after a device loss, the recovery ends with them. */
 static void on_kernels(void *data, int fd, uint32_t mask)
 {
 	struct daemon *d = data;
 	cr_kernels_ack(d->kernels);
-	if (kernels_settled(d))
+	if (!kernels_settled(d))
+		return;
+	if (!cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS) && d->dev->lost) {
+		schedule_recovery(d); /* lost while warming up: new kernels on a new device */
+		return;
+	}
+	if (!d->ready)
 		pw_main_loop_quit(d->main_loop);
+	if (d->recovering)
+		finish_recovery(d);
 }
 
-/* Runs the loop (PipeWire stays serviced) until every needed variant is ready or failed; false
- * when the buffer kernel failed or the daemon is stopping (a signal, a fatal relay). */
-static bool wait_kernels(struct daemon *d, struct pw_loop *loop)
+/* The device's kernels, watched on the loop, the needed variants requested. */
+static bool start_kernels(struct daemon *d)
+{
+	d->kernels = create_kernels(d->dev);
+	if (!d->kernels)
+		return false;
+	d->kernels_source = pw_loop_add_io(d->loop, cr_kernels_get_fd(d->kernels), SPA_IO_IN, false,
+					   on_kernels, d);
+	if (!d->kernels_source) {
+		cr_kernels_destroy(d->kernels);
+		d->kernels = NULL;
+		return false;
+	}
+	cr_kernels_request(d->kernels, d->kernels_needed);
+	return true;
+}
+
+/* Runs the loop (PipeWire stays serviced) until every needed variant is ready or failed, also
+ * across a device loss meanwhile; false when the buffer kernel failed or the daemon is stopping
+ * (a signal, a fatal relay, a device that cannot be recreated). */
+static bool wait_kernels(struct daemon *d)
 {
 	uint32_t todo = d->kernels_needed & ~cr_kernels_ready(d->kernels, d->kernels_needed);
-	if (todo) {
+	if (todo)
 		cr_log_info(TOPIC, "compiling %d kernel variant(s)...", __builtin_popcount(todo));
-		struct spa_source *src = pw_loop_add_io(loop, cr_kernels_get_fd(d->kernels),
-							SPA_IO_IN, false, on_kernels, d);
-		if (!src)
-			return false;
-		if (!kernels_settled(d) && !d->stopping)
-			pw_main_loop_run(d->main_loop);
-		pw_loop_destroy_source(loop, src);
-		if (d->stopping)
-			return false;
-	}
+	while (!d->stopping && !kernels_settled(d))
+		pw_main_loop_run(d->main_loop);
+	if (d->stopping)
+		return false;
 	if (cr_kernels_failed(d->kernels, d->kernels_needed))
 		cr_log_warn(TOPIC, "some kernel variants failed to build: their frames are dropped");
-	return kernels_settled(d) && cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS);
+	return cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS);
+}
+
+/* ---- device loss: the GPU side is rebuilt on idle, the PipeWire nodes stay ------------- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* SIGUSR2 with CASTRELAY_TEST_DEVICE_LOST: the device fails at its next submit or wait. */
+static void on_sigusr2(void *data, int signal_number)
+{
+	struct daemon *d = data;
+	if (!d->dev)
+		return; /* between devices: nothing to lose */
+	bool wait = d->hooks.device_lost == CR_DAEMON_FAULT_WAIT;
+	cr_log_warn(TOPIC, "SIGUSR2: the next %s loses the Vulkan device "
+			   "(CASTRELAY_TEST_DEVICE_LOST, for tests only)",
+		    wait ? "fence wait" : "queue submission");
+	cr_vk_device_inject_lost(d->dev, wait ? CR_VK_FAULT_WAIT : CR_VK_FAULT_SUBMIT);
+}
+
+/* Called from the failing call's stack (through a relay): only a flag and an idle event. */
+static void schedule_recovery(struct daemon *d)
+{
+	if (d->device_lost)
+		return;
+	d->device_lost = true;
+	d->lost_ms = now_ms();
+	pw_loop_signal_event(d->loop, d->idle_event);
+}
+
+static void drop_kernels(struct daemon *d)
+{
+	if (d->kernels_source)
+		pw_loop_destroy_source(d->loop, d->kernels_source);
+	d->kernels_source = NULL;
+	cr_kernels_destroy(d->kernels);
+	d->kernels = NULL;
+}
+
+/* A recreated device's kernels are settled: frames were dropped (and counted) until now. */
+static void finish_recovery(struct daemon *d)
+{
+	if (!cr_kernels_ready(d->kernels, CR_KERNELS_BUFFERS)) {
+		cr_log_error(TOPIC, "the recreated Vulkan device cannot build the kernel: exiting");
+		quit(d, 1);
+		return;
+	}
+	d->recovering = false;
+	d->quick_losses = 0;
+	cr_log_info(TOPIC, "frames flow again: kernels ready %" PRIu64 " ms after the device "
+			   "was lost", now_ms() - d->lost_ms);
+	update_status(d);
+}
+
+/* One attempt at a new device, its kernels and every relay's pipeline; false when the device
+ * or its kernels cannot be created (the relays stay suspended). */
+static bool recreate_device(struct daemon *d)
+{
+	if (d->hooks.device_fails > 0) {
+		d->hooks.device_fails--;
+		cr_log_warn(TOPIC, "not recreating the Vulkan device, on purpose "
+				   "(CASTRELAY_TEST_DEVICE_FAILS, for tests only)");
+		return false;
+	}
+	if (!open_vulkan(d))
+		return false;
+	if (!start_kernels(d)) {
+		cr_vk_device_destroy(d->dev);
+		d->dev = NULL;
+		return false;
+	}
+	for (unsigned i = 0; i < d->n_slots; i++) {
+		if (!cr_relay_resume_gpu(d->slots[i].relay, d->kernels)) {
+			for (unsigned k = 0; k < i; k++)
+				cr_relay_suspend_gpu(d->slots[k].relay);
+			drop_kernels(d);
+			cr_vk_device_destroy(d->dev);
+			d->dev = NULL;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void try_recreate(struct daemon *d)
+{
+	if (!recreate_device(d)) {
+		if (++d->recover_tries >= RECOVER_TRIES) {
+			cr_log_error(TOPIC, "cannot recreate the Vulkan device after %u attempts: "
+					    "exiting", d->recover_tries);
+			quit(d, 1);
+			return;
+		}
+		unsigned ms = RECOVER_FIRST_MS << (d->recover_tries - 1);
+		cr_log_warn(TOPIC, "cannot recreate the Vulkan device (attempt %u of %u): next "
+				   "attempt in %u ms", d->recover_tries, RECOVER_TRIES, ms);
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+		pw_loop_update_timer(d->loop, d->recover_timer, &ts, NULL, false);
+		update_status(d);
+		return;
+	}
+	d->recoveries++;
+	cr_log_warn(TOPIC, "recreated the Vulkan device %s %" PRIu64 " ms after it was lost "
+			   "(recovery %u, attempt %u); the output nodes kept their ids",
+		    cr_vk_device_name(d->dev), now_ms() - d->lost_ms, d->recoveries,
+		    d->recover_tries + 1);
+	d->recover_tries = 0;
+	/* Already settled (a cached build), or that comes through the fd. */
+	on_kernels(d, -1, 0);
+	update_status(d);
+}
+
+static void on_recover_timer(void *data, uint64_t expirations)
+{
+	try_recreate(data);
+}
+
+/*
+ * On idle, never inside the failing call: every relay drops what it holds of the device (its
+ * jobs, its input stream, its output's exported buffers; the output nodes stay), then the
+ * kernels and the device go, and a new device is made, with the same choice.
+ */
+static void recover(struct daemon *d)
+{
+	d->device_lost = false;
+	/* Still recovering from the last loss: that device never got its kernels ready. */
+	if (d->recovering && ++d->quick_losses >= RELOST_MAX) {
+		cr_log_error(TOPIC, "%u recreated Vulkan devices in a row were lost before their "
+				    "kernels were ready: exiting", d->quick_losses);
+		quit(d, 1);
+		return;
+	}
+	d->recovering = true;
+	cr_log_warn(TOPIC, "the Vulkan device %s was lost: rebuilding the GPU side of %u "
+			   "relay(s)", cr_vk_device_name(d->dev), d->n_slots);
+	update_status(d);
+	for (unsigned i = 0; i < d->n_slots; i++)
+		cr_relay_suspend_gpu(d->slots[i].relay);
+	drop_kernels(d);
+	cr_vk_device_destroy(d->dev);
+	d->dev = NULL;
+	d->recover_tries = 0;
+	try_recreate(d);
 }
 
 static struct pw_core *connect_core(struct daemon *d, struct spa_hook *listener, const char *role)
@@ -456,6 +674,8 @@ static void on_idle(void *data, uint64_t count)
 		d->backoff_ms = RECONNECT_FIRST_MS;
 		schedule_reconnect(d);
 	}
+	if (d->device_lost && !d->stopping)
+		recover(d);
 }
 
 /* The DRM device first: the Vulkan device that drives the same GPU is preferred. */
@@ -479,15 +699,27 @@ static bool open_devices(struct daemon *d)
 			cr_log_info(TOPIC, "no DRM render node with timeline syncobjs: explicit sync "
 					   "(SPA_META_SyncTimeline) is not offered");
 	}
-	d->dev = cr_vk_device_create_for_drm(cfg->vulkan_device, drm_node);
-	if (!d->dev) {
-		cr_log_error(TOPIC, "no usable Vulkan device (see the messages above)");
+	d->drm_node = drm_node;
+	if (!open_vulkan(d)) {
 		if (d->drm_fd >= 0)
 			close(d->drm_fd);
 		d->drm_fd = -1;
 		return false;
 	}
 	return true;
+}
+
+/* At exit every Vulkan object made must be gone (vk-objects.h): a leak is an error. */
+static void report_vk_objects(void)
+{
+	struct cr_vk_objects objects;
+	char text[512];
+	cr_vk_objects_get(&objects);
+	cr_vk_objects_format(&objects, text, sizeof(text));
+	if (strcmp(text, "none") != 0)
+		cr_log_error(TOPIC, "Vulkan objects left at exit: %s", text);
+	else
+		cr_log_info(TOPIC, "Vulkan objects left at exit: none");
 }
 
 static bool needs_portal(const struct cr_config *cfg)
@@ -513,9 +745,11 @@ static bool start_portal(struct daemon *d)
 	return d->portal_io && d->portal_timer;
 }
 
-int cr_daemon_run(const struct cr_config *cfg)
+int cr_daemon_run(const struct cr_config *cfg, const struct cr_daemon_test_hooks *hooks)
 {
 	struct daemon d = { .cfg = cfg, .drm_fd = -1, .backoff_ms = RECONNECT_FIRST_MS };
+	if (hooks)
+		d.hooks = *hooks;
 	int code = 1;
 
 	pw_init(NULL, NULL);
@@ -526,19 +760,20 @@ int cr_daemon_run(const struct cr_config *cfg)
 	pw_loop_add_signal(d.loop, SIGINT, on_signal, &d);
 	pw_loop_add_signal(d.loop, SIGTERM, on_signal, &d);
 	pw_loop_add_signal(d.loop, SIGHUP, on_sighup, &d);
+	if (d.hooks.device_lost != CR_DAEMON_FAULT_NONE)
+		pw_loop_add_signal(d.loop, SIGUSR2, on_sigusr2, &d);
 	d.reconnect_timer = pw_loop_add_timer(d.loop, on_reconnect, &d);
+	d.recover_timer = pw_loop_add_timer(d.loop, on_recover_timer, &d);
 	d.idle_event = pw_loop_add_event(d.loop, on_idle, &d);
 	d.context = pw_context_new(d.loop, NULL, 0);
-	if (!d.context || !d.reconnect_timer || !d.idle_event)
+	if (!d.context || !d.reconnect_timer || !d.recover_timer || !d.idle_event)
 		goto out_loop;
 	if (!open_devices(&d))
 		goto out_context;
-	d.kernels = create_kernels(d.dev);
-	if (!d.kernels)
-		goto out_dev;
 	for (unsigned i = 0; i < cfg->n_relays; i++)
 		d.kernels_needed |= cr_kernels_needed(d.dev, cfg->relays[i].dmabuf);
-	cr_kernels_request(d.kernels, d.kernels_needed);
+	if (!start_kernels(&d))
+		goto out_dev;
 	if (needs_portal(cfg) && !start_portal(&d))
 		goto out_portal;
 	for (unsigned i = 0; i < cfg->n_relays; i++) {
@@ -560,7 +795,7 @@ int cr_daemon_run(const struct cr_config *cfg)
 		schedule_reconnect(&d);
 	}
 
-	if (!wait_kernels(&d, d.loop)) {
+	if (!wait_kernels(&d)) {
 		code = d.stopping ? d.exit_code : 1; /* SIGTERM while compiling: a clean exit */
 		goto out_relays;
 	}
@@ -592,9 +827,10 @@ out_portal:
 	if (d.portal_io)
 		pw_loop_destroy_source(d.loop, d.portal_io);
 	cr_portal_destroy(d.portal);
-	cr_kernels_destroy(d.kernels);
+	drop_kernels(&d);
 out_dev:
 	cr_vk_device_destroy(d.dev);
+	report_vk_objects();
 	if (d.drm_fd >= 0)
 		close(d.drm_fd);
 out_context:
@@ -604,6 +840,8 @@ out_loop:
 		pw_loop_destroy_source(d.loop, d.idle_event);
 	if (d.reconnect_timer)
 		pw_loop_destroy_source(d.loop, d.reconnect_timer);
+	if (d.recover_timer)
+		pw_loop_destroy_source(d.loop, d.recover_timer);
 	pw_main_loop_destroy(d.main_loop);
 out_deinit:
 	pw_deinit();

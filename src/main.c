@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "core/log.h"
@@ -53,6 +56,40 @@ static void print_config(const struct cr_config *cfg)
 	}
 }
 
+/*
+ * The test hooks (castrelayd(1), FOR TESTS): read here and nowhere else, handed to the daemon.
+ * Returns false (message on stderr) for a value that is not understood.
+ */
+static bool read_test_hooks(struct cr_daemon_test_hooks *hooks)
+{
+	*hooks = (struct cr_daemon_test_hooks){ 0 };
+	const char *lost = getenv("CASTRELAY_TEST_DEVICE_LOST");
+	if (lost && *lost) {
+		if (strcmp(lost, "submit") == 0) {
+			hooks->device_lost = CR_DAEMON_FAULT_SUBMIT;
+		} else if (strcmp(lost, "wait") == 0) {
+			hooks->device_lost = CR_DAEMON_FAULT_WAIT;
+		} else {
+			fprintf(stderr, "castrelayd: invalid CASTRELAY_TEST_DEVICE_LOST value '%s': "
+					"expected submit or wait\n", lost);
+			return false;
+		}
+	}
+	const char *fails = getenv("CASTRELAY_TEST_DEVICE_FAILS");
+	if (fails && *fails) {
+		char *end = NULL;
+		errno = 0;
+		unsigned long n = strtoul(fails, &end, 10);
+		if (errno || *end || fails[0] == '-' || n > 100) {
+			fprintf(stderr, "castrelayd: invalid CASTRELAY_TEST_DEVICE_FAILS value '%s': "
+					"expected an integer 0..100\n", fails);
+			return false;
+		}
+		hooks->device_fails = (unsigned)n;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static struct cr_config cfg;
@@ -69,7 +106,10 @@ int main(int argc, char **argv)
 		print_config(&cfg);
 		return 0;
 	}
+	struct cr_daemon_test_hooks hooks;
+	if (!read_test_hooks(&hooks))
+		return 2;
 	cr_log_init(cfg.verbosity >= 2 ? CR_LOG_DEBUG
 				       : (cfg.verbosity == 1 ? CR_LOG_INFO : CR_LOG_WARN));
-	return cr_daemon_run(&cfg);
+	return cr_daemon_run(&cfg, &hooks);
 }

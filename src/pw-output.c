@@ -71,6 +71,9 @@ struct cr_pw_output {
 	bool exclusive;       /**< node.exclusive/node.reliable set for explicit sync */
 	uint64_t sync_point;  /**< last acquire/release point handed out */
 	struct held held[MAX_BUFFERS];
+	/* The DMA-BUF buffers, for cr_pw_output_drop_exports(); set while they have an export. */
+	struct out_buffer *exported[MAX_BUFFERS];
+	bool dropped_exports; /**< since the last cr_pw_output_renegotiate() */
 	struct cr_pw_output_stats stats;
 	const struct cr_format_info *info;
 	uint32_t width, height, max_fps;
@@ -390,6 +393,12 @@ static void add_dmabuf(struct cr_pw_output *out, struct pw_buffer *b)
 	set_chunks(b->buffer, ob);
 	b->user_data = ob;
 	out->have_buffers = true;
+	for (uint32_t i = 0; i < MAX_BUFFERS; i++) {
+		if (!out->exported[i]) {
+			out->exported[i] = ob;
+			break;
+		}
+	}
 	return;
 
 err_export:
@@ -447,6 +456,9 @@ static void on_remove_buffer(void *data, struct pw_buffer *b)
 	forget(out, b);
 	if (d->type == SPA_DATA_DmaBuf && b->user_data) {
 		struct out_buffer *ob = b->user_data;
+		for (uint32_t i = 0; i < MAX_BUFFERS; i++)
+			if (out->exported[i] == ob)
+				out->exported[i] = NULL;
 		cr_pw_timeline_finish(&ob->timeline, b->buffer);
 		/* The pipeline frees it once a job still writing it is done. */
 		out->events->release(out->data, ob->export);
@@ -667,6 +679,11 @@ bool cr_pw_output_dequeue(struct cr_pw_output *out, struct cr_pw_output_slot *sl
 	if (!b)
 		return false;
 	struct out_buffer *ob = dmabuf_of(out, b);
+	if (ob && !ob->export) {
+		/* Dropped with the device: kept until the renegotiation replaces it. */
+		add_ready(out, b);
+		return false;
+	}
 	if (ob && ob->timeline.meta && !ob->begun) {
 		cr_pw_timeline_begin(&ob->timeline, ++out->sync_point);
 		ob->begun = true;
@@ -762,4 +779,41 @@ bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot
 void cr_pw_output_update_props(struct cr_pw_output *out, const struct spa_dict *dict)
 {
 	pw_stream_update_properties(out->stream, dict);
+}
+
+void cr_pw_output_drop_exports(struct cr_pw_output *out)
+{
+	for (uint32_t i = 0; i < MAX_BUFFERS; i++) {
+		struct out_buffer *ob = out->exported[i];
+		if (!ob || !ob->export)
+			continue;
+		/* The buffer keeps its fds (consumers may still read the last frame). */
+		out->events->release(out->data, ob->export);
+		ob->export = NULL;
+		out->dropped_exports = true;
+	}
+}
+
+void cr_pw_output_renegotiate(struct cr_pw_output *out)
+{
+	if (!out->connected)
+		return;
+	uint64_t offer[MAX_MODIFIERS];
+	uint32_t n = out->dmabuf_offered ? out->events->modifiers(out->data, out->info->fourcc,
+								  out->width, out->height, offer,
+								  MAX_MODIFIERS)
+					 : 0;
+	bool changed = n != out->n_offer || memcmp(offer, out->offer, n * sizeof(offer[0])) != 0;
+	if (!out->dropped_exports && !changed)
+		return; /* shared memory buffers are not the device's: nothing to redo */
+	out->dropped_exports = false;
+	memcpy(out->offer, offer, n * sizeof(offer[0]));
+	out->n_offer = n;
+	out->have_fixated = false;
+	uint8_t buffer[2048];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+	const struct spa_pod *params[2];
+	uint32_t n_params = build_enum_formats(out, &b, params);
+	cr_log_info(TOPIC, "renegotiating the output: its DMA-BUFs are to be exported anew");
+	pw_stream_update_params(out->stream, params, n_params);
 }

@@ -146,3 +146,17 @@ void cr_pw_output_cancel(struct cr_pw_output *out, struct cr_pw_output_slot *slo
 
 /** Updates node properties (castrelay.* status); cheap to call about once a second. */
 void cr_pw_output_update_props(struct cr_pw_output *out, const struct spa_dict *dict);
+
+/**
+ * The device that exported the DMA-BUF buffers is going: gives every export handle back
+ * through events.release now (the buffers keep their fds until they are removed), and takes
+ * no frame into them any more (cr_pw_output_dequeue() fails). Shared memory buffers stay.
+ */
+void cr_pw_output_drop_exports(struct cr_pw_output *out);
+
+/**
+ * After a new device: asks events.modifiers again and renegotiates, with the consumer's
+ * buffers exported anew, when exports were dropped or the modifiers changed; otherwise (shared
+ * memory) nothing changes and consumers see nothing.
+ */
+void cr_pw_output_renegotiate(struct cr_pw_output *out);

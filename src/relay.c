@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/pipeline.h"
+#include "core/vk-objects.h"
 #include "pw-input.h"
 #include "pw-output.h"
 #include "pw-source-watch.h"
@@ -59,8 +60,14 @@ struct cr_relay {
 	struct cr_relay_settings pending;  /**< collects one set-param's keys */
 	bool pending_error;
 	struct pw_loop *loop;
+	/* The GPU side: NULL between cr_relay_suspend_gpu() and cr_relay_resume_gpu(). */
 	struct cr_pipeline *pipe;
 	struct spa_source *pipe_source;
+	bool lost_reported;  /**< events.device_lost was called for this pipeline */
+	bool import_dmabuf, export_dmabuf; /**< what the device can do, as first created */
+	uint64_t recoveries; /**< cr_relay_resume_gpu() calls, for castrelay.vk.recoveries */
+	/** The source node (its object.serial) the input stream is for; "" when none. */
+	char in_target[32];
 	struct spa_source *stats_timer;
 	struct cr_pw_input *in;
 	struct cr_pw_output *out;
@@ -86,6 +93,10 @@ struct cr_relay {
 	uint32_t damage_transform;
 	uint64_t last_out_pts;
 	bool have_last_out;
+	/* After cr_relay_resume_gpu(): the new input stream of the same source node may be
+	 * handed a frame that was published already; frames up to this pts are dropped. */
+	bool resumed;
+	uint64_t resumed_pts;
 
 	uint64_t frames_out;
 	uint64_t dropped; /**< also frames that arrived while no consumer was linked */
@@ -111,7 +122,7 @@ static const char *input_sync(const struct cr_relay *r)
 	if (strcmp(input_transport(r), "dmabuf") != 0)
 		return "none";
 	const char *explicit = cr_pw_input_sync(r->in);
-	return explicit ? explicit : cr_pipeline_sync_mode(r->pipe);
+	return explicit ? explicit : r->pipe ? cr_pipeline_sync_mode(r->pipe) : "none";
 }
 
 /* "OFFSET:STRIDE,..." of @l, or "none". */
@@ -190,7 +201,7 @@ static void publish_props(struct cr_relay *r)
 	const struct cr_pw_input_stats *st = &stats;
 	const struct cr_relay_settings *s = &r->settings;
 	const struct cr_pw_output_stats *ost = cr_pw_output_get_stats(r->out);
-	char in_fmt[64] = "none", out_size[32] = "none", counters[10][24], lat[24];
+	char in_fmt[64] = "none", out_size[32] = "none", counters[12][24], lat[24];
 	char crop[64] = "none", scale[32] = "input", redact[512], fps[16] = "0", color[32] = "";
 	if (r->have_format)
 		snprintf(in_fmt, sizeof(in_fmt), "%s %ux%u", r->in_format.info->name,
@@ -235,6 +246,14 @@ static void publish_props(struct cr_relay *r)
 	}
 	snprintf(lat, sizeof(lat), "%" PRIu64, r->last_latency_us);
 	snprintf(counters[9], sizeof(counters[9]), "%" PRIu64, r->inputs);
+	/* The process's live Vulkan objects (every relay shares the device): flat across
+	 * faults, or something leaks. */
+	struct cr_vk_objects objects;
+	char object_types[512];
+	cr_vk_objects_get(&objects);
+	cr_vk_objects_format(&objects, object_types, sizeof(object_types));
+	snprintf(counters[10], sizeof(counters[10]), "%" PRId64, cr_vk_objects_total(&objects));
+	snprintf(counters[11], sizeof(counters[11]), "%" PRIu64, r->recoveries);
 	struct spa_dict_item items[] = {
 		SPA_DICT_ITEM_INIT("castrelay.source", r->cfg->source),
 		SPA_DICT_ITEM_INIT("castrelay.source.state", cr_relay_state_name(r->state)),
@@ -255,7 +274,8 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.output.color", color),
 		SPA_DICT_ITEM_INIT("castrelay.sync", input_sync(r)),
 		SPA_DICT_ITEM_INIT("castrelay.output.sync", output_sync(r)),
-		SPA_DICT_ITEM_INIT("castrelay.output.fence", cr_pipeline_output_fence_mode(r->pipe)),
+		SPA_DICT_ITEM_INIT("castrelay.output.fence",
+				   r->pipe ? cr_pipeline_output_fence_mode(r->pipe) : "none"),
 		SPA_DICT_ITEM_INIT("castrelay.sync.released", counters[5]),
 		SPA_DICT_ITEM_INIT("castrelay.sync.acquire-waits", counters[6]),
 		SPA_DICT_ITEM_INIT("castrelay.sync.published", counters[7]),
@@ -271,6 +291,9 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.frames.corrupt", counters[3]),
 		SPA_DICT_ITEM_INIT("castrelay.frames.rate-limited", counters[4]),
 		SPA_DICT_ITEM_INIT("castrelay.latency.us", lat),
+		SPA_DICT_ITEM_INIT("castrelay.vk.objects", counters[10]),
+		SPA_DICT_ITEM_INIT("castrelay.vk.object-types", object_types),
+		SPA_DICT_ITEM_INIT("castrelay.vk.recoveries", counters[11]),
 	};
 	cr_pw_output_update_props(r->out, &SPA_DICT_INIT_ARRAY(items));
 }
@@ -386,6 +409,19 @@ static void on_input_release_import(void *data, void *handle)
 {
 	struct cr_relay *r = data;
 	cr_pipeline_source_destroy(r->pipe, handle);
+}
+
+/* True when the device is lost (seen by one of our calls, or another relay's: it is shared).
+ * The owner hears it once per pipeline and recovers on idle, never in this call stack. */
+static bool device_lost(struct cr_relay *r)
+{
+	if (!cr_pipeline_device_lost(r->pipe))
+		return false;
+	if (!r->lost_reported) {
+		r->lost_reported = true;
+		r->events->device_lost(r->events_data, r);
+	}
+	return true;
 }
 
 static struct job *take_job(struct cr_relay *r)
@@ -530,12 +566,20 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f,
 		goto release;
 	}
 	uint64_t pts = f->has_header ? f->pts_ns : now_ns();
+	if (r->resumed && f->has_header) {
+		if (pts <= r->resumed_pts) {
+			r->dropped++;
+			goto release;
+		}
+		r->resumed = false;
+	}
 	if (!due(r, pts)) {
 		r->rate_limited++;
 		r->dropped++;
 		goto release;
 	}
-	if (!have_crop || !cr_pipeline_can_submit(r->pipe) || !(job = take_job(r))) {
+	if (!have_crop || device_lost(r) || !cr_pipeline_can_submit(r->pipe) ||
+	    !(job = take_job(r))) {
 		r->dropped++;
 		goto release;
 	}
@@ -610,8 +654,7 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f,
 		job->in_use = false;
 		cr_pw_output_cancel(r->out, &slot);
 		r->dropped++;
-		if (cr_pipeline_device_lost(r->pipe))
-			r->events->fatal(r->events_data, r, "the Vulkan device was lost");
+		device_lost(r);
 		goto release;
 	}
 	r->last_out_pts = pts;
@@ -639,6 +682,7 @@ static void on_pipeline_done(void *job_data, const struct cr_pipeline_result *re
 		if (res->ok)
 			return; /* overwritten by its producer: counted as corrupt */
 		r->dropped++;
+		device_lost(r);
 		return;
 	}
 	bool meta = r->settings.cursor == CR_CURSOR_META;
@@ -705,6 +749,8 @@ static uint32_t on_output_modifiers(void *data, uint32_t fourcc, uint32_t width,
 				    uint32_t height, uint64_t *modifiers, uint32_t max)
 {
 	struct cr_relay *r = data;
+	if (!r->pipe)
+		return 0; /* no device now: cr_relay_resume_gpu() offers them again */
 	return cr_pipeline_output_modifiers(r->pipe, fourcc, width, height, modifiers, max);
 }
 
@@ -713,6 +759,8 @@ static void *on_output_export(void *data, const struct cr_format_info *info, uin
 			      struct cr_dmabuf *desc)
 {
 	struct cr_relay *r = data;
+	if (!r->pipe)
+		return NULL;
 	struct cr_pipeline_output *out = cr_pipeline_export_frame(r->pipe, info, width, height,
 								  modifiers, n_modifiers, desc);
 	if (out)
@@ -740,8 +788,8 @@ static void on_black_timer(void *data, uint64_t expirations)
 	struct cr_relay *r = data;
 	struct job *job;
 	struct cr_pw_output_slot slot;
-	if (!r->out || !r->out_w || !cr_pw_output_streaming(r->out) ||
-	    !cr_pipeline_can_submit(r->pipe) || !(job = take_job(r)))
+	if (!r->out || !r->out_w || !cr_pw_output_streaming(r->out) || !r->pipe ||
+	    device_lost(r) || !cr_pipeline_can_submit(r->pipe) || !(job = take_job(r)))
 		return;
 	if (!cr_pw_output_dequeue(r->out, &slot))
 		return;
@@ -809,16 +857,15 @@ static void drop_input(struct cr_relay *r)
 	r->last_in_ns = 0;
 }
 
-static void on_source_found(void *data, uint32_t id, uint64_t serial)
+/* The input stream for r->in_target; none while the GPU side is suspended (its imports
+ * would need the device): cr_relay_resume_gpu() creates it then. */
+static void create_input(struct cr_relay *r)
 {
-	struct cr_relay *r = data;
-	char target[32], in_name[160];
-	/* The serial names exactly this node: a later node of the same name is found anew. */
-	snprintf(target, sizeof(target), "%" PRIu64, serial ? serial : id);
+	char in_name[160];
+	if (!r->pipe || !r->in_core || !r->in_target[0])
+		return;
 	snprintf(in_name, sizeof(in_name), "castrelay.%s.input", r->cfg->name);
-	drop_input(r);
-	stop_black(r);
-	r->in = cr_pw_input_create(r->in_core, target, in_name, r->cfg->dmabuf, r->drm_fd,
+	r->in = cr_pw_input_create(r->in_core, r->in_target, in_name, r->cfg->dmabuf, r->drm_fd,
 				   &input_events, r);
 	if (!r->in) {
 		cr_log_error(TOPIC, "%s: cannot create the input stream for '%s'", r->cfg->name,
@@ -829,10 +876,22 @@ static void on_source_found(void *data, uint32_t id, uint64_t serial)
 	publish_props(r);
 }
 
+static void on_source_found(void *data, uint32_t id, uint64_t serial)
+{
+	struct cr_relay *r = data;
+	drop_input(r);
+	stop_black(r);
+	r->resumed = false; /* another node: its own clock */
+	/* The serial names exactly this node: a later node of the same name is found anew. */
+	snprintf(r->in_target, sizeof(r->in_target), "%" PRIu64, serial ? serial : id);
+	create_input(r);
+}
+
 static void on_source_gone(void *data)
 {
 	struct cr_relay *r = data;
 	drop_input(r);
+	r->in_target[0] = '\0';
 	bool was = r->state != CR_RELAY_WAITING;
 	cr_log_warn(TOPIC, "%s: source '%s' is gone; castrelay.%s stays%s and its input "
 			   "returns when the source does", r->cfg->name, r->target, r->cfg->name,
@@ -864,6 +923,7 @@ void cr_relay_set_source(struct cr_relay *r, struct pw_core *core, const char *t
 	r->watch = NULL;
 	bool had = r->in != NULL;
 	drop_input(r);
+	r->in_target[0] = '\0';
 	r->in_core = core;
 	if (!core) {
 		if (had || r->state == CR_RELAY_RELAYING) {
@@ -895,11 +955,10 @@ bool cr_relay_connect(struct cr_relay *r, struct pw_core *out_core)
 		pw_properties_set(props, PW_KEY_MEDIA_ROLE, "Camera");
 	pw_properties_setf(props, PW_KEY_NODE_DESCRIPTION, "castrelay %s (from %s)",
 			   r->cfg->name, r->cfg->source);
-	bool export = r->cfg->dmabuf && cr_pipeline_can_export_dmabuf(r->pipe);
 	cr_log_info(TOPIC, "%s: DMA-BUF input %s, DMA-BUF output %s", r->cfg->name,
-		    r->cfg->dmabuf && cr_pipeline_can_import_dmabuf(r->pipe) ? "offered" : "off",
-		    export ? "offered" : "off");
-	r->out = cr_pw_output_create(out_core, props, true, export, r->drm_fd, &output_events, r);
+		    r->import_dmabuf ? "offered" : "off", r->export_dmabuf ? "offered" : "off");
+	r->out = cr_pw_output_create(out_core, props, true, r->export_dmabuf, r->drm_fd,
+				     &output_events, r);
 	if (!r->out)
 		return false;
 	/* The node keeps the size it had: consumers linked before a PipeWire restart find it
@@ -915,12 +974,40 @@ void cr_relay_disconnect(struct cr_relay *r)
 	cr_pw_source_watch_destroy(r->watch);
 	r->watch = NULL;
 	/* Jobs give their output buffers back before the output stream goes. */
-	cr_pipeline_drain(r->pipe);
+	if (r->pipe)
+		cr_pipeline_drain(r->pipe);
 	drop_input(r);
 	cr_pw_output_destroy(r->out);
 	r->out = NULL;
 	r->in_core = NULL;
+	r->in_target[0] = '\0';
 	set_state(r, r->state == CR_RELAY_WAITING ? CR_RELAY_WAITING : CR_RELAY_LOST);
+}
+
+/* The GPU side: a pipeline on @kernels and its completion fd on the loop. */
+static bool attach_pipeline(struct cr_relay *r, struct cr_kernels *kernels)
+{
+	r->pipe = cr_pipeline_create(kernels, on_pipeline_done, r);
+	if (!r->pipe)
+		return false;
+	r->pipe_source = pw_loop_add_io(r->loop, cr_pipeline_get_fd(r->pipe), SPA_IO_IN, false,
+					on_pipeline_fd, r);
+	if (!r->pipe_source) {
+		cr_pipeline_destroy(r->pipe);
+		r->pipe = NULL;
+		return false;
+	}
+	r->lost_reported = false;
+	return true;
+}
+
+static void detach_pipeline(struct cr_relay *r)
+{
+	if (r->pipe_source)
+		pw_loop_destroy_source(r->loop, r->pipe_source);
+	r->pipe_source = NULL;
+	cr_pipeline_destroy(r->pipe);
+	r->pipe = NULL;
 }
 
 struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_kernels *kernels, int drm_fd,
@@ -937,14 +1024,13 @@ struct cr_relay *cr_relay_create(struct pw_loop *loop, struct cr_kernels *kernel
 	r->loop = loop;
 	r->drm_fd = drm_fd;
 	r->state = CR_RELAY_WAITING;
-	r->pipe = cr_pipeline_create(kernels, on_pipeline_done, r);
-	if (!r->pipe)
+	if (!attach_pipeline(r, kernels))
 		goto err_free;
-	r->pipe_source = pw_loop_add_io(r->loop, cr_pipeline_get_fd(r->pipe), SPA_IO_IN, false,
-					on_pipeline_fd, r);
+	r->import_dmabuf = cfg->dmabuf && cr_pipeline_can_import_dmabuf(r->pipe);
+	r->export_dmabuf = cfg->dmabuf && cr_pipeline_can_export_dmabuf(r->pipe);
 	r->stats_timer = pw_loop_add_timer(r->loop, on_stats_timer, r);
 	r->black_timer = pw_loop_add_timer(r->loop, on_black_timer, r);
-	if (!r->pipe_source || !r->stats_timer || !r->black_timer)
+	if (!r->stats_timer || !r->black_timer)
 		goto err_sources;
 	struct timespec interval = { 1, 0 };
 	pw_loop_update_timer(r->loop, r->stats_timer, &interval, &interval, false);
@@ -955,12 +1041,48 @@ err_sources:
 		pw_loop_destroy_source(r->loop, r->black_timer);
 	if (r->stats_timer)
 		pw_loop_destroy_source(r->loop, r->stats_timer);
-	if (r->pipe_source)
-		pw_loop_destroy_source(r->loop, r->pipe_source);
-	cr_pipeline_destroy(r->pipe);
+	detach_pipeline(r);
 err_free:
 	free(r);
 	return NULL;
+}
+
+void cr_relay_suspend_gpu(struct cr_relay *r)
+{
+	if (!r->pipe)
+		return;
+	cr_log_info(TOPIC, "%s: dropping everything of the lost device: jobs, input stream%s",
+		    r->cfg->name, r->out ? ", exported output buffers" : "");
+	stop_black(r);
+	/* Nothing in flight gives anything back later; this pipeline reports no more losses. */
+	r->lost_reported = true;
+	cr_pipeline_drain(r->pipe);
+	/* Its buffers' imports are the device's; the stream comes back for the same source. */
+	drop_input(r);
+	if (r->out)
+		cr_pw_output_drop_exports(r->out);
+	detach_pipeline(r);
+	publish_props(r);
+}
+
+bool cr_relay_resume_gpu(struct cr_relay *r, struct cr_kernels *kernels)
+{
+	if (r->pipe)
+		return true;
+	if (!attach_pipeline(r, kernels))
+		return false;
+	r->recoveries++;
+	r->resumed = r->have_last_out;
+	r->resumed_pts = r->last_out_pts;
+	/* Exported output buffers were dropped: the consumers get new ones. Shared memory
+	 * outputs are ours, not the device's, and stay as they are. */
+	if (r->out)
+		cr_pw_output_renegotiate(r->out);
+	create_input(r);
+	if (r->state == CR_RELAY_LOST)
+		start_black(r);
+	publish_props(r);
+	return true;
 }
 
 void cr_relay_destroy(struct cr_relay *r)
@@ -970,8 +1092,7 @@ void cr_relay_destroy(struct cr_relay *r)
 	cr_relay_disconnect(r);
 	pw_loop_destroy_source(r->loop, r->black_timer);
 	pw_loop_destroy_source(r->loop, r->stats_timer);
-	pw_loop_destroy_source(r->loop, r->pipe_source);
-	cr_pipeline_destroy(r->pipe);
+	detach_pipeline(r);
 	cr_pw_input_frame_cursor_finish(&r->cursor);
 	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
 		free(r->jobs[i].cursor_pixels);

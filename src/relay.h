@@ -6,7 +6,8 @@
  *
  * Its life (DESIGN.md, "Life of a relay"): the pipeline lives as long as the relay; the output
  * node as long as a PipeWire connection (cr_relay_connect() .. cr_relay_disconnect()); the input
- * stream as long as its source node exists. When the source goes the output node stays with
+ * stream as long as its source node exists (and the Vulkan device it imports into). When the
+ * source goes the output node stays with
  * the same id and name (state lost), sending nothing or black frames (lost = "black"); when a
  * node of the same target appears again, a new input stream is created for it. Main-loop
  * thread.
@@ -28,8 +29,15 @@ enum cr_relay_state {
 struct cr_relay_events {
 	/** cr_relay_get_state() changed. */
 	void (*state)(void *data, struct cr_relay *relay);
-	/** The relay cannot go on (the Vulkan device was lost); @message says why. */
+	/** The relay cannot go on (it cannot watch the registry); @message says why. */
 	void (*fatal)(void *data, struct cr_relay *relay, const char *message);
+	/**
+	 * The Vulkan device was lost (a call of this relay's pipeline failed with
+	 * VK_ERROR_DEVICE_LOST, or another user of the device did): frames are dropped until
+	 * the owner rebuilds the GPU side, which it must not do from this callback: suspend
+	 * and resume from an idle event. Called once per pipeline.
+	 */
+	void (*device_lost)(void *data, struct cr_relay *relay);
 };
 
 /**
@@ -69,6 +77,24 @@ void cr_relay_disconnect(struct cr_relay *relay);
  */
 void cr_relay_set_source(struct cr_relay *relay, struct pw_core *core, const char *target,
 			 uint32_t node_id);
+
+/**
+ * The device is lost: waits for the relay's GPU jobs (a bounded wait), destroys the input
+ * stream (its buffers were imported into the device) and gives the output's exported
+ * DMA-BUFs back (cr_pw_output_drop_exports()), then the pipeline. The output node stays with
+ * its id, consumers stay linked; frames are dropped until cr_relay_resume_gpu(). Then the
+ * device and @kernels may be destroyed. No-op when already suspended. Not from a relay
+ * callback.
+ */
+void cr_relay_suspend_gpu(struct cr_relay *relay);
+
+/**
+ * After cr_relay_suspend_gpu(): a new pipeline on @kernels (borrowed, as at creation); the
+ * input stream is created again for the source node it had, and the output renegotiates only
+ * when its buffers were exported DMA-BUFs. castrelay.vk.recoveries counts the calls. Returns
+ * false (logged) when the pipeline cannot be created; the relay stays suspended.
+ */
+bool cr_relay_resume_gpu(struct cr_relay *relay, struct cr_kernels *kernels);
 
 /** The relay's state. */
 enum cr_relay_state cr_relay_get_state(const struct cr_relay *relay);

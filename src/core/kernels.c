@@ -26,6 +26,7 @@
 #include "vk-device.h"
 #include "vk-format.h"
 #include "vk-image.h"
+#include "vk-objects.h"
 
 #define TOPIC "kernels"
 
@@ -219,13 +220,17 @@ static bool create_layouts(struct cr_kernels *k, unsigned v)
 	if (!cr_vk_check(k->dev, vkCreateDescriptorSetLayout(d, &dslci, NULL, &k->set_layouts[v]),
 			 "vkCreateDescriptorSetLayout"))
 		return false;
+	cr_vk_objects_add(CR_VK_OBJECT_DESCRIPTOR_SET_LAYOUT, 1);
 	VkPipelineLayoutCreateInfo plci = {
 		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
 		.setLayoutCount = 1,
 		.pSetLayouts = &k->set_layouts[v],
 	};
-	return cr_vk_check(k->dev, vkCreatePipelineLayout(d, &plci, NULL, &k->layouts[v]),
-			   "vkCreatePipelineLayout");
+	if (!cr_vk_check(k->dev, vkCreatePipelineLayout(d, &plci, NULL, &k->layouts[v]),
+			 "vkCreatePipelineLayout"))
+		return false;
+	cr_vk_objects_add(CR_VK_OBJECT_PIPELINE_LAYOUT, 1);
+	return true;
 }
 
 static bool build_variant(struct cr_kernels *k, unsigned v, VkPipeline *out)
@@ -249,6 +254,7 @@ static bool build_variant(struct cr_kernels *k, unsigned v, VkPipeline *out)
 	if (!cr_vk_check(k->dev, vkCreateShaderModule(d, &smci, NULL, &module),
 			 "vkCreateShaderModule"))
 		return false;
+	cr_vk_objects_add(CR_VK_OBJECT_SHADER_MODULE, 1);
 	VkComputePipelineCreateInfo cpci = {
 		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
 		.stage = {
@@ -261,7 +267,10 @@ static bool build_variant(struct cr_kernels *k, unsigned v, VkPipeline *out)
 	};
 	bool ok = cr_vk_check(k->dev, vkCreateComputePipelines(d, k->cache, 1, &cpci, NULL, out),
 			      "vkCreateComputePipelines");
+	if (ok)
+		cr_vk_objects_add(CR_VK_OBJECT_PIPELINE, 1);
 	vkDestroyShaderModule(d, module, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_SHADER_MODULE, -1);
 	return ok;
 }
 
@@ -285,12 +294,18 @@ static void warm_finish(struct cr_kernels *k, struct warm *w)
 	cr_vk_buffer_destroy(k->dev, w->src);
 	cr_vk_buffer_destroy(k->dev, w->dst);
 	cr_vk_buffer_destroy(k->dev, w->cursor);
-	if (w->pool)
+	if (w->pool) {
 		vkDestroyDescriptorPool(d, w->pool, NULL);
-	if (w->fence)
+		cr_vk_objects_add(CR_VK_OBJECT_DESCRIPTOR_POOL, -1);
+	}
+	if (w->fence) {
 		vkDestroyFence(d, w->fence, NULL);
-	if (w->cmd_pool)
+		cr_vk_objects_add(CR_VK_OBJECT_FENCE, -1);
+	}
+	if (w->cmd_pool) {
 		vkDestroyCommandPool(d, w->cmd_pool, NULL);
+		cr_vk_objects_add(CR_VK_OBJECT_COMMAND_POOL, -1);
+	}
 }
 
 static void image_to_general(VkCommandBuffer cmd, struct cr_vk_image *img, VkAccessFlags access)
@@ -406,11 +421,16 @@ static bool warm_up(struct cr_kernels *k, unsigned v, VkPipeline pipeline)
 	};
 	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
 	if (!cr_vk_check(dev, vkCreateCommandPool(d, &cpci, NULL, &w.cmd_pool),
-			 "vkCreateCommandPool") ||
-	    !cr_vk_check(dev, vkCreateFence(d, &fci, NULL, &w.fence), "vkCreateFence") ||
-	    !cr_vk_check(dev, vkCreateDescriptorPool(d, &dpci, NULL, &w.pool),
+			 "vkCreateCommandPool"))
+		goto out;
+	cr_vk_objects_add(CR_VK_OBJECT_COMMAND_POOL, 1);
+	if (!cr_vk_check(dev, vkCreateFence(d, &fci, NULL, &w.fence), "vkCreateFence"))
+		goto out;
+	cr_vk_objects_add(CR_VK_OBJECT_FENCE, 1);
+	if (!cr_vk_check(dev, vkCreateDescriptorPool(d, &dpci, NULL, &w.pool),
 			 "vkCreateDescriptorPool"))
 		goto out;
+	cr_vk_objects_add(CR_VK_OBJECT_DESCRIPTOR_POOL, 1);
 	VkCommandBufferAllocateInfo cbai = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
 		.commandPool = w.cmd_pool,
@@ -475,8 +495,8 @@ static bool warm_up(struct cr_kernels *k, unsigned v, VkPipeline pipeline)
 	};
 	/* Seconds on lavapipe with a cold Mesa cache: this thread exists to wait here. */
 	ok = cr_vk_device_submit(dev, 1, &si, w.fence, "vkQueueSubmit (warm-up)") &&
-	     cr_vk_check(dev, vkWaitForFences(d, 1, &w.fence, VK_TRUE, UINT64_MAX),
-			 "vkWaitForFences (warm-up)");
+	     cr_vk_device_wait_fence(dev, w.fence, UINT64_MAX, "vkWaitForFences (warm-up)") ==
+		     VK_SUCCESS;
 out:
 	warm_finish(k, &w);
 	return ok;
@@ -512,8 +532,10 @@ static void *worker_main(void *arg)
 				    (t2 - t1) / 1000000);
 			save_cache_file(k);
 		} else {
-			if (pipeline)
+			if (pipeline) {
 				vkDestroyPipeline(k->dev->dev, pipeline, NULL);
+				cr_vk_objects_add(CR_VK_OBJECT_PIPELINE, -1);
+			}
 			cr_log_error(TOPIC, "cannot build the %s kernel", variant_name(v));
 		}
 
@@ -556,6 +578,7 @@ struct cr_kernels *cr_kernels_create(struct cr_vk_device *dev, const char *cache
 	};
 	if (!cr_vk_check(dev, vkCreateSampler(d, &sci, NULL, &k->sampler), "vkCreateSampler"))
 		goto err;
+	cr_vk_objects_add(CR_VK_OBJECT_SAMPLER, 1);
 	for (unsigned v = 0; v < CR_KERNELS_COUNT; v++)
 		if (!create_layouts(k, v))
 			goto err;
@@ -575,6 +598,7 @@ struct cr_kernels *cr_kernels_create(struct cr_vk_device *dev, const char *cache
 	free(data);
 	if (!ok)
 		goto err;
+	cr_vk_objects_add(CR_VK_OBJECT_PIPELINE_CACHE, 1);
 	if (k->stats.cache_loaded)
 		cr_log_info(TOPIC, "pipeline cache: %zu bytes from %s", size, k->cache_path);
 	int err = pthread_create(&k->worker, NULL, worker_main, k);
@@ -604,17 +628,27 @@ void cr_kernels_destroy(struct cr_kernels *k)
 	save_cache_file(k);
 	VkDevice d = k->dev->dev;
 	for (unsigned v = 0; v < CR_KERNELS_COUNT; v++) {
-		if (k->pipelines[v])
+		if (k->pipelines[v]) {
 			vkDestroyPipeline(d, k->pipelines[v], NULL);
-		if (k->layouts[v])
+			cr_vk_objects_add(CR_VK_OBJECT_PIPELINE, -1);
+		}
+		if (k->layouts[v]) {
 			vkDestroyPipelineLayout(d, k->layouts[v], NULL);
-		if (k->set_layouts[v])
+			cr_vk_objects_add(CR_VK_OBJECT_PIPELINE_LAYOUT, -1);
+		}
+		if (k->set_layouts[v]) {
 			vkDestroyDescriptorSetLayout(d, k->set_layouts[v], NULL);
+			cr_vk_objects_add(CR_VK_OBJECT_DESCRIPTOR_SET_LAYOUT, -1);
+		}
 	}
-	if (k->cache)
+	if (k->cache) {
 		vkDestroyPipelineCache(d, k->cache, NULL);
-	if (k->sampler)
+		cr_vk_objects_add(CR_VK_OBJECT_PIPELINE_CACHE, -1);
+	}
+	if (k->sampler) {
 		vkDestroySampler(d, k->sampler, NULL);
+		cr_vk_objects_add(CR_VK_OBJECT_SAMPLER, -1);
+	}
 	if (k->event_fd >= 0)
 		close(k->event_fd);
 	pthread_cond_destroy(&k->cond);

@@ -21,6 +21,7 @@
 #include "vk-device.h"
 #include "vk-format.h"
 #include "vk-image.h"
+#include "vk-objects.h"
 #include "vk-sync.h"
 
 #define TOPIC "pipeline"
@@ -144,14 +145,13 @@ static void *waiter_main(void *arg)
 		struct slot *s = &pipe->slots[pipe->wait_queue[pipe->wait_head]];
 		VkFence fence = s->fence;
 		pthread_mutex_unlock(&pipe->mutex);
-		VkResult res = vkWaitForFences(pipe->dev->dev, 1, &fence, VK_TRUE, WAIT_SLICE_NS);
+		VkResult res = cr_vk_device_wait_fence(pipe->dev, fence, WAIT_SLICE_NS,
+						       "vkWaitForFences");
 		pthread_mutex_lock(&pipe->mutex);
 		/* cr_pipeline_drain() may have emptied the queue while we waited unlocked. */
 		if (res == VK_TIMEOUT || pipe->wait_count == 0 ||
 		    &pipe->slots[pipe->wait_queue[pipe->wait_head]] != s)
 			continue;
-		if (res != VK_SUCCESS)
-			cr_vk_check(pipe->dev, res, "vkWaitForFences");
 		s->result = res;
 		s->done_ns = now_ns();
 		s->state = SLOT_DONE;
@@ -185,6 +185,7 @@ static bool create_sets(struct cr_pipeline *pipe)
 	if (!cr_vk_check(pipe->dev, vkCreateDescriptorPool(d, &dpci, NULL, &pipe->pool),
 			 "vkCreateDescriptorPool"))
 		return false;
+	cr_vk_objects_add(CR_VK_OBJECT_DESCRIPTOR_POOL, 1);
 	for (unsigned v = 0; v < CR_KERNELS_COUNT; v++) {
 		VkDescriptorSetLayout layouts[CR_PIPELINE_SLOTS];
 		for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++)
@@ -213,6 +214,7 @@ static bool create_slots(struct cr_pipeline *pipe)
 	if (!cr_vk_check(pipe->dev, vkCreateCommandPool(d, &cpci, NULL, &pipe->cmd_pool),
 			 "vkCreateCommandPool"))
 		return false;
+	cr_vk_objects_add(CR_VK_OBJECT_COMMAND_POOL, 1);
 	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++) {
 		struct slot *s = &pipe->slots[i];
 		VkCommandBufferAllocateInfo cbai = {
@@ -228,6 +230,7 @@ static bool create_slots(struct cr_pipeline *pipe)
 		if (!cr_vk_check(pipe->dev, vkCreateFence(d, &fci, NULL, &s->fence),
 				 "vkCreateFence"))
 			return false;
+		cr_vk_objects_add(CR_VK_OBJECT_FENCE, 1);
 		if (pipe->gpu_waits && (!(s->acquire = cr_vk_sync_semaphore_create(pipe->dev)) ||
 					!(s->readers = cr_vk_sync_semaphore_create(pipe->dev))))
 			return false;
@@ -345,7 +348,7 @@ static uint64_t attach_fence(struct cr_pipeline *pipe, struct slot *s, bool atta
 	s->signal_done = false;
 	if (!cr_vk_sync_export_sync_file(pipe->dev, s->done, &sync_fd)) {
 		/* @done may still hold the signal, and signalling it again would be invalid. */
-		vkDestroySemaphore(pipe->dev->dev, s->done, NULL);
+		cr_vk_sync_semaphore_destroy(pipe->dev, s->done);
 		s->done = cr_vk_sync_semaphore_create_exportable(pipe->dev);
 		if (pipe->can_attach)
 			cr_log_warn(TOPIC, "cannot export our fence: output DMA-BUFs carry none from "
@@ -465,26 +468,28 @@ void cr_pipeline_destroy(struct cr_pipeline *pipe)
 	cr_pipeline_drain(pipe);
 	for (unsigned i = 0; i < CR_PIPELINE_SLOTS; i++) {
 		struct slot *s = &pipe->slots[i];
-		if (s->fence)
+		if (s->fence) {
 			vkDestroyFence(d, s->fence, NULL);
-		if (s->acquire)
-			vkDestroySemaphore(d, s->acquire, NULL);
-		if (s->readers)
-			vkDestroySemaphore(d, s->readers, NULL);
+			cr_vk_objects_add(CR_VK_OBJECT_FENCE, -1);
+		}
+		cr_vk_sync_semaphore_destroy(pipe->dev, s->acquire);
+		cr_vk_sync_semaphore_destroy(pipe->dev, s->readers);
 		for (unsigned k = 0; k < CR_DMABUF_MAX_PLANES - 1; k++)
-			if (s->acquire_more[k])
-				vkDestroySemaphore(d, s->acquire_more[k], NULL);
-		if (s->done)
-			vkDestroySemaphore(d, s->done, NULL);
+			cr_vk_sync_semaphore_destroy(pipe->dev, s->acquire_more[k]);
+		cr_vk_sync_semaphore_destroy(pipe->dev, s->done);
 		cr_vk_buffer_destroy(pipe->dev, s->staging);
 		cr_vk_buffer_destroy(pipe->dev, s->out);
 		cr_vk_buffer_destroy(pipe->dev, s->params);
 		cr_vk_buffer_destroy(pipe->dev, s->cursor);
 	}
-	if (pipe->cmd_pool)
+	if (pipe->cmd_pool) {
 		vkDestroyCommandPool(d, pipe->cmd_pool, NULL);
-	if (pipe->pool) /* frees the sets */
+		cr_vk_objects_add(CR_VK_OBJECT_COMMAND_POOL, -1);
+	}
+	if (pipe->pool) { /* frees the sets */
 		vkDestroyDescriptorPool(d, pipe->pool, NULL);
+		cr_vk_objects_add(CR_VK_OBJECT_DESCRIPTOR_POOL, -1);
+	}
 	pthread_cond_destroy(&pipe->cond);
 	pthread_mutex_destroy(&pipe->mutex);
 	close(pipe->event_fd);

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "vk-device.h"
+#include "vk-objects.h"
 
 #define TOPIC "vk-buffer"
 
@@ -34,6 +35,7 @@ static struct cr_vk_buffer *new_buffer(struct cr_vk_device *dev, VkDeviceSize si
 		free(buf);
 		return NULL;
 	}
+	cr_vk_objects_add(CR_VK_OBJECT_BUFFER, 1);
 	return buf;
 }
 
@@ -59,8 +61,10 @@ static bool allocate_and_bind(struct cr_vk_device *dev, struct cr_vk_buffer *buf
 		.allocationSize = size,
 		.memoryTypeIndex = (uint32_t)type,
 	};
-	return cr_vk_check(dev, vkAllocateMemory(dev->dev, &mai, NULL, &buf->memory), what) &&
-	       cr_vk_check(dev, vkBindBufferMemory(dev->dev, buf->buffer, buf->memory, 0), what);
+	if (!cr_vk_check(dev, vkAllocateMemory(dev->dev, &mai, NULL, &buf->memory), what))
+		return false;
+	cr_vk_objects_add(CR_VK_OBJECT_MEMORY, 1);
+	return cr_vk_check(dev, vkBindBufferMemory(dev->dev, buf->buffer, buf->memory, 0), what);
 }
 
 struct cr_vk_buffer *cr_vk_buffer_create_host(struct cr_vk_device *dev, VkDeviceSize size,
@@ -192,7 +196,10 @@ void cr_vk_buffer_destroy(struct cr_vk_device *dev, struct cr_vk_buffer *buf)
 	if (buf->map)
 		vkUnmapMemory(dev->dev, buf->memory);
 	vkDestroyBuffer(dev->dev, buf->buffer, NULL);
-	if (buf->memory)
+	cr_vk_objects_add(CR_VK_OBJECT_BUFFER, -1);
+	if (buf->memory) {
 		vkFreeMemory(dev->dev, buf->memory, NULL);
+		cr_vk_objects_add(CR_VK_OBJECT_MEMORY, -1);
+	}
 	free(buf);
 }

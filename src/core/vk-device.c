@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include "log.h"
+#include "vk-objects.h"
 
 #define TOPIC "vk-device"
 
@@ -227,6 +228,7 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 			     cr_vk_result_name(res));
 		goto err_free;
 	}
+	cr_vk_objects_add(CR_VK_OBJECT_INSTANCE, 1);
 
 	uint32_t n = 0;
 	vkEnumeratePhysicalDevices(dev->instance, &n, NULL);
@@ -311,6 +313,7 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 			     cr_vk_result_name(res));
 		goto err_instance;
 	}
+	cr_vk_objects_add(CR_VK_OBJECT_DEVICE, 1);
 	vkGetDeviceQueue(dev->dev, dev->queue_family, 0, &dev->queue);
 	pthread_mutex_init(&dev->queue_lock, NULL);
 	if (dev->ext.external_memory_fd) {
@@ -340,6 +343,7 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 
 err_instance:
 	vkDestroyInstance(dev->instance, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_INSTANCE, -1);
 err_free:
 	free(dev);
 	return NULL;
@@ -351,18 +355,48 @@ void cr_vk_device_destroy(struct cr_vk_device *dev)
 		return;
 	vkDeviceWaitIdle(dev->dev);
 	vkDestroyDevice(dev->dev, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_DEVICE, -1);
 	pthread_mutex_destroy(&dev->queue_lock);
 	vkDestroyInstance(dev->instance, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_INSTANCE, -1);
 	free(dev);
+}
+
+/* True once when the armed fault is @where: that call fails as a lost device's would. */
+static bool take_fault(struct cr_vk_device *dev, enum cr_vk_fault where)
+{
+	int expected = (int)where;
+	if (!atomic_compare_exchange_strong(&dev->fault, &expected, CR_VK_FAULT_NONE))
+		return false;
+	cr_log_warn(TOPIC, "simulating a lost device (CASTRELAY_TEST_DEVICE_LOST)");
+	return true;
+}
+
+void cr_vk_device_inject_lost(struct cr_vk_device *dev, enum cr_vk_fault where)
+{
+	atomic_store(&dev->fault, (int)where);
 }
 
 bool cr_vk_device_submit(struct cr_vk_device *dev, uint32_t n, const VkSubmitInfo *si,
 			 VkFence fence, const char *what)
 {
+	if (atomic_load(&dev->lost) || take_fault(dev, CR_VK_FAULT_SUBMIT))
+		return cr_vk_check(dev, VK_ERROR_DEVICE_LOST, what);
 	pthread_mutex_lock(&dev->queue_lock);
 	VkResult res = vkQueueSubmit(dev->queue, n, si, fence);
 	pthread_mutex_unlock(&dev->queue_lock);
 	return cr_vk_check(dev, res, what);
+}
+
+VkResult cr_vk_device_wait_fence(struct cr_vk_device *dev, VkFence fence, uint64_t timeout_ns,
+				 const char *what)
+{
+	VkResult res = vkWaitForFences(dev->dev, 1, &fence, VK_TRUE, timeout_ns);
+	if (res == VK_SUCCESS && take_fault(dev, CR_VK_FAULT_WAIT))
+		res = VK_ERROR_DEVICE_LOST;
+	if (res != VK_TIMEOUT)
+		cr_vk_check(dev, res, what);
+	return res;
 }
 
 void cr_vk_device_wait_queue(struct cr_vk_device *dev)

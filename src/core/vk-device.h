@@ -4,8 +4,9 @@
  * The Vulkan instance, physical device choice, logical device and compute queue, with the
  * optional extensions castrelay uses recorded as flags. Main-loop thread, except where noted.
  */
-#include <stdbool.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <vulkan/vulkan.h>
@@ -39,7 +40,16 @@ struct cr_vk_device {
 	PFN_vkGetMemoryFdKHR get_memory_fd;
 	PFN_vkGetImageDrmFormatModifierPropertiesEXT get_image_modifier;
 	/** Sticky: set when any call returned VK_ERROR_DEVICE_LOST (any thread). */
-	volatile bool lost;
+	atomic_bool lost;
+	/** enum cr_vk_fault armed by cr_vk_device_inject_lost(), taken by the call it hits. */
+	atomic_int fault;
+};
+
+/** Where cr_vk_device_inject_lost() makes the device fail. */
+enum cr_vk_fault {
+	CR_VK_FAULT_NONE,
+	CR_VK_FAULT_SUBMIT, /**< the next cr_vk_device_submit() */
+	CR_VK_FAULT_WAIT,   /**< the next cr_vk_device_wait_fence() that would have succeeded */
 };
 
 /**
@@ -97,10 +107,27 @@ bool cr_vk_check(struct cr_vk_device *dev, VkResult res, const char *what);
 
 /**
  * vkQueueSubmit of @n submissions @si with @fence under ->queue_lock, checked with cr_vk_check()
- * as @what. Never waits for the GPU. Any thread.
+ * as @what. Never waits for the GPU. After the device was lost, fails at once with
+ * VK_ERROR_DEVICE_LOST. Any thread.
  */
 bool cr_vk_device_submit(struct cr_vk_device *dev, uint32_t n, const VkSubmitInfo *si,
 			 VkFence fence, const char *what);
+
+/**
+ * vkWaitForFences of one @fence for at most @timeout_ns, checked with cr_vk_check() as @what
+ * except for VK_TIMEOUT, which is returned without a message. Any thread.
+ */
+VkResult cr_vk_device_wait_fence(struct cr_vk_device *dev, VkFence fence, uint64_t timeout_ns,
+				 const char *what);
+
+/**
+ * Test hook (castrelayd's CASTRELAY_TEST_DEVICE_LOST, read by its main(); never armed in
+ * production): the next call @where names returns VK_ERROR_DEVICE_LOST, logged and recorded
+ * as a real loss is: the sticky ->lost is set and every later cr_vk_device_submit() fails
+ * with VK_ERROR_DEVICE_LOST too, as a driver that lost its device answers. The GPU itself
+ * keeps working, so work submitted before completes. Any thread.
+ */
+void cr_vk_device_inject_lost(struct cr_vk_device *dev, enum cr_vk_fault where);
 
 /** vkQueueWaitIdle under ->queue_lock (teardown only: it blocks). Any thread. */
 void cr_vk_device_wait_queue(struct cr_vk_device *dev);

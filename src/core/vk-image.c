@@ -10,6 +10,7 @@
 #include "log.h"
 #include "vk-device.h"
 #include "vk-format.h"
+#include "vk-objects.h"
 
 #define TOPIC "vk-image"
 
@@ -81,6 +82,7 @@ static struct cr_vk_image *new_image(struct cr_vk_device *dev, uint32_t fourcc, 
 		free(img);
 		return NULL;
 	}
+	cr_vk_objects_add(CR_VK_OBJECT_IMAGE, 1);
 	return img;
 }
 
@@ -106,6 +108,7 @@ static bool create_views(struct cr_vk_device *dev, struct cr_vk_image *img)
 		if (!cr_vk_check(dev, vkCreateImageView(dev->dev, &vci, NULL, views[i]),
 				 "vkCreateImageView"))
 			return false;
+		cr_vk_objects_add(CR_VK_OBJECT_IMAGE_VIEW, 1);
 	}
 	return true;
 }
@@ -173,6 +176,7 @@ static bool import_memory(struct cr_vk_device *dev, struct cr_vk_image *img, int
 		close(dup_fd);
 		return false;
 	}
+	cr_vk_objects_add(CR_VK_OBJECT_MEMORY, 1);
 	img->n_memory++;
 	return true;
 }
@@ -340,6 +344,7 @@ struct cr_vk_image *cr_vk_image_create(struct cr_vk_device *dev, uint32_t fourcc
 	if (!cr_vk_check(dev, vkAllocateMemory(dev->dev, &mai, NULL, &img->memory[0]),
 			 "vkAllocateMemory (image)"))
 		goto err;
+	cr_vk_objects_add(CR_VK_OBJECT_MEMORY, 1);
 	img->n_memory = 1;
 	if (!bind_memory(dev, img, false) ||
 	    !cr_vk_check(dev, dev->get_image_modifier(dev->dev, img->image, &chosen),
@@ -390,12 +395,17 @@ void cr_vk_image_destroy(struct cr_vk_device *dev, struct cr_vk_image *img)
 {
 	if (!img)
 		return;
-	if (img->view)
-		vkDestroyImageView(dev->dev, img->view, NULL);
-	if (img->view1)
-		vkDestroyImageView(dev->dev, img->view1, NULL);
+	VkImageView views[2] = { img->view, img->view1 };
+	for (uint32_t i = 0; i < 2; i++) {
+		if (!views[i])
+			continue;
+		vkDestroyImageView(dev->dev, views[i], NULL);
+		cr_vk_objects_add(CR_VK_OBJECT_IMAGE_VIEW, -1);
+	}
 	vkDestroyImage(dev->dev, img->image, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_IMAGE, -1);
 	for (uint32_t i = 0; i < img->n_memory; i++)
 		vkFreeMemory(dev->dev, img->memory[i], NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_MEMORY, -(int)img->n_memory);
 	free(img);
 }

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "vk-device.h"
+#include "vk-objects.h"
 
 #define TOPIC "vk-sync"
 
@@ -41,6 +42,7 @@ VkSemaphore cr_vk_sync_semaphore_create(struct cr_vk_device *dev)
 	VkSemaphore sem = VK_NULL_HANDLE;
 	if (!cr_vk_check(dev, vkCreateSemaphore(dev->dev, &sci, NULL, &sem), "vkCreateSemaphore"))
 		return VK_NULL_HANDLE;
+	cr_vk_objects_add(CR_VK_OBJECT_SEMAPHORE, 1);
 	return sem;
 }
 
@@ -76,6 +78,7 @@ VkSemaphore cr_vk_sync_semaphore_create_exportable(struct cr_vk_device *dev)
 	if (!cr_vk_check(dev, vkCreateSemaphore(dev->dev, &sci, NULL, &sem),
 			 "vkCreateSemaphore (exportable)"))
 		return VK_NULL_HANDLE;
+	cr_vk_objects_add(CR_VK_OBJECT_SEMAPHORE, 1);
 	return sem;
 }
 
@@ -91,4 +94,12 @@ bool cr_vk_sync_export_sync_file(struct cr_vk_device *dev, VkSemaphore sem, int 
 	 * allows -1 as the fd of an already signalled payload ("Exporting Semaphore Payloads"). */
 	return cr_vk_check(dev, dev->get_semaphore_fd(dev->dev, &info, sync_fd),
 			   "vkGetSemaphoreFdKHR");
+}
+
+void cr_vk_sync_semaphore_destroy(struct cr_vk_device *dev, VkSemaphore sem)
+{
+	if (!sem)
+		return;
+	vkDestroySemaphore(dev->dev, sem, NULL);
+	cr_vk_objects_add(CR_VK_OBJECT_SEMAPHORE, -1);
 }

@@ -47,3 +47,6 @@ VkSemaphore cr_vk_sync_semaphore_create_exportable(struct cr_vk_device *dev);
  * @sem may then still be signalled: recreate it).
  */
 bool cr_vk_sync_export_sync_file(struct cr_vk_device *dev, VkSemaphore sem, int *sync_fd);
+
+/** Destroys @sem (from either create function; no pending use). VK_NULL_HANDLE: no-op. */
+void cr_vk_sync_semaphore_destroy(struct cr_vk_device *dev, VkSemaphore sem);

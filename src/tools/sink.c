@@ -52,6 +52,7 @@ struct options {
 	const char *png_dir;
 	uint32_t png_every;
 	bool verify;
+	bool verify_follow; /* --verify-follow: the source's size is the negotiated one */
 	bool have_crop;
 	bool have_transform;
 	struct cr_verify_options expect; /* with --verify */
@@ -62,6 +63,8 @@ struct options {
 	bool have_damage;         /* --expect-damage */
 	uint32_t damage[4];       /* the source's damage rectangle, source pixels */
 	uint32_t hold_release_ms; /* signal release points this long after reading */
+	uint32_t pause_after;     /* --pause-after: stop reading after this many frames, */
+	uint32_t pause_ms;        /* for this long (--pause-ms) */
 };
 
 /* pw_buffer.user_data of a DMA-BUF buffer. */
@@ -85,6 +88,11 @@ struct sink {
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
 	struct spa_source *timer;
+	/* --pause-after/--pause-ms: a consumer that stops reading for a while */
+	struct spa_source *pause_timer;
+	bool paused, pause_done;
+	uint32_t backlog;      /* buffers waiting when it read again */
+	uint32_t frames_resumed; /* frames at the end of the pause, backlog included */
 	struct cr_sink_sync *sync; /* --sync-timeline */
 	uint8_t *snapshot;         /* --sync-timeline: the frame being verified, copied */
 	size_t snapshot_size;
@@ -258,6 +266,11 @@ static void on_format(struct sink *sink, const struct spa_pod *param)
 			return;
 		}
 		sink->rgb = rgb;
+	}
+	if (sink->opt.verify_follow &&
+	    !cr_verify_set_source_size(&sink->verify, frame.width, frame.height)) {
+		pw_stream_set_error(sink->stream, -ENOMEM, "no memory for verification");
+		return;
 	}
 	if (sink->opt.verify && !cr_verify_set_destination(&sink->verify, &frame)) {
 		pw_stream_set_error(sink->stream, -ENOMEM, "no memory for verification");
@@ -686,13 +699,45 @@ static void on_remove_buffer(void *data, struct pw_buffer *b)
 	b->user_data = NULL;
 }
 
+/* --pause-after: stop reading; the buffers stay queued to us, the producer runs dry. */
+static void start_pause(struct sink *sink)
+{
+	struct pw_loop *loop = pw_main_loop_get_loop(sink->loop);
+	struct timespec ts = { (time_t)(sink->opt.pause_ms / 1000),
+			       (long)(sink->opt.pause_ms % 1000) * 1000000 };
+
+	sink->paused = sink->pause_done = true;
+	pw_loop_update_timer(loop, sink->pause_timer, &ts, NULL, false);
+	fprintf(stderr, "sink: not reading for %u ms after %u frames\n", sink->opt.pause_ms,
+		sink->frames);
+}
+
+static void on_process(void *data);
+
+/* The pause is over: everything queued meanwhile first, as a consumer that wakes up. No
+ * process event may come by itself: the producer has no free buffer left to send. */
+static void on_pause_timer(void *data, uint64_t expirations)
+{
+	struct sink *sink = data;
+	uint32_t before = sink->frames;
+
+	sink->paused = false;
+	on_process(sink);
+	sink->backlog = sink->frames - before;
+	sink->frames_resumed = sink->frames;
+	fprintf(stderr, "sink: reading again after %u ms: %u buffers were waiting\n",
+		sink->opt.pause_ms, sink->backlog);
+}
+
 static void on_process(void *data)
 {
 	struct sink *sink = data;
 	struct pw_buffer *b;
 
+	if (sink->paused)
+		return;
 	/* Every buffer counts: older ones are not dropped, the point is to see them all. */
-	while (sink->frames < sink->opt.frames &&
+	while (sink->frames < sink->opt.frames && !sink->paused &&
 	       (b = pw_stream_dequeue_buffer(sink->stream)) != NULL) {
 		struct sink_buffer *sb = sink->transport == TRANSPORT_DMABUF ? b->user_data : NULL;
 		if (sb && sb->sync) {
@@ -702,6 +747,9 @@ static void on_process(void *data)
 		}
 		handle_buffer(sink, b);
 		pw_stream_queue_buffer(sink->stream, b);
+		if (sink->opt.pause_after && !sink->pause_done &&
+		    sink->frames >= sink->opt.pause_after)
+			start_pause(sink);
 	}
 }
 
@@ -825,6 +873,11 @@ static void print_results(struct sink *sink)
 	if (sink->opt.have_damage)
 		printf("damage: mapped=%u full=%u other=%u absent=%u\n", sink->damage_mapped,
 		       sink->damage_full, sink->damage_other, sink->damage_absent);
+	if (sink->opt.pause_after)
+		printf("pause: after=%u ms=%u done=%s backlog=%u frames_after=%u\n",
+		       sink->opt.pause_after, sink->opt.pause_ms,
+		       sink->pause_done && !sink->paused ? "yes" : "no", sink->backlog,
+		       sink->pause_done && !sink->paused ? sink->frames - sink->frames_resumed : 0);
 	fflush(stdout);
 }
 
@@ -851,6 +904,10 @@ static void usage(FILE *out)
 		"  --source-color-matrix M, --source-color-range R\n"
 		"                      with --source-format NV12: how the source converted,\n"
 		"                      bt709 (default) or bt601, limited (default) or full\n"
+		"  --verify-follow     check frames as --verify does, taking the source's size\n"
+		"                      from each negotiated format: for a relay without crop or\n"
+		"                      scale, whose output follows its source's size (with\n"
+		"                      --source-format; excludes --verify and the options below)\n"
 		"  --crop X,Y,W,H      with --verify: the source crop (default: whole source)\n"
 		"  --transform T       with --verify: the VideoTransform the source announces\n"
 		"                      (0..7, as castrelay-testsrc --transform T), applied after\n"
@@ -880,6 +937,10 @@ static void usage(FILE *out)
 		"                      with --verify: the source announces this damage; count the\n"
 		"                      frames whose VideoDamage is it mapped into the output, the\n"
 		"                      whole frame, or anything else (damage: line)\n"
+		"  --pause-after N     after N frames stop reading (taking buffers) for\n"
+		"                      --pause-ms MS (1 to 600000) milliseconds, as a stalled\n"
+		"                      consumer does; then read what waited and go on\n"
+		"  --pause-ms MS       with --pause-after: how long the pause lasts\n"
 		"  --remote NAME       PipeWire remote to connect to\n"
 		"  -h, --help          show this help\n"
 		"\n"
@@ -890,7 +951,10 @@ static void usage(FILE *out)
 		"uses), transport (dmabuf or shm; none when no format was set) and, with\n"
 		"--verify, 'verify: checked=N mismatched_frames=M max_error=E stale=S',\n"
 		"followed by ' cursor_checked=C' with --cursor-meta (a frame with a wrong\n"
-		"cursor counts as mismatched).\n"
+		"cursor counts as mismatched), and with --pause-after 'pause: after=N ms=MS\n"
+		"done=yes|no backlog=B frames_after=F' (B buffers were waiting when it read\n"
+		"again, F frames came after those); 'sink: not reading for MS ms' and 'sink:\n"
+		"reading again' on stderr when the pause begins and ends.\n"
 		"Exit status: 0 when all frames arrived (verified and fresh with --verify),\n"
 		"1 otherwise, 2 for bad usage.\n");
 }
@@ -907,7 +971,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	       OPT_FORMAT, OPT_VERIFY, OPT_CROP, OPT_TRANSFORM, OPT_REDACT, OPT_CURSOR,
 	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE, OPT_DMABUF,
 	       OPT_SYNC_TIMELINE, OPT_HOLD_RELEASE, OPT_SOURCE_FORMAT, OPT_SOURCE_MATRIX,
-	       OPT_SOURCE_RANGE, OPT_EXPECT_DAMAGE };
+	       OPT_SOURCE_RANGE, OPT_EXPECT_DAMAGE, OPT_PAUSE_AFTER, OPT_PAUSE_MS,
+	       OPT_VERIFY_FOLLOW };
 	static const struct option long_options[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
@@ -917,6 +982,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "png-every", required_argument, NULL, OPT_PNG_EVERY },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
+		{ "verify-follow", no_argument, NULL, OPT_VERIFY_FOLLOW },
 		{ "crop", required_argument, NULL, OPT_CROP },
 		{ "transform", required_argument, NULL, OPT_TRANSFORM },
 		{ "redact", required_argument, NULL, OPT_REDACT },
@@ -929,6 +995,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "sync-timeline", no_argument, NULL, OPT_SYNC_TIMELINE },
 		{ "hold-release", required_argument, NULL, OPT_HOLD_RELEASE },
 		{ "expect-damage", required_argument, NULL, OPT_EXPECT_DAMAGE },
+		{ "pause-after", required_argument, NULL, OPT_PAUSE_AFTER },
+		{ "pause-ms", required_argument, NULL, OPT_PAUSE_MS },
 		{ "source-format", required_argument, NULL, OPT_SOURCE_FORMAT },
 		{ "source-color-matrix", required_argument, NULL, OPT_SOURCE_MATRIX },
 		{ "source-color-range", required_argument, NULL, OPT_SOURCE_RANGE },
@@ -1015,6 +1083,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 					       &expect->src_height);
 			opt->verify = true;
 			break;
+		case OPT_VERIFY_FOLLOW:
+			opt->verify_follow = true;
+			break;
 		case OPT_CROP:
 			ok = cr_cli_parse_rect(PROG, "--crop", optarg, expect->crop);
 			opt->have_crop = true;
@@ -1065,6 +1136,14 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			ok = cr_cli_parse_u32(PROG, "--hold-release", optarg, 0, 1000,
 					      &opt->hold_release_ms);
 			break;
+		case OPT_PAUSE_AFTER:
+			ok = cr_cli_parse_u32(PROG, "--pause-after", optarg, 1, MAX_FRAMES,
+					      &opt->pause_after);
+			break;
+		case OPT_PAUSE_MS:
+			ok = cr_cli_parse_u32(PROG, "--pause-ms", optarg, 1, 600000,
+					      &opt->pause_ms);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1088,6 +1167,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		fprintf(stderr, PROG ": --expect-damage needs --verify SRC_WxH\n");
 		return 2;
 	}
+	if (!opt->pause_after != !opt->pause_ms) {
+		fprintf(stderr, PROG ": --pause-after and --pause-ms go together\n");
+		return 2;
+	}
 	if (opt->hold_release_ms && !opt->sync_timeline) {
 		fprintf(stderr, PROG ": --hold-release needs --sync-timeline\n");
 		return 2;
@@ -1096,6 +1179,19 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		fprintf(stderr, PROG ": --target NODE is required (a node.name or "
 			"object.serial)\n");
 		return 2;
+	}
+	if (opt->verify_follow && (opt->verify || opt->have_crop || opt->have_transform ||
+				   expect->n_redact > 0 || expect->cursor || expect->cursor_meta ||
+				   opt->have_damage)) {
+		fprintf(stderr, PROG ": --verify-follow excludes --verify, --crop, --transform, "
+			"--redact, --cursor, --cursor-meta and --expect-damage: it checks a relay "
+			"that passes its source's picture on at the source's size\n");
+		return 2;
+	}
+	if (opt->verify_follow) {
+		/* A placeholder size: the first negotiated format sets the real one. */
+		opt->verify = true;
+		expect->src_width = expect->src_height = 16;
 	}
 	if (!opt->verify && (opt->have_crop || opt->have_transform || expect->n_redact > 0 ||
 			     expect->cursor || expect->cursor_meta)) {
@@ -1260,6 +1356,12 @@ int main(int argc, char **argv)
 	}
 	pw_loop_update_timer(loop, sink.timer,
 			     &(struct timespec){ .tv_sec = sink.opt.timeout_s }, NULL, false);
+	sink.pause_timer = pw_loop_add_timer(loop, on_pause_timer, &sink);
+	if (sink.pause_timer == NULL) {
+		fprintf(stderr, "sink: cannot create a timer: %m\n");
+		sink.exit_status = 1;
+		goto out_timer;
+	}
 	if (sink.opt.sync_timeline &&
 	    (sink.sync = cr_sink_sync_create(loop, sink.opt.hold_release_ms)) == NULL) {
 		sink.exit_status = 1;
@@ -1340,6 +1442,8 @@ out_context:
 	pw_context_destroy(sink.context);
 out_timer:
 	cr_sink_sync_destroy(sink.sync);
+	if (sink.pause_timer != NULL)
+		pw_loop_destroy_source(loop, sink.pause_timer);
 	pw_loop_destroy_source(loop, sink.timer);
 out_loop:
 	pw_main_loop_destroy(sink.loop);

@@ -773,6 +773,48 @@ static void test_stale(void)
 	}
 }
 
+/*
+ * cr_verify_set_source_size(): a relay that follows its source from 32x24 to 48x40. The
+ * results and the previous frame number carry over (a frame going back is stale across the
+ * change); a verifier left at the old size finds the new frames wrong.
+ */
+static void test_source_size(void)
+{
+	struct cr_verify_options small = { .src_width = 32, .src_height = 24, .tolerance = 2 };
+	struct cr_verify_options large = { .src_width = 48, .src_height = 40, .tolerance = 2 };
+	struct relay a, b;
+	struct cr_verify v, stuck;
+
+	if (!CHECK(relay_init(&a, &small, &(struct relay_setup){ "BGRx", 32, 24 }, FAULT_NONE) &&
+		   relay_init(&b, &large, &(struct relay_setup){ "BGRx", 48, 40 }, FAULT_NONE) &&
+		   cr_verify_init(&v, &small) && cr_verify_init(&stuck, &small) &&
+		   cr_verify_set_destination(&v, &a.frame) &&
+		   cr_verify_set_destination(&stuck, &a.frame)))
+		return;
+	for (uint64_t n = 10; n < 12; n++) {
+		relay_frame(&a, n);
+		cr_verify_frame(&v, &a.frame, NULL);
+		cr_verify_frame(&stuck, &a.frame, NULL);
+	}
+	CHECK(cr_verify_set_source_size(&v, 48, 40));
+	CHECK(cr_verify_set_destination(&v, &b.frame));
+	CHECK(cr_verify_set_destination(&stuck, &b.frame));
+	static const uint64_t after[] = { 12, 13, 11 };
+	for (size_t i = 0; i < N_ELEMENTS(after); i++) {
+		relay_frame(&b, after[i]);
+		cr_verify_frame(&v, &b.frame, NULL);
+		cr_verify_frame(&stuck, &b.frame, NULL);
+	}
+	CHECK_EQ_UINT(v.checked, 5);
+	CHECK_EQ_UINT(v.mismatched_frames, 0);
+	CHECK_EQ_UINT(v.stale, 1);
+	CHECK_EQ_UINT(stuck.mismatched_frames, 3);
+	cr_verify_finish(&v);
+	cr_verify_finish(&stuck);
+	relay_finish(&a);
+	relay_finish(&b);
+}
+
 /* Every frame number is found from scratch, without a previous frame to start from. */
 static void test_identify_all(void)
 {
@@ -843,6 +885,7 @@ int main(void)
 	test_map_cursor();
 	test_cursor_meta_misc();
 	test_stale();
+	test_source_size();
 	test_identify_all();
 	test_frame_rgb();
 	return cr_test_result();

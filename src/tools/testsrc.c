@@ -61,6 +61,7 @@
 #define BUFFERS_DEFAULT 4
 #define BUFFERS_MAX 16
 #define FLUSH_CYCLES 2
+#define CYCLE_MAX 8
 #define CURSOR_BYTES (CR_CURSOR_PIXELS * 4)
 #define CURSOR_META_SIZE \
 	(sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + CURSOR_BYTES)
@@ -91,6 +92,13 @@ struct options {
 	uint32_t video_crop[4]; /* x, y, w, h; not checked against --size, on purpose */
 	bool have_damage;
 	uint32_t damage[4]; /* --damage x, y, w, h: announced, not what really changes */
+	/* --cycle: the sizes and formats renegotiated in turn, every --cycle-every frames */
+	struct {
+		uint32_t width, height;
+		const struct cr_format_info *format;
+	} cycle[CYCLE_MAX];
+	uint32_t n_cycle;
+	uint32_t cycle_every;
 };
 
 /* Our allocation behind one pw_buffer, kept in pw_buffer->user_data. */
@@ -146,6 +154,9 @@ struct testsrc {
 	uint32_t late_writes;     /* fenced frames written, fences signalled */
 	uint32_t in_time_writes;  /* of which written before queueing */
 	uint64_t late_max_ns;   /* largest delay of a late write behind its due time */
+	uint32_t cycle_index;     /* --cycle: the entry in use */
+	uint32_t cycle_frames;    /* frames sent in it */
+	uint32_t renegotiations;  /* --cycle: formats announced after the first */
 	uint32_t cursor_format;               /* SPA_VIDEO_FORMAT_RGBA or _BGRA */
 	uint8_t cursor_bitmap[CURSOR_BYTES]; /* in cursor_format */
 	int exit_status;
@@ -189,6 +200,27 @@ static void quit(struct testsrc *src, int status)
 	if (status > src->exit_status)
 		src->exit_status = status;
 	pw_main_loop_quit(src->loop);
+}
+
+/* The stride and plane layout of the current size and format; false when a frame would be
+ * too large for a Buffers param. */
+static bool set_geometry(struct testsrc *src)
+{
+	const struct options *o = &src->opt;
+	src->stride = (o->width * o->format->bytes_per_pixel + 3) / 4 * 4 + o->stride_pad;
+	cr_format_plane_layout_stride(o->format, o->width, o->height, src->stride, &src->planes);
+	return src->planes.size <= INT32_MAX;
+}
+
+/* Makes --cycle entry @i the current size and format; false as set_geometry(). */
+static bool use_cycle_entry(struct testsrc *src, uint32_t i)
+{
+	src->opt.width = src->opt.cycle[i].width;
+	src->opt.height = src->opt.cycle[i].height;
+	src->opt.format = src->opt.cycle[i].format;
+	src->opt.layout = src->opt.format->layout;
+	src->cycle_index = i;
+	return set_geometry(src);
 }
 
 static const struct spa_pod *build_format(struct testsrc *src, struct spa_pod_builder *b,
@@ -277,6 +309,9 @@ static void on_format(struct testsrc *src, const struct spa_pod *param)
 	if (spa_format_video_raw_parse(param, &info) < 0 ||
 	    info.format != format_to_spa(src) ||
 	    info.size.width != src->opt.width || info.size.height != src->opt.height) {
+		/* --cycle: the link may still settle on what we announced before. */
+		if (src->opt.n_cycle)
+			return;
 		pw_stream_set_error(src->stream, -EINVAL, "unexpected format");
 		return;
 	}
@@ -678,6 +713,22 @@ static bool fence_frame(struct testsrc *src, struct allocation *alloc, uint64_t 
 	return true;
 }
 
+/* --cycle: the next entry is announced; frames wait for its Format (and buffers). */
+static void next_format(struct testsrc *src)
+{
+	uint8_t storage[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(storage, sizeof(storage));
+	const struct spa_pod *params[2];
+
+	src->cycle_frames = 0;
+	use_cycle_entry(src, (src->cycle_index + 1) % src->opt.n_cycle); /* checked at start */
+	if (src->opt.cursor)
+		init_cursor_bitmap(src);
+	src->have_format = false;
+	src->renegotiations++;
+	pw_stream_update_params(src->stream, params, build_enum_formats(src, &b, params));
+}
+
 static void on_process(void *data)
 {
 	struct testsrc *src = data;
@@ -795,6 +846,8 @@ static void on_process(void *data)
 	alloc->ours = false;
 	pw_stream_queue_buffer(src->stream, b);
 	src->frame++;
+	if (src->opt.n_cycle && ++src->cycle_frames >= src->opt.cycle_every)
+		next_format(src);
 }
 
 static void on_timeout(void *data, uint64_t expirations)
@@ -926,12 +979,53 @@ static void usage(FILE *out)
 		"  --video-crop X,Y,W,H\n"
 		"                     attach SPA_META_VideoCrop with this region to every frame\n"
 		"                     (not checked against --size)\n"
+		"  --cycle WxH:FMT,WxH:FMT[,...]\n"
+		"                     renegotiate: start with the first size and format (instead\n"
+		"                     of --size and --format), announce the next every\n"
+		"                     --cycle-every frames, after the last the first again (2 to 8\n"
+		"                     entries); frames wait for each new format\n"
+		"  --cycle-every N    with --cycle: frames per entry, 1 to 1000000 (default 10)\n"
 		"  --remote NAME      PipeWire remote to connect to (default: the usual one)\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"Prints 'testsrc: streaming NAME WxH FORMAT' on stdout when a consumer is linked,\n"
-		"and the negotiated transport on stderr. Exits 1 when the --dmabuf device is\n"
-		"missing.\n");
+		"and the negotiated transport on stderr; with --cycle, 'testsrc: cycle: N\n"
+		"renegotiations, F frames' on stderr at the end. Exits 1 when the --dmabuf\n"
+		"device is missing.\n");
+}
+
+/* --cycle WxH:FMT,...: into opt->cycle; false with a message naming the bad entry. */
+static bool parse_cycle(const char *arg, struct options *opt)
+{
+	char copy[512], *save = NULL;
+	if (snprintf(copy, sizeof(copy), "%s", arg) >= (int)sizeof(copy)) {
+		fprintf(stderr, PROG ": invalid --cycle value: longer than %zu bytes\n",
+			sizeof(copy) - 1);
+		return false;
+	}
+	opt->n_cycle = 0;
+	for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+		char *fmt = strchr(e, ':');
+		if (fmt)
+			*fmt++ = '\0';
+		const struct cr_format_info *f = cr_format_info_from_name(fmt ? fmt : "");
+		if (opt->n_cycle == CYCLE_MAX || !f || !f->readable) {
+			fprintf(stderr, PROG ": invalid --cycle entry '%s%s%s': expected WxH:FMT (FMT "
+				"one of --format's), at most %d entries\n", e, fmt ? ":" : "",
+				fmt ? fmt : "", CYCLE_MAX);
+			return false;
+		}
+		if (!cr_cli_parse_size(PROG, "--cycle", e, &opt->cycle[opt->n_cycle].width,
+				       &opt->cycle[opt->n_cycle].height))
+			return false;
+		opt->cycle[opt->n_cycle++].format = f;
+	}
+	if (opt->n_cycle < 2) {
+		fprintf(stderr, PROG ": invalid --cycle value '%s': expected at least two "
+			"WxH:FMT entries\n", arg);
+		return false;
+	}
+	return true;
 }
 
 /* Returns -1 to go on, else the exit status. */
@@ -940,7 +1034,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_MEMFD_DMABUF,
 	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_DAMAGE,
 	       OPT_REMOTE, OPT_OFFER_MODIFIER, OPT_SYNC_TIMELINE, OPT_COLOR_MATRIX, OPT_COLOR_RANGE,
-	       OPT_DISJOINT };
+	       OPT_DISJOINT, OPT_CYCLE, OPT_CYCLE_EVERY };
 	static const struct option long_options[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "color-matrix", required_argument, NULL, OPT_COLOR_MATRIX },
@@ -961,11 +1055,14 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "video-crop", required_argument, NULL, OPT_VIDEO_CROP },
 		{ "damage", required_argument, NULL, OPT_DAMAGE },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
+		{ "cycle", required_argument, NULL, OPT_CYCLE },
+		{ "cycle-every", required_argument, NULL, OPT_CYCLE_EVERY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	bool ok = true, memfd_dmabuf = false, real_dmabuf = false, have_color = false;
+	bool have_size = false, have_every = false;
 
 	*opt = (struct options){
 		.name = "castrelay-testsrc",
@@ -975,6 +1072,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		.format = cr_format_info_from_name("BGRx"),
 		.matrix = CR_COLOR_BT709,
 		.fps = 30,
+		.cycle_every = 10,
 	};
 	while (ok && (c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
@@ -988,8 +1086,18 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case OPT_SIZE:
 			ok = cr_cli_parse_size(PROG, "--size", optarg, &opt->width, &opt->height);
+			have_size = true;
+			break;
+		case OPT_CYCLE:
+			ok = parse_cycle(optarg, opt);
+			break;
+		case OPT_CYCLE_EVERY:
+			ok = cr_cli_parse_u32(PROG, "--cycle-every", optarg, 1, 1000000,
+					      &opt->cycle_every);
+			have_every = true;
 			break;
 		case OPT_FORMAT:
+			have_size = true; /* --size or --format: not with --cycle */
 			opt->format = cr_format_info_from_name(optarg);
 			if (opt->format == NULL || !opt->format->readable) {
 				fprintf(stderr, PROG ": invalid --format value '%s': expected "
@@ -1101,6 +1209,15 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (!ok)
 		return 2;
+	if (opt->n_cycle && have_size) {
+		fprintf(stderr, PROG ": --cycle excludes --size and --format: its first entry is "
+			"the first size and format\n");
+		return 2;
+	}
+	if (have_every && !opt->n_cycle) {
+		fprintf(stderr, PROG ": --cycle-every needs --cycle\n");
+		return 2;
+	}
 	if (memfd_dmabuf && real_dmabuf) {
 		fprintf(stderr, PROG ": --memfd-dmabuf and --dmabuf exclude each other\n");
 		return 2;
@@ -1174,11 +1291,10 @@ int main(int argc, char **argv)
 	res = parse_options(argc, argv, &src.opt);
 	if (res >= 0)
 		return res;
-	src.stride = (src.opt.width * src.opt.format->bytes_per_pixel + 3) / 4 * 4 +
-		     src.opt.stride_pad;
-	cr_format_plane_layout_stride(src.opt.format, src.opt.width, src.opt.height, src.stride,
-				      &src.planes);
-	if (src.planes.size > INT32_MAX) {
+	bool fits = set_geometry(&src);
+	for (uint32_t i = src.opt.n_cycle; fits && i-- > 0;)
+		fits = use_cycle_entry(&src, i); /* ends with the first */
+	if (!fits) {
 		fprintf(stderr, PROG ": a %ux%u frame with --stride-pad %u is too large\n",
 			src.opt.width, src.opt.height, src.opt.stride_pad);
 		return 2;
@@ -1290,6 +1406,9 @@ out_deinit:
 			"release_timeouts=%u unscheduled=%u repeated=%u\n", src.sync_buffers,
 			src.release_waits, src.release_timeouts, src.unscheduled, src.repeated);
 	}
+	if (src.opt.n_cycle)
+		fprintf(stderr, "testsrc: cycle: %u renegotiations, %" PRIu64 " frames\n",
+			src.renegotiations, src.frame);
 	if (src.opt.late_writes_ms > 0)
 		fprintf(stderr, "testsrc: late writes: %u fenced frames, %u of them written before "
 			"queueing; fences signalled at most %" PRIu64 " us after they were due\n",

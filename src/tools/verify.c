@@ -148,6 +148,33 @@ void cr_verify_finish(struct cr_verify *v)
 	v->ref = NULL;
 }
 
+bool cr_verify_set_source_size(struct cr_verify *v, uint32_t width, uint32_t height)
+{
+	struct cr_verify_options opt = v->opt;
+	struct cr_verify next;
+
+	if (opt.src_width == width && opt.src_height == height)
+		return true;
+	opt.src_width = width;
+	opt.src_height = height;
+	memset(opt.crop, 0, sizeof(opt.crop));
+	if (!cr_verify_init(&next, &opt))
+		return false;
+	/* What was learnt so far carries over; the destination is set again next. */
+	next.ref = v->ref;
+	next.have_previous = v->have_previous;
+	next.previous = v->previous;
+	next.reported = v->reported;
+	next.checked = v->checked;
+	next.mismatched_frames = v->mismatched_frames;
+	next.max_error = v->max_error;
+	next.stale = v->stale;
+	next.cursor_checked = v->cursor_checked;
+	free(v->src);
+	*v = next;
+	return true;
+}
+
 bool cr_verify_set_destination(struct cr_verify *v, const struct cr_frame *format)
 {
 	struct cr_process_params *p = &v->params;

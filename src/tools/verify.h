@@ -109,6 +109,16 @@ bool cr_verify_init(struct cr_verify *v, const struct cr_verify_options *opt);
 void cr_verify_finish(struct cr_verify *v);
 
 /**
+ * A source of @width x @height from now on (a relay without crop or scale follows its
+ * source's size, so the received size is the source's): the options stay, the whole new
+ * source is the crop, and the results and the previous frame number are kept, so a frame
+ * that goes back is stale across the change too. Call cr_verify_set_destination() after it.
+ * For options without crop, redaction or cursor (they would not fit every size). Returns
+ * false (message on stderr) when memory runs out; @v is unchanged then.
+ */
+bool cr_verify_set_source_size(struct cr_verify *v, uint32_t width, uint32_t height);
+
+/**
  * Sets the received format, size and colour description from @format (its fmt, width,
  * height and colour fields; the rest is ignored). Call on every format change. Returns false
  * (message on stderr) when memory runs out; frames are then not checked.

@@ -132,3 +132,76 @@ check_sink_report() {
 }
 
 cr_select_vulkan_driver
+
+# ---------------------------------------------------------------------------------------------
+# Fault tests: what a long-running castrelayd holds, and its counters
+
+# node_int NODE KEY : an integer property of NODE (castrelay.frames.out...), 0 when absent.
+node_int() {
+	local v
+	v=$(node_prop "$1" "$2")
+	[[ "$v" =~ ^[0-9]+$ ]] || v=0
+	printf '%s' "$v"
+}
+
+# node_ints NODE KEY... : the integer properties KEY... of NODE from one pw-dump (published
+# together, so they agree with each other), space-separated; 0 for an absent one.
+node_ints() {
+	local node=$1
+	shift
+	pw_dump_node "$node" | jq -r '[$ARGS.positional[] as $k | .info.props[$k] // 0 |
+		tostring | if test("^[0-9]+$") then . else "0" end] | join(" ")' --args "$@"
+}
+
+node_int_ge() { # node_int_ge NODE KEY MIN : KEY has reached MIN
+	[ "$(node_int "$1" "$2")" -ge "$3" ]
+}
+
+# wait_for_int NODE KEY MIN [TIMEOUT_S] : polls until the integer property KEY reaches MIN.
+wait_for_int() {
+	poll_until "${4:-10}" node_int_ge "$1" "$2" "$3"
+}
+
+# figures VAR PID NODE : VAR[fds], VAR[rss] (kB), VAR[vk] (castrelay.vk.objects) and
+# VAR[vk_types] (castrelay.vk.object-types) of the castrelayd with PID and its node NODE. The
+# node's properties are published once a second: wait that long after a change.
+figures() {
+	local -n fig=$1
+	fig[fds]=$(find "/proc/$2/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	fig[rss]=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$2/status")
+	fig[vk]=$(node_prop "$3" castrelay.vk.objects)
+	fig[vk_types]=$(node_prop "$3" castrelay.vk.object-types)
+}
+
+# vk_type TYPES NAME : the count of NAME in a castrelay.vk.object-types value (0 when absent).
+vk_type() {
+	local n
+	n=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p")
+	printf '%s' "${n:-0}"
+}
+
+# check_flat WHAT BEFORE AFTER [RSS_SLACK_KB] : AFTER's fds at most 2 above BEFORE's, its RSS
+# at most RSS_SLACK_KB (default 8 MiB) above, its Vulkan objects the same, type by type, but
+# buffers and memory: a relay's pipeline makes a slot's staging and readback buffers on the
+# slot's first use, and its second slot is used only when two frames were ever in flight at
+# once, so one relay's count may differ by those 2. Prints the figures as a "# " line.
+check_flat() {
+	local -n b=$2 a=$3
+	local slack=${4:-8192} t nb
+	cr_log "$1: fds ${b[fds]} -> ${a[fds]}, RSS ${b[rss]} -> ${a[rss]} kB," \
+		"Vulkan objects ${b[vk]} -> ${a[vk]} (${a[vk_types]})"
+	check_int_le "$1: castrelayd's fds (before: ${b[fds]})" "${a[fds]}" "$((b[fds] + 2))"
+	check_int_le "$1: castrelayd's RSS in kB (before: ${b[rss]}, +$slack allowed)" \
+		"${a[rss]}" "$((b[rss] + slack))"
+	check_int_ge "$1: live Vulkan objects counted" "${a[vk]}" 1
+	check_eq "$1: live Vulkan objects by type, but buffers and memory" \
+		"$(sed -E 's/ ?(buffer|memory)=[0-9]+//g' <<<"${a[vk_types]}")" \
+		"$(sed -E 's/ ?(buffer|memory)=[0-9]+//g' <<<"${b[vk_types]}")"
+	for t in buffer memory; do
+		nb=$(vk_type "${b[vk_types]}" $t)
+		check_int_le "$1: live Vulkan $t objects (before: $nb, a second slot's 2 allowed)" \
+			"$(vk_type "${a[vk_types]}" $t)" $((nb + 2))
+		check_int_ge "$1: live Vulkan $t objects (before: $nb)" \
+			"$(vk_type "${a[vk_types]}" $t)" $((nb - 2))
+	done
+}

@@ -4,7 +4,8 @@
  * file named by the device's pipelineCacheUUID, vendor and device id written with a valid
  * header, loaded by the next start; a truncated file, another device's file and garbage are
  * ignored and rewritten. The buffer variant gets ready through the worker and its warm-up
- * dispatch, and a job submitted right after completes.
+ * dispatch, and a job submitted right after completes. The device-lost test hook fails a
+ * submission or a fence wait as a lost device does. No Vulkan object outlives the devices.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "kernels.h"
 #include "pipeline.h"
 #include "test.h"
+#include "vk-objects-test.h"
 #include "vk-device.h"
 #include "vk-format.h"
 
@@ -123,6 +125,41 @@ static void first_job(struct cr_vk_device *dev)
 	cr_kernels_destroy(k);
 }
 
+/*
+ * The device-lost test hook (cr_vk_device_inject_lost()) on a device of its own: the loss is
+ * sticky, as a real one. At SUBMIT the job is refused; at WAIT it is submitted and comes back
+ * failed. Either way the pipeline says the device is lost and takes no more jobs.
+ */
+static void lost_device(enum cr_vk_fault where)
+{
+	struct cr_vk_device *dev = cr_vk_device_create(getenv("CR_TEST_VK_DEVICE"));
+	struct cr_kernels *k = dev ? cr_kernels_create(dev, NULL) : NULL;
+	int state = 0;
+	struct cr_pipeline *pipe = k ? cr_pipeline_create(k, on_done, &state) : NULL;
+	CHECK(pipe != NULL);
+	if (pipe && CHECK(cr_kernels_wait(k, CR_KERNELS_BUFFERS))) {
+		const struct cr_format_info *bgrx = cr_format_info_from_fourcc(DRM_FORMAT_XRGB8888);
+		static uint32_t pixels[16 * 16];
+		struct cr_pipeline_frame in = { .format = bgrx, .width = 16, .height = 16,
+						.stride = 64, .data = pixels, .size = sizeof(pixels) };
+		struct cr_pipeline_target out = { .format = bgrx, .width = 16, .height = 16 };
+		CHECK(!cr_pipeline_device_lost(pipe));
+		cr_vk_device_inject_lost(dev, where);
+		bool submitted = cr_pipeline_submit(pipe, &in, &out, NULL);
+		CHECK_EQ_INT(submitted, where == CR_VK_FAULT_WAIT);
+		struct pollfd pfd = { cr_pipeline_get_fd(pipe), POLLIN, 0 };
+		while (submitted && state == 0 && poll(&pfd, 1, 30000) == 1)
+			cr_pipeline_dispatch(pipe);
+		CHECK_EQ_INT(state, submitted ? -1 : 0);
+		CHECK(cr_pipeline_device_lost(pipe));
+		CHECK(!cr_pipeline_can_submit(pipe));
+		CHECK(!cr_pipeline_submit(pipe, &in, &out, NULL));
+	}
+	cr_pipeline_destroy(pipe);
+	cr_kernels_destroy(k);
+	cr_vk_device_destroy(dev);
+}
+
 int main(void)
 {
 	struct cr_vk_device *dev = cr_vk_device_create(getenv("CR_TEST_VK_DEVICE"));
@@ -160,5 +197,8 @@ int main(void)
 	unlink(path);
 	rmdir(dir);
 	cr_vk_device_destroy(dev);
+	lost_device(CR_VK_FAULT_SUBMIT);
+	lost_device(CR_VK_FAULT_WAIT);
+	check_no_vk_objects();
 	return cr_test_result();
 }

@@ -42,6 +42,7 @@
 #include "reference.h"
 #include "run-sync.h"
 #include "test.h"
+#include "vk-objects-test.h"
 #include "vk-device.h"
 #include "vk-format.h"
 #include "vk-image.h"
@@ -983,5 +984,6 @@ int main(int argc, char **argv)
 	cr_pipeline_destroy(pipe);
 	cr_kernels_destroy(kernels);
 	cr_vk_device_destroy(dev);
+	check_no_vk_objects();
 	return cr_test_result();
 }

@@ -334,7 +334,7 @@ static bool lavapipe_fence_name(struct cr_vk_device *dev, struct fence_name *ref
 	if (fd >= 0)
 		close(fd);
 	vkQueueWaitIdle(dev->queue);
-	vkDestroySemaphore(dev->dev, sem, NULL);
+	cr_vk_sync_semaphore_destroy(dev, sem);
 	return ok;
 }
 
