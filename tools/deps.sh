@@ -30,6 +30,8 @@ base=(
 	ninja-build pkg-config gcc libc6-dev libvulkan-dev libvulkan1 glslang-tools
 	libsystemd-dev dbus scdoc gstreamer1.0-tools gstreamer1.0-plugins-base
 	gstreamer1.0-plugins-good python3 python3-dbusmock jq systemd
+	# tests/integration/valgrind-relay.sh (memcheck end to end).
+	valgrind
 	# The GNOME screencast bed (tests/lib/gnome-env.sh): about 73 packages, 66 MB to download,
 	# 254 MB installed (mutter depends on zenity, which brings WebKitGTK), 37 s here.
 	mutter xdg-desktop-portal xdg-desktop-portal-gnome python3-gi python3-dbus gir1.2-gtk-3.0

@@ -48,6 +48,7 @@ struct options {
 	const char *remote;
 	uint32_t frames;
 	uint32_t timeout_s;
+	uint32_t progress_s; /* --progress: print the frame count this often, 0 = never */
 	uint32_t skip;
 	const char *png_dir;
 	uint32_t png_every;
@@ -93,6 +94,7 @@ struct sink {
 	bool paused, pause_done;
 	uint32_t backlog;      /* buffers waiting when it read again */
 	uint32_t frames_resumed; /* frames at the end of the pause, backlog included */
+	struct spa_source *progress_timer; /* --progress, else NULL */
 	struct cr_sink_sync *sync; /* --sync-timeline */
 	uint8_t *snapshot;         /* --sync-timeline: the frame being verified, copied */
 	size_t snapshot_size;
@@ -809,6 +811,15 @@ static void on_timeout(void *data, uint64_t expirations)
 	quit(sink, 1);
 }
 
+/* --progress: a long run (tests/bench/soak.sh) samples the count while it goes on. */
+static void on_progress(void *data, uint64_t expirations)
+{
+	struct sink *sink = data;
+
+	printf("progress: frames=%u\n", sink->frames);
+	fflush(stdout);
+}
+
 static int compare_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -891,6 +902,7 @@ static void usage(FILE *out)
 		"  --target NODE       node.name or object.serial to link to (required)\n"
 		"  --frames N          stop successfully after N frames (default 30)\n"
 		"  --timeout SEC       give up after SEC seconds (default 20)\n"
+		"  --progress SEC      print 'progress: frames=N' every SEC seconds\n"
 		"  --skip N            do not verify the first N frames (default 0)\n"
 		"  --png-dir DIR       save frames as DIR/frame-NNNN.png (RGB, uncompressed)\n"
 		"  --png-every K       with --png-dir: save every K-th frame (default 1)\n"
@@ -967,7 +979,7 @@ static bool rect_inside(const uint32_t r[4], const struct cr_verify_options *exp
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_TARGET = 256, OPT_FRAMES, OPT_TIMEOUT, OPT_SKIP, OPT_PNG_DIR, OPT_PNG_EVERY,
+	enum { OPT_TARGET = 256, OPT_FRAMES, OPT_TIMEOUT, OPT_PROGRESS, OPT_SKIP, OPT_PNG_DIR, OPT_PNG_EVERY,
 	       OPT_FORMAT, OPT_VERIFY, OPT_CROP, OPT_TRANSFORM, OPT_REDACT, OPT_CURSOR,
 	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE, OPT_DMABUF,
 	       OPT_SYNC_TIMELINE, OPT_HOLD_RELEASE, OPT_SOURCE_FORMAT, OPT_SOURCE_MATRIX,
@@ -977,6 +989,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "skip", required_argument, NULL, OPT_SKIP },
 		{ "png-dir", required_argument, NULL, OPT_PNG_DIR },
 		{ "png-every", required_argument, NULL, OPT_PNG_EVERY },
@@ -1026,6 +1039,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case OPT_TIMEOUT:
 			ok = cr_cli_parse_u32(PROG, "--timeout", optarg, 1, 86400,
 					      &opt->timeout_s);
+			break;
+		case OPT_PROGRESS:
+			ok = cr_cli_parse_u32(PROG, "--progress", optarg, 1, 86400,
+					      &opt->progress_s);
 			break;
 		case OPT_SKIP:
 			ok = cr_cli_parse_u32(PROG, "--skip", optarg, 0, MAX_FRAMES, &opt->skip);
@@ -1362,6 +1379,17 @@ int main(int argc, char **argv)
 		sink.exit_status = 1;
 		goto out_timer;
 	}
+	if (sink.opt.progress_s > 0) {
+		struct timespec every = { .tv_sec = sink.opt.progress_s };
+
+		sink.progress_timer = pw_loop_add_timer(loop, on_progress, &sink);
+		if (sink.progress_timer == NULL) {
+			fprintf(stderr, "sink: cannot create a timer: %m\n");
+			sink.exit_status = 1;
+			goto out_timer;
+		}
+		pw_loop_update_timer(loop, sink.progress_timer, &every, &every, false);
+	}
 	if (sink.opt.sync_timeline &&
 	    (sink.sync = cr_sink_sync_create(loop, sink.opt.hold_release_ms)) == NULL) {
 		sink.exit_status = 1;
@@ -1444,6 +1472,8 @@ out_timer:
 	cr_sink_sync_destroy(sink.sync);
 	if (sink.pause_timer != NULL)
 		pw_loop_destroy_source(loop, sink.pause_timer);
+	if (sink.progress_timer != NULL)
+		pw_loop_destroy_source(loop, sink.progress_timer);
 	pw_loop_destroy_source(loop, sink.timer);
 out_loop:
 	pw_main_loop_destroy(sink.loop);

@@ -19,6 +19,9 @@
 # are stopped in reverse order (SIGTERM, SIGKILL after a bounded wait), their logs are printed
 # when the test did not pass, and the temporary directory is removed (kept with CR_TEST_KEEP=1).
 # Works as root, without a systemd user session and without any running PipeWire or D-Bus.
+#
+# In a sanitizer build every process the test starts gets tests/sanitizers/' options
+# (sanitizers.sh); a sanitizer report from any of them fails the test at teardown.
 
 CR_TEST_NAME=${CR_TEST_NAME:-$(basename "$0" .sh)}
 CR_TEST_DIR=
@@ -30,6 +33,9 @@ declare -A CR_BG_PID=()
 declare -A CR_BG_STATUS=()
 declare -A CR_BG_WATCH=()
 CR_BG_ORDER=()
+
+# shellcheck source=tests/lib/sanitizers.sh
+. "$(dirname "${BASH_SOURCE[0]}")/sanitizers.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Messages and verdicts
@@ -370,6 +376,11 @@ cr_teardown() {
 		bg_stop "$name" TERM 5 >/dev/null
 	done
 	if [ -n "$CR_TEST_DIR" ] && [ -d "$CR_TEST_DIR" ]; then
+		# Every process has exited now, and LeakSanitizer has run in each of them.
+		if ! cr_sanitizer_reports "$CR_TEST_DIR/sanitizer" "$CR_TEST_DIR"/*.log >&2; then
+			printf 'FAIL: %s: sanitizer report(s) above\n' "$CR_TEST_NAME" >&2
+			[ "$status" -ne 0 ] && [ "$status" -ne 77 ] || status=1
+		fi
 		if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ "$status" -ne 130 ] ||
 			[ -n "${CR_TEST_VERBOSE:-}" ]; then
 			for name in "${CR_BG_ORDER[@]}"; do
@@ -397,6 +408,8 @@ cr_tmpdir_init() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
+	mkdir "$CR_TEST_DIR/sanitizer" || cr_broken "cannot create $CR_TEST_DIR/sanitizer"
+	cr_sanitizer_env "$CR_TEST_DIR/sanitizer"
 }
 
 # cr_tmpdir_init, then points every PipeWire/D-Bus/XDG location into it: no client started by
