@@ -95,7 +95,10 @@ check "the fake portal owns org.freedesktop.portal.Desktop" poll_until 10 portal
 export HOME=$CR_TEST_DIR
 units=$XDG_CONFIG_HOME/systemd/user
 mkdir -p "$units/castrelay.service.d" "$XDG_CONFIG_HOME/castrelay"
-sed "s|^ExecStart=.*|ExecStart=$CASTRELAYD -v|" "$unit" >"$units/castrelay.service"
+# The unit's PrivateTmp= hides /tmp, where a build tree may be (a CI clone): the binary under
+# test runs from the test directory, which the unit sees as it sees PipeWire's socket there.
+install -m 0755 "$CASTRELAYD" "$CR_TEST_DIR/castrelayd" || cr_broken "cannot copy $CASTRELAYD"
+sed "s|^ExecStart=.*|ExecStart=$CR_TEST_DIR/castrelayd -v|" "$unit" >"$units/castrelay.service"
 # No journal here: the log goes to a file.
 cat >"$units/castrelay.service.d/test-log.conf" <<-EOF
 	[Service]
