@@ -93,10 +93,6 @@ struct cr_relay {
 	uint32_t damage_transform;
 	uint64_t last_out_pts;
 	bool have_last_out;
-	/* After cr_relay_resume_gpu(): the new input stream of the same source node may be
-	 * handed a frame that was published already; frames up to this pts are dropped. */
-	bool resumed;
-	uint64_t resumed_pts;
 
 	uint64_t frames_out;
 	uint64_t dropped; /**< also frames that arrived while no consumer was linked */
@@ -566,13 +562,6 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f,
 		goto release;
 	}
 	uint64_t pts = f->has_header ? f->pts_ns : now_ns();
-	if (r->resumed && f->has_header) {
-		if (pts <= r->resumed_pts) {
-			r->dropped++;
-			goto release;
-		}
-		r->resumed = false;
-	}
 	if (!due(r, pts)) {
 		r->rate_limited++;
 		r->dropped++;
@@ -881,7 +870,6 @@ static void on_source_found(void *data, uint32_t id, uint64_t serial)
 	struct cr_relay *r = data;
 	drop_input(r);
 	stop_black(r);
-	r->resumed = false; /* another node: its own clock */
 	/* The serial names exactly this node: a later node of the same name is found anew. */
 	snprintf(r->in_target, sizeof(r->in_target), "%" PRIu64, serial ? serial : id);
 	create_input(r);
@@ -1072,8 +1060,6 @@ bool cr_relay_resume_gpu(struct cr_relay *r, struct cr_kernels *kernels)
 	if (!attach_pipeline(r, kernels))
 		return false;
 	r->recoveries++;
-	r->resumed = r->have_last_out;
-	r->resumed_pts = r->last_out_pts;
 	/* Exported output buffers were dropped: the consumers get new ones. Shared memory
 	 * outputs are ours, not the device's, and stay as they are. */
 	if (r->out)

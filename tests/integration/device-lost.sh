@@ -36,7 +36,9 @@ while True:
 ' "$sock" "$msgs"
 check "the notify listener is up" poll_until 5 test -S "$sock"
 
-start_testsrc castrelay-testsrc --size 320x240 --format BGRx --fps 30
+# 15 fps: the consumer's verifier knows frame numbers modulo 256 and takes a jump of 128 or
+# more for one back, so a recovery may take up to 8 s here before its first frame looks stale.
+start_testsrc castrelay-testsrc --size 320x240 --format BGRx --fps 15
 export NOTIFY_SOCKET=$sock CASTRELAY_TEST_DEVICE_LOST=submit
 start_daemon d1 --source castrelay-testsrc --name d1 -v
 unset NOTIFY_SOCKET CASTRELAY_TEST_DEVICE_LOST
@@ -44,9 +46,9 @@ pid=$(bg_pid castrelayd)
 node_id=$(pw_dump_node castrelay.d1 | jq -r .id)
 bg_start watcher "$CR_SINK" --target castrelay.d1 --frames 1000000 --timeout 600 \
 	--verify 320x240
-check "frames reach the consumer" wait_for_int castrelay.d1 castrelay.frames.out 60 20
+check "frames reach the consumer" wait_for_int castrelay.d1 castrelay.frames.out 30 20
 
-# lose N : one loss, then frames resume; sets ms to the time from SIGUSR2 to frames out again.
+# lose N : one loss, then frames resume; sets ms to the time from SIGUSR2 to 15 frames out.
 lose() {
 	local n=$1 out t0
 	out=$(node_int castrelay.d1 castrelay.frames.out)
@@ -55,9 +57,9 @@ lose() {
 	check "loss $n: castrelayd rebuilt its GPU side (castrelay.vk.recoveries)" \
 		wait_for_int castrelay.d1 castrelay.vk.recoveries "$n" 20
 	check "loss $n: frames flow again" wait_for_int castrelay.d1 castrelay.frames.out \
-		$((out + 30)) 30
+		$((out + 15)) 30
 	ms=$(($(now_ms) - t0))
-	cr_log "loss $n: 30 frames out again $ms ms after SIGUSR2"
+	cr_log "loss $n: 15 frames out again $ms ms after SIGUSR2"
 	check_eq "loss $n: the output node keeps its id" \
 		"$(pw_dump_node castrelay.d1 | jq -r .id)" "$node_id"
 	check "loss $n: castrelayd is running" bg_running castrelayd
@@ -97,8 +99,8 @@ check_eq "the output was not renegotiated (shared memory buffers are not the dev
 
 bg_stop watcher INT 5
 log=$(bg_log watcher)
-check_int_ge "frames the consumer received across the losses" "$(sink_line frames "$log")" 400
-check_int_ge "of which verified" "$(sink_verify checked "$log")" 400
+check_int_ge "frames the consumer received across the losses" "$(sink_line frames "$log")" 150
+check_int_ge "of which verified" "$(sink_verify checked "$log")" 150
 check_eq "frames with a wrong pixel" "$(sink_verify mismatched_frames "$log")" 0
 check_eq "stale frames" "$(sink_verify stale "$log")" 0
 cr_log "dropped while recovering: castrelay.frames.dropped=$(node_int castrelay.d1 \
@@ -119,7 +121,7 @@ kill -USR2 "$pid"
 check "d2: the device comes back at the third attempt" \
 	wait_for_int castrelay.d2 castrelay.vk.recoveries 1 20
 out=$(node_int castrelay.d2 castrelay.frames.out)
-check "d2: frames flow again" wait_for_int castrelay.d2 castrelay.frames.out $((out + 30)) 30
+check "d2: frames flow again" wait_for_int castrelay.d2 castrelay.frames.out $((out + 15)) 30
 sleep 1.2
 figures after "$pid" castrelay.d2
 check_flat "after a loss at a fence wait and two failed attempts" before after
