@@ -35,6 +35,9 @@
  * (about 4 s in all) before giving up; and losses in a row of recreated devices that were lost
  * again before their kernels were ready, before giving up on a device that keeps failing. */
 #define RECOVER_TRIES 5
+/* At exit: how long streams that are still connecting are waited for, checked how often. */
+#define SETTLE_MAX_MS 500
+#define SETTLE_TICK_MS 10
 #define RECOVER_FIRST_MS 250
 #define RELOST_MAX 5
 
@@ -92,6 +95,7 @@ struct daemon {
 	unsigned n_slots;
 	char status[1024];
 	int exit_code;
+	unsigned settle_ticks; /**< at exit: settle_streams()'s checks so far */
 };
 
 static void quit(struct daemon *d, int code)
@@ -584,6 +588,42 @@ static struct pw_core *connect_core(struct daemon *d, struct spa_hook *listener,
 	return core;
 }
 
+static bool streams_connecting(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->n_slots; i++)
+		if (cr_relay_connecting(d->slots[i].relay))
+			return true;
+	return false;
+}
+
+static void on_settle_timer(void *data, uint64_t expirations)
+{
+	struct daemon *d = data;
+	if (!streams_connecting(d) || ++d->settle_ticks >= SETTLE_MAX_MS / SETTLE_TICK_MS)
+		pw_main_loop_quit(d->main_loop);
+}
+
+/*
+ * At exit, before the streams go: a stream created just before (by a recovery, for a source
+ * that appeared, after reconnecting) is given up to SETTLE_MAX_MS to leave the connecting
+ * state. PipeWire 1.4 frees an exported node's port mixes only once the server has sent the
+ * node its transport (module-client-node's clean_node()), so a stream destroyed while it
+ * connects leaks them, and LeakSanitizer reports it.
+ */
+static void settle_streams(struct daemon *d)
+{
+	if (!streams_connecting(d))
+		return;
+	struct spa_source *timer = pw_loop_add_timer(d->loop, on_settle_timer, d);
+	if (!timer)
+		return;
+	struct timespec ts = { 0, SETTLE_TICK_MS * 1000000 };
+	d->settle_ticks = 0;
+	pw_loop_update_timer(d->loop, timer, &ts, &ts, false);
+	pw_main_loop_run(d->main_loop);
+	pw_loop_destroy_source(d->loop, timer);
+}
+
 static void disconnect(struct daemon *d)
 {
 	for (unsigned i = 0; i < d->n_slots; i++) {
@@ -818,6 +858,8 @@ int cr_daemon_run(const struct cr_config *cfg, const struct cr_daemon_test_hooks
 		pw_loop_destroy_source(d.loop, d.watchdog);
 
 out_relays:
+	if (d.connected)
+		settle_streams(&d);
 	disconnect(&d);
 	for (unsigned i = 0; i < d.n_slots; i++)
 		cr_relay_destroy(d.slots[i].relay);

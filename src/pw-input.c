@@ -611,6 +611,11 @@ const char *cr_pw_input_sync(const struct cr_pw_input *in)
 	return in->skip_sync ? "none" : "explicit";
 }
 
+bool cr_pw_input_connecting(const struct cr_pw_input *in)
+{
+	return pw_stream_get_state(in->stream, NULL) == PW_STREAM_STATE_CONNECTING;
+}
+
 const char *cr_pw_input_transport(const struct cr_pw_input *in)
 {
 	if (!in->have_format)

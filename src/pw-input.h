@@ -109,5 +109,8 @@ const char *cr_pw_input_sync(const struct cr_pw_input *in);
 /** "dmabuf", "shm" or "none" (not negotiated). */
 const char *cr_pw_input_transport(const struct cr_pw_input *in);
 
+/** True while the stream waits for the server to create its node (state connecting). */
+bool cr_pw_input_connecting(const struct cr_pw_input *in);
+
 /** Counters since creation. */
 const struct cr_pw_input_stats *cr_pw_input_get_stats(const struct cr_pw_input *in);

@@ -564,6 +564,11 @@ bool cr_pw_output_streaming(const struct cr_pw_output *out)
 	return out->streaming;
 }
 
+bool cr_pw_output_connecting(const struct cr_pw_output *out)
+{
+	return pw_stream_get_state(out->stream, NULL) == PW_STREAM_STATE_CONNECTING;
+}
+
 static void write_cursor(struct spa_buffer *buf, const struct cr_pw_output_cursor *c)
 {
 	struct spa_meta *m = spa_buffer_find_meta(buf, SPA_META_Cursor);

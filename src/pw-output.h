@@ -102,6 +102,9 @@ bool cr_pw_output_set_format(struct cr_pw_output *out, const struct cr_format_in
 /** True while a consumer is linked and buffers are negotiated. */
 bool cr_pw_output_streaming(const struct cr_pw_output *out);
 
+/** True while the stream waits for the server to create its node (state connecting). */
+bool cr_pw_output_connecting(const struct cr_pw_output *out);
+
 /** "explicit" while the negotiated buffers carry SyncTimeline meta, else NULL. */
 const char *cr_pw_output_sync(const struct cr_pw_output *out);
 

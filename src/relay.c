@@ -1085,6 +1085,12 @@ void cr_relay_destroy(struct cr_relay *r)
 	free(r);
 }
 
+bool cr_relay_connecting(const struct cr_relay *r)
+{
+	return (r->in && cr_pw_input_connecting(r->in)) ||
+	       (r->out && cr_pw_output_connecting(r->out));
+}
+
 enum cr_relay_state cr_relay_get_state(const struct cr_relay *r)
 {
 	return r->state;

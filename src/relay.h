@@ -96,6 +96,9 @@ void cr_relay_suspend_gpu(struct cr_relay *relay);
  */
 bool cr_relay_resume_gpu(struct cr_relay *relay, struct cr_kernels *kernels);
 
+/** True while one of the relay's streams waits for the server to create its node. */
+bool cr_relay_connecting(const struct cr_relay *relay);
+
 /** The relay's state. */
 enum cr_relay_state cr_relay_get_state(const struct cr_relay *relay);
 
