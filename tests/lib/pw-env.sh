@@ -209,6 +209,9 @@ bg_start() {
 	shift
 	[ -n "$CR_TEST_DIR" ] || cr_broken "bg_start before cr_tmpdir_init"
 	[ -z "${CR_BG_PID[$name]:-}" ] || cr_broken "bg_start: '$name' is already running"
+	# Emptied here, not only by the child's redirection: the child may run later, and a poll
+	# of the log meanwhile would read the previous process of that name.
+	: >"$CR_TEST_DIR/$name.log"
 	"$@" </dev/null >"$CR_TEST_DIR/$name.log" 2>&1 &
 	CR_BG_PID[$name]=$!
 	CR_BG_WATCH[$name]=1
