@@ -23,23 +23,12 @@ for hook in CASTRELAY_TEST_DEVICE_LOST=sometimes CASTRELAY_TEST_DEVICE_FAILS=-1 
 		"value '${hook#*=}'"
 done
 
-sock=$CR_TEST_DIR/notify.sock
-msgs=$CR_TEST_DIR/notify.log
-: >"$msgs"
-bg_start notify python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-out = open(sys.argv[2], "a", buffering=1)
-while True:
-    out.write(s.recv(4096).decode().replace("\n", " | ") + "\n")
-' "$sock" "$msgs"
-check "the notify listener is up" poll_until 5 test -S "$sock"
+start_notify_listener
 
 # 15 fps: the consumer's verifier knows frame numbers modulo 256 and takes a jump of 128 or
 # more for one back, so a recovery may take up to 8 s here before its first frame looks stale.
 start_testsrc castrelay-testsrc --size 320x240 --format BGRx --fps 15
-export NOTIFY_SOCKET=$sock CASTRELAY_TEST_DEVICE_LOST=submit
+export NOTIFY_SOCKET=$CR_NOTIFY_SOCKET CASTRELAY_TEST_DEVICE_LOST=submit
 start_daemon d1 --source castrelay-testsrc --name d1 -v
 unset NOTIFY_SOCKET CASTRELAY_TEST_DEVICE_LOST
 pid=$(bg_pid castrelayd)
@@ -91,9 +80,9 @@ check_file_contains "the recovery is logged" "$(bg_log castrelayd)" \
 check_file_contains "the simulated loss says it is one" "$(bg_log castrelayd)" \
 	"simulating a lost device (CASTRELAY_TEST_DEVICE_LOST)"
 check "STATUS said the device was being recreated" \
-	grep -q 'STATUS=Vulkan device lost, recreating it; d1: ' "$msgs"
+	grep -q 'STATUS=Vulkan device lost, recreating it; d1: ' "$CR_NOTIFY_LOG"
 check "STATUS says the device was recreated and the relay relays" poll_until 5 \
-	grep -q 'STATUS=Vulkan device recreated after 6 losses; d1: relaying' "$msgs"
+	grep -q 'STATUS=Vulkan device recreated after 6 losses; d1: relaying' "$CR_NOTIFY_LOG"
 check_eq "the output was not renegotiated (shared memory buffers are not the device's)" \
 	"$(grep -c 'renegotiating' "$(bg_log castrelayd)")" 0
 

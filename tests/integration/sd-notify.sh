@@ -10,31 +10,20 @@ need_prog python3
 need_prog systemd-analyze
 pw_env_start
 
-sock=$CR_TEST_DIR/notify.sock
-msgs=$CR_TEST_DIR/notify.log
-: >"$msgs"
-bg_start notify python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-out = open(sys.argv[2], "a", buffering=1)
-while True:
-    out.write(s.recv(4096).decode().replace("\n", " | ") + "\n")
-' "$sock" "$msgs"
-check "the notify listener is up" poll_until 5 test -S "$sock"
+start_notify_listener
 
 start_testsrc castrelay-testsrc --size 160x120 --fps 30
-export NOTIFY_SOCKET=$sock WATCHDOG_USEC=1000000
+export NOTIFY_SOCKET=$CR_NOTIFY_SOCKET WATCHDOG_USEC=1000000
 start_daemon n1 --source castrelay-testsrc --name n1
 unset NOTIFY_SOCKET WATCHDOG_USEC
 check "READY=1 with a STATUS line naming the relay" poll_until 10 grep -q \
-	'READY=1 | STATUS=n1: ' "$msgs"
+	'READY=1 | STATUS=n1: ' "$CR_NOTIFY_LOG"
 check "a STATUS line (READY's or a later one) says the relay is relaying" poll_until 10 \
-	grep -q 'STATUS=n1: relaying' "$msgs"
+	grep -q 'STATUS=n1: relaying' "$CR_NOTIFY_LOG"
 check "WATCHDOG=1 pings (every 0.5 s for WatchdogSec=1)" poll_until 5 \
-	sh -c "[ \$(grep -c '^WATCHDOG=1' '$msgs') -ge 2 ]"
+	sh -c "[ \$(grep -c '^WATCHDOG=1' '$CR_NOTIFY_LOG') -ge 2 ]"
 stop_daemon n1
-check "STOPPING=1 after SIGTERM" poll_until 5 grep -q '^STOPPING=1' "$msgs"
+check "STOPPING=1 after SIGTERM" poll_until 5 grep -q '^STOPPING=1' "$CR_NOTIFY_LOG"
 bg_stop notify TERM 5
 
 unit=$CR_BUILD_ROOT/systemd/castrelay.service

@@ -133,6 +133,25 @@ check_sink_report() {
 
 cr_select_vulkan_driver
 
+# start_notify_listener : a stand-in for the service manager. Sets CR_NOTIFY_SOCKET (for
+# NOTIFY_SOCKET) and CR_NOTIFY_LOG, where every datagram becomes one line, its fields joined
+# by " | ".
+start_notify_listener() {
+	need_prog python3
+	CR_NOTIFY_SOCKET=$CR_TEST_DIR/notify.sock
+	CR_NOTIFY_LOG=$CR_TEST_DIR/notify-messages.log
+	: >"$CR_NOTIFY_LOG"
+	bg_start notify python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    out.write(s.recv(4096).decode().replace("\n", " | ") + "\n")
+' "$CR_NOTIFY_SOCKET" "$CR_NOTIFY_LOG"
+	check "the notify listener is up" poll_until 5 test -S "$CR_NOTIFY_SOCKET"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Fault tests: what a long-running castrelayd holds, and its counters
 
