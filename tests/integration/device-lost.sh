@@ -97,8 +97,13 @@ check_eq "the output was not renegotiated (shared memory buffers are not the dev
 
 bg_stop watcher INT 5
 log=$(bg_log watcher)
-check_int_ge "frames the consumer received across the losses" "$(sink_line frames "$log")" 400
-check_int_ge "of which verified" "$(sink_verify checked "$log")" 400
+# A sanitizer build recovers and verifies at about half the speed (2.3-3.4 s from SIGUSR2 to 30
+# frames out instead of 1.4-1.9 s, 229 frames dropped instead of 63, the consumer verifying at
+# 24 fps; measured on 2 shared cores), so fewer frames get through the six losses.
+min=400
+cr_sanitized && min=200
+check_int_ge "frames the consumer received across the losses" "$(sink_line frames "$log")" "$min"
+check_int_ge "of which verified" "$(sink_verify checked "$log")" "$min"
 check_eq "frames with a wrong pixel" "$(sink_verify mismatched_frames "$log")" 0
 check_eq "stale frames" "$(sink_verify stale "$log")" 0
 cr_log "dropped while recovering: castrelay.frames.dropped=$(node_int castrelay.d1 \

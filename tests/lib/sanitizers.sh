@@ -10,6 +10,7 @@
 #   cr_sanitizer_env [REPORT_DIR]  exports ASAN_OPTIONS, LSAN_OPTIONS and UBSAN_OPTIONS; with
 #                                  REPORT_DIR, ASan and LSan write their reports to
 #                                  REPORT_DIR/asan.PID instead of stderr
+#   cr_sanitized                   true when castrelayd is built with AddressSanitizer
 #   cr_sanitizer_stderr_asan_options  ASAN_OPTIONS without log_path (reports on stderr)
 #   cr_sanitizer_reports REPORT_DIR LOG...
 #                                  prints every report found (ASan/LSan in REPORT_DIR, UBSan in
@@ -43,6 +44,18 @@ cr_sanitizer_env() {
 	# PipeWire unloads its modules and SPA plugins in pw_deinit(); LeakSanitizer symbolises at
 	# exit, so a leak inside one would read "<unknown module>" and no suppression could name it.
 	export PIPEWIRE_DLCLOSE=false
+}
+
+# cr_sanitized : true when castrelayd ($CASTRELAYD) is built with AddressSanitizer. Such a
+# build runs at a fraction of a normal one's speed (its C code about 2x slower, lavapipe's LLVM
+# compile about 5x under ASan's allocator), so a test whose figure is a speed may need another
+# bound there; say why where it does.
+cr_sanitized() {
+	if [ -z "${CR_SANITIZED:-}" ]; then
+		CR_SANITIZED=0
+		ldd "${CASTRELAYD:-}" 2>/dev/null | grep -q 'libasan' && CR_SANITIZED=1
+	fi
+	[ "$CR_SANITIZED" = 1 ]
 }
 
 # cr_sanitizer_stderr_asan_options : ASAN_OPTIONS without the report directory, for a process
