@@ -14,9 +14,7 @@
 . "${CR_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/castrelay.sh" || exit 99
 need_castrelay daemon testsrc sink
 need_prog valgrind
-if ldd "$CASTRELAYD" 2>/dev/null | grep -q 'libasan'; then
-	cr_skip "$CASTRELAYD is built with AddressSanitizer, which valgrind cannot run"
-fi
+cr_sanitized && cr_skip "$CASTRELAYD is built with AddressSanitizer, which valgrind cannot run"
 pw_env_start
 
 export XDG_CACHE_HOME=$CR_TEST_DIR/cache MESA_SHADER_CACHE_DIR=$CR_TEST_DIR/cache
