@@ -108,9 +108,11 @@ in_port=$(port_of other-viewer input)
 out_port=$(port_of castrelay.t1 output)
 check_match "the ports to link by hand (out '$out_port', in '$in_port')" "$out_port $in_port" \
 	'^[0-9]+ [0-9]+$'
-# pw-link waits for its link to be set up; castrelayd destroys it first, so pw-link fails.
+# pw-link waits for its link to be set up; castrelayd destroys it, mostly before that (pw-link
+# then fails), at times just after (pw-link exits 0): what counts is that it is gone, and that
+# castrelayd destroyed it (both checked below).
 run_fg pw-link 10 pw-link "$out_port" "$in_port"
-check "pw-link's link did not survive" test "$CR_RC" -ne 0
+cr_log "pw-link exit status: $CR_RC"
 check "no link to the refused consumer" poll_until 5 no_links_to other-viewer
 check_int_ge "links to the refused consumer destroyed (WirePlumber's, pw-link's)" \
 	"$(grep -c 'castrelay.t1: destroyed link .* (application.process.binary=other-viewer' \
