@@ -184,7 +184,9 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
  */
 struct cr_pw_input_buffer {
 	struct pw_buffer *buffer; /**< NULL once the stream removed it */
-	void *import;  /**< events.import's handle (DMA-BUF); NULL for SHM or a failed import */
+	/** events.import's handle (DMA-BUF) or events.import_shm's; NULL: SHM frames are
+	 * handed as mapped data, or a DMA-BUF's import failed */
+	void *import;
 	bool dmabuf;   /**< the buffer's memory is DMA-BUF */
 	uint32_t n_planes; /**< the leading DmaBuf datas */
 	bool pending;      /**< not imported yet: the producer had not written its layout */
@@ -198,6 +200,13 @@ struct cr_pw_input_buffer {
 	uint64_t last_seq;     /**< header seq when we last took it */
 };
 
+/* Frames of @imp are read where they lie, after the buffer was handed to us: a DMA-BUF, or
+ * shared memory imported (a copied SHM frame is taken at once). */
+static bool in_place(const struct cr_pw_input_buffer *imp)
+{
+	return imp->dmabuf || imp->import;
+}
+
 /*
  * PipeWire 1.4's async links can hand a consumer the same buffer again when the producer had
  * nothing new for a cycle (the port's tee copies the last io state), also after we gave it
@@ -207,7 +216,7 @@ struct cr_pw_input_buffer {
 static bool repeated(struct cr_pw_input *in, struct cr_pw_input_buffer *imp,
 		     struct spa_buffer *buf)
 {
-	if (!imp || !imp->dmabuf)
+	if (!imp || !in_place(imp))
 		return false;
 	if (imp->held)
 		return true;
@@ -271,6 +280,30 @@ static void import_buffer(struct cr_pw_input *in, struct pw_buffer *b, bool firs
 	pw_loop_signal_event(in->loop, in->renegotiate);
 }
 
+/* Shared memory read in place: the leading MemFd datas, one per plane at most, imported
+ * once. Without (MemPtr, or the device cannot) frames are handed as mapped data. */
+static void import_shm(struct cr_pw_input *in, struct pw_buffer *b)
+{
+	const struct spa_buffer *buf = b->buffer;
+	struct cr_pipeline_shm_block blocks[CR_DMABUF_MAX_PLANES];
+	uint32_t n = 0, max = in->format.info ? in->format.info->n_planes : 1;
+	if (!in->events->import_shm)
+		return;
+	while (n < buf->n_datas && n < max && n < CR_DMABUF_MAX_PLANES &&
+	       buf->datas[n].type == SPA_DATA_MemFd && buf->datas[n].fd >= 0) {
+		const struct spa_data *d = &buf->datas[n];
+		blocks[n] = (struct cr_pipeline_shm_block){
+			.fd = (int)d->fd, .offset = d->mapoffset, .size = d->maxsize,
+		};
+		n++;
+	}
+	/* Planes in separate blocks must all be imported, or none is. */
+	if (n == 0 || (n < max && n < buf->n_datas))
+		return;
+	struct cr_pw_input_buffer *imp = b->user_data;
+	imp->import = in->events->import_shm(in->data, blocks, n);
+}
+
 static void on_add_buffer(void *data, struct pw_buffer *b)
 {
 	struct cr_pw_input *in = data;
@@ -283,8 +316,10 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 	imp->buffer = b;
 	imp->acquire_fd = -1;
 	imp->dmabuf = b->buffer->datas[0].type == SPA_DATA_DmaBuf;
-	if (!imp->dmabuf)
+	if (!imp->dmabuf) {
+		import_shm(in, b);
 		return;
+	}
 	/* Kept even when the import fails: the release point must still be signalled. */
 	if (in->drm_fd >= 0 && cr_pw_timeline_present(b->buffer)) {
 		in->explicit_sync = cr_pw_timeline_import(&imp->timeline, in->drm_fd, b->buffer);
@@ -585,7 +620,7 @@ bool cr_pw_input_intact(struct cr_pw_input *in, const struct cr_pw_input_buffer 
 {
 	if (!token->buffer)
 		return false; /* counted as removed_held */
-	if (!token->dmabuf || !token->seen)
+	if (!in_place(token) || !token->seen)
 		return true;
 	const struct spa_meta_header *h = spa_buffer_find_meta_data(token->buffer->buffer,
 								    SPA_META_Header, sizeof(*h));

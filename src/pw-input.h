@@ -27,8 +27,9 @@ struct cr_pw_input_stats {
 	uint64_t received; /**< buffers dequeued */
 	uint64_t skipped;  /**< older buffers replaced by a newer one in the same cycle */
 	uint64_t corrupt;  /**< CORRUPTED header/chunk, empty chunk or invalid layout */
-	uint64_t repeated; /**< DMA-BUFs handed over again with the same frame (ignored) */
-	uint64_t overwritten; /**< DMA-BUFs the producer reused while we read them */
+	uint64_t repeated; /**< buffers read in place handed over again with the same frame
+			    * (ignored) */
+	uint64_t overwritten; /**< buffers read in place that the producer reused meanwhile */
 	uint64_t released; /**< explicit sync: release points signalled */
 	uint64_t acquire_waits; /**< explicit sync: frames that waited for their acquire point */
 	uint64_t removed_held; /**< buffers the stream removed while a frame of theirs was held */
@@ -50,7 +51,15 @@ struct cr_pw_input_events {
 	 * frame when the producer writes its chunks only then.
 	 */
 	void *(*import)(void *data, const struct cr_dmabuf *buf);
-	/** Release a handle returned by import (buffer removed). */
+	/**
+	 * Import a shared-memory buffer once, to be read in place: its leading MemFd datas
+	 * (fds borrowed), up to the format's plane count; return a handle or NULL, and its
+	 * frames are then handed as mapped data (copied by the owner). Optional (NULL: SHM
+	 * frames are always handed as data).
+	 */
+	void *(*import_shm)(void *data, const struct cr_pipeline_shm_block *blocks,
+			    uint32_t n_blocks);
+	/** Release a handle returned by import or import_shm (buffer removed). */
 	void (*release_import)(void *data, void *handle);
 	/** A frame; give @token back with cr_pw_input_release() when done with it. */
 	void (*frame)(void *data, const struct cr_pw_input_frame *frame,

@@ -36,6 +36,13 @@ struct out_buffer {
 	bool begun;                     /**< its next points are set (cr_pw_timeline_begin()) */
 };
 
+/* pw_buffer.user_data of a shared-memory buffer: our memfd, and its import for the GPU to
+ * write in place (events.import_shm), made at its first frame. */
+struct shm_buffer {
+	void *import; /**< NULL: not imported (frames are copied in) */
+	bool tried;   /**< import_shm was asked since the buffer came or the device changed */
+};
+
 /* A buffer back from the consumer whose release point has not signalled yet. */
 struct held {
 	struct cr_pw_output *out;
@@ -74,6 +81,8 @@ struct cr_pw_output {
 	/* The DMA-BUF buffers, for cr_pw_output_drop_exports(); set while they have an export. */
 	struct out_buffer *exported[MAX_BUFFERS];
 	bool dropped_exports; /**< since the last cr_pw_output_renegotiate() */
+	/* The shared-memory buffers, for cr_pw_output_drop_exports(). */
+	struct shm_buffer *shm[MAX_BUFFERS];
 	struct cr_pw_output_stats stats;
 	const struct cr_format_info *info;
 	uint32_t width, height, max_fps;
@@ -422,15 +431,24 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 			     d->type);
 		return;
 	}
+	struct shm_buffer *sb = calloc(1, sizeof(*sb));
+	if (!sb) {
+		cr_log_error(TOPIC, "out of memory");
+		return;
+	}
 	d->maxsize = (uint32_t)out->layout.size;
 	int fd = memfd_create("castrelay-output", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
 		cr_log_error(TOPIC, "memfd_create: %s", strerror(errno));
+		free(sb);
 		return;
 	}
-	if (ftruncate(fd, d->maxsize) < 0) {
-		cr_log_error(TOPIC, "ftruncate %u: %s", d->maxsize, strerror(errno));
+	/* Whole pages, so that the GPU can write into the memfd in place. */
+	off_t page = sysconf(_SC_PAGESIZE), file_size = ((off_t)d->maxsize + page - 1) / page * page;
+	if (ftruncate(fd, file_size) < 0) {
+		cr_log_error(TOPIC, "ftruncate %lld: %s", (long long)file_size, strerror(errno));
 		close(fd);
+		free(sb);
 		return;
 	}
 	fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
@@ -438,6 +456,7 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 	if (map == MAP_FAILED) {
 		cr_log_error(TOPIC, "mmap %u: %s", d->maxsize, strerror(errno));
 		close(fd);
+		free(sb);
 		return;
 	}
 	d->type = SPA_DATA_MemFd;
@@ -445,7 +464,23 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 	d->fd = fd;
 	d->mapoffset = 0;
 	d->data = map;
+	b->user_data = sb;
+	for (uint32_t i = 0; i < MAX_BUFFERS; i++) {
+		if (!out->shm[i]) {
+			out->shm[i] = sb;
+			break;
+		}
+	}
 	out->have_buffers = true;
+}
+
+/* Gives the import of @sb back (the pipeline frees it once a job still writing it is done). */
+static void release_shm_import(struct cr_pw_output *out, struct shm_buffer *sb)
+{
+	if (sb->import)
+		out->events->release(out->data, sb->import);
+	sb->import = NULL;
+	sb->tried = false;
 }
 
 static void on_remove_buffer(void *data, struct pw_buffer *b)
@@ -467,6 +502,14 @@ static void on_remove_buffer(void *data, struct pw_buffer *b)
 		close_planes(&ob->desc);
 		free(ob);
 	} else if (d->type == SPA_DATA_MemFd) {
+		struct shm_buffer *sb = b->user_data;
+		if (sb) {
+			for (uint32_t i = 0; i < MAX_BUFFERS; i++)
+				if (out->shm[i] == sb)
+					out->shm[i] = NULL;
+			release_shm_import(out, sb);
+			free(sb);
+		}
 		if (d->data)
 			munmap(d->data, d->maxsize);
 		if (d->fd >= 0)
@@ -693,9 +736,16 @@ bool cr_pw_output_dequeue(struct cr_pw_output *out, struct cr_pw_output_slot *sl
 		cr_pw_timeline_begin(&ob->timeline, ++out->sync_point);
 		ob->begun = true;
 	}
+	struct shm_buffer *sb = out->dmabuf ? NULL : b->user_data;
+	if (sb && !sb->tried && out->events->import_shm) {
+		struct spa_data *d = &b->buffer->datas[0];
+		sb->tried = true;
+		sb->import = out->events->import_shm(out->data, (int)d->fd, d->maxsize);
+	}
 	*slot = (struct cr_pw_output_slot){
 		.token = b,
-		.export = ob ? ob->export : NULL,
+		.export = ob ? ob->export : sb ? sb->import : NULL,
+		.shm = sb != NULL,
 		.generation = out->generation,
 	};
 	return true;
@@ -742,14 +792,16 @@ bool cr_pw_output_queue(struct cr_pw_output *out, struct cr_pw_output_slot *slot
 	struct spa_buffer *buf = b->buffer;
 	struct spa_data *d = &buf->datas[0];
 	/* A frame made for a format that is being renegotiated, or an unusable buffer. */
+	bool copy = !slot->export;
 	if (size != out->layout.size ||
-	    (!slot->export && (size > d->maxsize || !d->data || !frame))) {
+	    (slot->shm && (size > d->maxsize || !d->data || (copy && !frame)))) {
 		cr_pw_output_cancel(out, slot);
 		return false;
 	}
-	struct out_buffer *ob = slot->export ? b->user_data : NULL;
-	if (!slot->export) {
-		memcpy(d->data, frame, size);
+	struct out_buffer *ob = slot->shm ? NULL : b->user_data;
+	if (slot->shm) {
+		if (copy)
+			memcpy(d->data, frame, size);
 		d->chunk->offset = 0;
 		d->chunk->stride = (int32_t)out->layout.stride[0];
 		d->chunk->size = (uint32_t)size;
@@ -788,6 +840,10 @@ void cr_pw_output_update_props(struct cr_pw_output *out, const struct spa_dict *
 
 void cr_pw_output_drop_exports(struct cr_pw_output *out)
 {
+	/* Shared memory stays; its imports are made again with the next device. */
+	for (uint32_t i = 0; i < MAX_BUFFERS; i++)
+		if (out->shm[i])
+			release_shm_import(out, out->shm[i]);
 	for (uint32_t i = 0; i < MAX_BUFFERS; i++) {
 		struct out_buffer *ob = out->exported[i];
 		if (!ob || !ob->export)

@@ -36,7 +36,10 @@ struct cr_pw_output_cursor {
 /** A buffer taken from the stream to be filled; see cr_pw_output_dequeue(). */
 struct cr_pw_output_slot {
 	void *token;      /**< the pw_buffer */
-	void *export;     /**< what events.export returned (DMA-BUF), or NULL (shared memory) */
+	/** What events.export returned (DMA-BUF) or events.import_shm (shared memory written
+	 * in place), or NULL: shared memory the frame is copied into. */
+	void *export;
+	bool shm;         /**< a shared-memory buffer */
 	uint64_t generation; /**< buffers are replaced on renegotiation: stale slots are dropped */
 };
 
@@ -62,7 +65,14 @@ struct cr_pw_output_events {
 	void *(*export)(void *data, const struct cr_format_info *info, uint32_t width,
 			uint32_t height, const uint64_t *modifiers, uint32_t n_modifiers,
 			struct cr_dmabuf *desc);
-	/** Releases a handle returned by export. */
+	/**
+	 * Imports the first @size bytes of the shared-memory buffer @fd (borrowed, a memfd of
+	 * ours) for the GPU to write frames into in place; returns a handle (given back to
+	 * release) or NULL: frames are then copied in at cr_pw_output_queue(). Asked once per
+	 * buffer, at its first frame, and again after cr_pw_output_drop_exports(). Optional.
+	 */
+	void *(*import_shm)(void *data, int fd, uint64_t size);
+	/** Releases a handle returned by export or import_shm. */
 	void (*release)(void *data, void *handle);
 	/**
 	 * One key of a Props { params = [ key value ... ] } set on the node (pw-cli set-param),
@@ -133,8 +143,8 @@ const char *cr_pw_output_transport(const struct cr_pw_output *out);
 bool cr_pw_output_dequeue(struct cr_pw_output *out, struct cr_pw_output_slot *slot);
 
 /**
- * Publishes @slot: for shared memory copies @frame (@size bytes laid out as
- * cr_format_plane_layout() says) into it; for a DMA-BUF the GPU already wrote it (@frame is
+ * Publishes @slot: for shared memory without an import copies @frame (@size bytes laid out as
+ * cr_format_plane_layout() says) into it; otherwise the GPU already wrote it (@frame is
  * NULL). Stamps pts/seq, @cursor (when Cursor meta was negotiated; NULL: none visible) and
  * @damage (SPA_META_VideoDamage, output pixels changed since the previous frame; NULL or
  * full: the whole frame) and triggers the graph. Returns false, keeping the buffer for the
@@ -153,7 +163,8 @@ void cr_pw_output_update_props(struct cr_pw_output *out, const struct spa_dict *
 /**
  * The device that exported the DMA-BUF buffers is going: gives every export handle back
  * through events.release now (the buffers keep their fds until they are removed), and takes
- * no frame into them any more (cr_pw_output_dequeue() fails). Shared memory buffers stay.
+ * no frame into them any more (cr_pw_output_dequeue() fails). Shared memory buffers stay;
+ * their imports are given back too and asked for again at their next frame.
  */
 void cr_pw_output_drop_exports(struct cr_pw_output *out);
 

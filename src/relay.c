@@ -85,8 +85,13 @@ struct cr_relay {
 	/* The last input frame's planes (offset, stride), for castrelay.input.planes. */
 	struct cr_plane_layout in_planes;
 	/* castrelay.{input,output}.memory: the last import / export is read / written as an
-	 * image (true) or a storage buffer. */
+	 * image (true) or a storage buffer; the last SHM frame was read / written in place
+	 * (imported host memory) rather than copied. */
 	bool in_image, out_image;
+	bool in_host, out_host;
+	/* castrelay.frames.copied-in / copied-out: SHM frames whose pixels the CPU copied into
+	 * a staging buffer / out of the readback buffer (0 where shared memory imports). */
+	uint64_t copied_in, copied_out;
 	bool have_cursor_rect;
 	struct cr_rect cursor_rect; /**< source pixels of the last embedded cursor */
 	struct cr_rect damage_crop; /**< crop and transform of the last frame's damage */
@@ -141,10 +146,12 @@ static void format_dmabuf_planes(const struct cr_dmabuf *d, char *text, size_t l
 }
 
 /* castrelay.{input,output}.memory: how the GPU reads or writes the frames. */
-static const char *memory_name(const char *transport, bool image)
+static const char *memory_name(const char *transport, bool image, bool host)
 {
 	if (strcmp(transport, "dmabuf") == 0)
 		return image ? "image" : "buffer";
+	if (strcmp(transport, "shm") == 0 && host)
+		return "host"; /* shared memory imported, read / written in place */
 	return transport; /* "shm" (copied through host memory), "none" */
 }
 
@@ -197,7 +204,7 @@ static void publish_props(struct cr_relay *r)
 	const struct cr_pw_input_stats *st = &stats;
 	const struct cr_relay_settings *s = &r->settings;
 	const struct cr_pw_output_stats *ost = cr_pw_output_get_stats(r->out);
-	char in_fmt[64] = "none", out_size[32] = "none", counters[12][24], lat[24];
+	char in_fmt[64] = "none", out_size[32] = "none", counters[14][24], lat[24];
 	char crop[64] = "none", scale[32] = "input", redact[512], fps[16] = "0", color[32] = "";
 	if (r->have_format)
 		snprintf(in_fmt, sizeof(in_fmt), "%s %ux%u", r->in_format.info->name,
@@ -250,6 +257,8 @@ static void publish_props(struct cr_relay *r)
 	cr_vk_objects_format(&objects, object_types, sizeof(object_types));
 	snprintf(counters[10], sizeof(counters[10]), "%" PRId64, cr_vk_objects_total(&objects));
 	snprintf(counters[11], sizeof(counters[11]), "%" PRIu64, r->recoveries);
+	snprintf(counters[12], sizeof(counters[12]), "%" PRIu64, r->copied_in);
+	snprintf(counters[13], sizeof(counters[13]), "%" PRIu64, r->copied_out);
 	struct spa_dict_item items[] = {
 		SPA_DICT_ITEM_INIT("castrelay.source", r->cfg->source),
 		SPA_DICT_ITEM_INIT("castrelay.source.state", cr_relay_state_name(r->state)),
@@ -259,12 +268,13 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.input.modifier", in_mod),
 		SPA_DICT_ITEM_INIT("castrelay.input.planes", in_planes),
 		SPA_DICT_ITEM_INIT("castrelay.input.memory",
-				   memory_name(input_transport(r), r->in_image)),
+				   memory_name(input_transport(r), r->in_image, r->in_host)),
 		SPA_DICT_ITEM_INIT("castrelay.output.modifier", out_mod),
 		SPA_DICT_ITEM_INIT("castrelay.output.planes", out_planes),
 		SPA_DICT_ITEM_INIT("castrelay.output.transport", cr_pw_output_transport(r->out)),
 		SPA_DICT_ITEM_INIT("castrelay.output.memory",
-				   memory_name(cr_pw_output_transport(r->out), r->out_image)),
+				   memory_name(cr_pw_output_transport(r->out), r->out_image,
+					       r->out_host)),
 		SPA_DICT_ITEM_INIT("castrelay.output.format", r->cfg->format->name),
 		SPA_DICT_ITEM_INIT("castrelay.output.size", out_size),
 		SPA_DICT_ITEM_INIT("castrelay.output.color", color),
@@ -286,6 +296,8 @@ static void publish_props(struct cr_relay *r)
 		SPA_DICT_ITEM_INIT("castrelay.frames.dropped", counters[2]),
 		SPA_DICT_ITEM_INIT("castrelay.frames.corrupt", counters[3]),
 		SPA_DICT_ITEM_INIT("castrelay.frames.rate-limited", counters[4]),
+		SPA_DICT_ITEM_INIT("castrelay.frames.copied-in", counters[12]),
+		SPA_DICT_ITEM_INIT("castrelay.frames.copied-out", counters[13]),
 		SPA_DICT_ITEM_INIT("castrelay.latency.us", lat),
 		SPA_DICT_ITEM_INIT("castrelay.vk.objects", counters[10]),
 		SPA_DICT_ITEM_INIT("castrelay.vk.object-types", object_types),
@@ -392,6 +404,13 @@ static void *on_input_import(void *data, const struct cr_dmabuf *buf)
 	if (src)
 		r->in_image = cr_pipeline_source_is_image(src);
 	return src;
+}
+
+static void *on_input_import_shm(void *data, const struct cr_pipeline_shm_block *blocks,
+				 uint32_t n_blocks)
+{
+	struct cr_relay *r = data;
+	return cr_pipeline_import_shm(r->pipe, blocks, n_blocks);
 }
 
 static uint32_t on_input_modifiers(void *data, uint32_t fourcc, uint64_t *modifiers,
@@ -648,7 +667,9 @@ static void on_input_frame(void *data, const struct cr_pw_input_frame *f,
 	}
 	r->last_out_pts = pts;
 	r->have_last_out = true;
-	/* SHM pixels were copied at submit; only an imported DMA-BUF is held until done. */
+	r->in_host = in.source != NULL;
+	r->copied_in += in.source == NULL;
+	/* Copied SHM pixels were taken at submit; a buffer read in place is held until done. */
 	if (job->token)
 		return;
 release:
@@ -682,6 +703,8 @@ static void on_pipeline_done(void *job_data, const struct cr_pipeline_result *re
 		return;
 	}
 	r->frames_out++;
+	r->out_host = job->slot.shm && job->slot.export;
+	r->copied_out += res->pixels != NULL;
 	if (r->announce) {
 		r->announce = false;
 		publish_props(r);
@@ -730,6 +753,7 @@ static const struct cr_pw_input_events input_events = {
 	.modifiers = on_input_modifiers,
 	.format = on_input_format,
 	.import = on_input_import,
+	.import_shm = on_input_import_shm,
 	.release_import = on_input_release_import,
 	.frame = on_input_frame,
 };
@@ -757,6 +781,12 @@ static void *on_output_export(void *data, const struct cr_format_info *info, uin
 	return out;
 }
 
+static void *on_output_import_shm(void *data, int fd, uint64_t size)
+{
+	struct cr_relay *r = data;
+	return r->pipe ? cr_pipeline_output_from_shm(r->pipe, fd, size) : NULL;
+}
+
 static void on_output_release(void *data, void *handle)
 {
 	struct cr_relay *r = data;
@@ -766,6 +796,7 @@ static void on_output_release(void *data, void *handle)
 static const struct cr_pw_output_events output_events = {
 	.modifiers = on_output_modifiers,
 	.export = on_output_export,
+	.import_shm = on_output_import_shm,
 	.release = on_output_release,
 	.control = on_control,
 	.control_done = on_control_done,

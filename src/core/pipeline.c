@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +33,14 @@
 /* Longest CPU wait for a producer's fence when the GPU cannot wait on sync_files. */
 #define FALLBACK_WAIT_MS 50
 
+/* Shared memory imported in place: our own mapping (it outlives the caller's), and where the
+ * caller's block starts in it. */
+struct shm_map {
+	void *map; /**< NULL: none */
+	size_t size;
+	uint64_t base;
+};
+
 struct cr_pipeline_source {
 	/** The image holding every plane (any modifier), or NULL: storage buffers (LINEAR). */
 	struct cr_vk_image *image;
@@ -43,6 +53,11 @@ struct cr_pipeline_source {
 	uint32_t n_more;
 	/** Per plane: 0 for @buffer, i + 1 for more[i]. */
 	uint32_t plane_buffer[CR_DMABUF_MAX_PLANES];
+	/** Shared memory (cr_pipeline_import_shm()): our own mapping of each buffer (@buffer,
+	 * then more[]) imported in place, and where the caller's block starts in it; frames'
+	 * offsets count from there. NULL maps for DMA-BUFs. */
+	struct shm_map shm[CR_DMABUF_MAX_PLANES];
+	bool is_shm;
 	unsigned in_flight; /**< jobs reading it */
 	bool destroyed;     /**< released by its owner; freed when in_flight drops to 0 */
 };
@@ -51,8 +66,9 @@ struct cr_pipeline_output {
 	struct cr_vk_image *image;   /**< a storage image, or NULL: */
 	struct cr_vk_buffer *buffer; /**< a storage buffer (LINEAR) */
 	/** Our own reference to the exported DMA-BUF, for its consumers' fences; -1 when not
-	 * exported (cr_pipeline_output_from_image()). */
+	 * exported (cr_pipeline_output_from_image(), cr_pipeline_output_from_shm()). */
 	int fd;
+	struct shm_map shm; /**< cr_pipeline_output_from_shm(): our mapping of it */
 	unsigned in_flight;
 	bool destroyed;
 };
@@ -311,16 +327,27 @@ err_free:
 	return NULL;
 }
 
+static void unmap_shm(struct shm_map *m)
+{
+	if (m->map)
+		munmap(m->map, m->size);
+	m->map = NULL;
+}
+
 static void free_source(struct cr_pipeline *pipe, struct cr_pipeline_source *src)
 {
 	for (uint32_t i = 0; i < src->n_more; i++) {
 		cr_vk_buffer_destroy(pipe->dev, src->more[i]);
-		close(src->more_fds[i]);
+		if (src->more_fds[i] >= 0)
+			close(src->more_fds[i]);
 	}
 	cr_vk_image_destroy(pipe->dev, src->image);
 	cr_vk_buffer_destroy(pipe->dev, src->buffer);
 	if (src->fd >= 0)
 		close(src->fd);
+	/* After the buffers: the device no longer refers to the memory. */
+	for (uint32_t i = 0; i < CR_DMABUF_MAX_PLANES; i++)
+		unmap_shm(&src->shm[i]);
 	free(src);
 }
 
@@ -330,6 +357,7 @@ static void free_output(struct cr_pipeline *pipe, struct cr_pipeline_output *out
 	cr_vk_buffer_destroy(pipe->dev, out->buffer);
 	if (out->fd >= 0)
 		close(out->fd);
+	unmap_shm(&out->shm);
 	free(out);
 }
 
@@ -840,7 +868,9 @@ static void source_barriers(struct cr_pipeline *pipe, VkCommandBuffer cmd,
 			      VK_ACCESS_SHADER_READ_BIT);
 		return;
 	}
-	if (!pipe->dev->ext.queue_family_foreign)
+	/* Host memory is not another queue's: the submission makes earlier host writes
+	 * visible. */
+	if (!pipe->dev->ext.queue_family_foreign || src->is_shm)
 		return;
 	foreign_barrier(pipe, cmd, src->buffer->buffer, acquire, VK_ACCESS_SHADER_READ_BIT);
 	for (uint32_t i = 0; i < src->n_more; i++)
@@ -848,14 +878,15 @@ static void source_barriers(struct cr_pipeline *pipe, VkCommandBuffer cmd,
 				VK_ACCESS_SHADER_READ_BIT);
 }
 
-/* The barriers of an output: its image's, or a foreign_barrier() for an exported buffer. */
+/* The barriers of an output: its image's, or a foreign_barrier() for an exported buffer (none
+ * for shared memory: the barrier after the kernel makes its writes visible to the host). */
 static void output_barrier(struct cr_pipeline *pipe, VkCommandBuffer cmd,
 			   const struct cr_pipeline_output *out, bool acquire)
 {
 	if (out->image)
 		image_barrier(pipe, cmd, out->image, out->fd >= 0, acquire,
 			      VK_ACCESS_SHADER_WRITE_BIT);
-	else if (pipe->dev->ext.queue_family_foreign)
+	else if (pipe->dev->ext.queue_family_foreign && !out->shm.map)
 		foreign_barrier(pipe, cmd, out->buffer->buffer, acquire,
 				VK_ACCESS_SHADER_WRITE_BIT);
 }
@@ -1085,10 +1116,34 @@ static void fill_params(struct cr_process_params *p, const struct cr_pipeline_fr
 }
 
 /* The buffer of @src holding plane @plane. */
-static VkBuffer source_buffer(const struct cr_pipeline_source *src, uint32_t plane)
+static const struct cr_vk_buffer *source_buffer_object(const struct cr_pipeline_source *src,
+							uint32_t plane)
 {
 	uint32_t k = src->plane_buffer[plane];
-	return k == 0 ? src->buffer->buffer : src->more[k - 1]->buffer;
+	return k == 0 ? src->buffer : src->more[k - 1];
+}
+
+static VkBuffer source_buffer(const struct cr_pipeline_source *src, uint32_t plane)
+{
+	return source_buffer_object(src, plane)->buffer;
+}
+
+/* Whether plane @plane of the SHM frame @in, starting @offset bytes into its imported buffer,
+ * lies inside it (the caller checked the frame against its block; this is the pipeline's own
+ * guard, the GPU reading our mapping). */
+static bool shm_plane_fits(const struct cr_pipeline_source *src,
+			   const struct cr_pipeline_frame *in, uint32_t plane, uint64_t offset)
+{
+	const struct cr_vk_buffer *b = source_buffer_object(src, plane);
+	uint32_t stride = plane ? in->extra[0].stride : in->stride, row_bytes, rows;
+	cr_format_plane_size(in->format, plane, in->width, in->height, &row_bytes, &rows);
+	uint64_t end = offset + (uint64_t)(rows - 1) * stride + row_bytes;
+	if (end <= b->size)
+		return true;
+	cr_log_error(TOPIC, "%s plane %u ends at byte %llu of shared memory of %llu bytes",
+		     in->format->name, plane, (unsigned long long)end,
+		     (unsigned long long)b->size);
+	return false;
 }
 
 /*
@@ -1110,10 +1165,19 @@ static bool bind_source(struct cr_pipeline *pipe, struct slot *s,
 		return true;
 	}
 	if (in->source) {
-		buffers[0] = source_buffer(in->source, 0);
-		buffers[1] = nv12 ? source_buffer(in->source, 1) : buffers[0];
-		p->src_offset = nv12 ? in->offset : in->offset / 4;
-		p->src_offset1 = nv12 ? in->extra[0].offset : 0;
+		const struct cr_pipeline_source *src = in->source;
+		uint32_t n = nv12 ? 2 : 1;
+		uint64_t offset[2];
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t k = src->plane_buffer[i];
+			offset[i] = src->shm[k].base + (i ? in->extra[0].offset : in->offset);
+			if (src->is_shm && !shm_plane_fits(src, in, i, offset[i]))
+				return false;
+		}
+		buffers[0] = source_buffer(src, 0);
+		buffers[1] = nv12 ? source_buffer(src, 1) : buffers[0];
+		p->src_offset = (uint32_t)(nv12 ? offset[0] : offset[0] / 4);
+		p->src_offset1 = nv12 ? (uint32_t)offset[1] : 0;
 		return true;
 	}
 	/* Pixelation reads block origins that may lie above the crop, so then the copy starts
@@ -1446,6 +1510,94 @@ err_more:
 err_free:
 	free(src);
 	return NULL;
+}
+
+/*
+ * Maps @size bytes of @fd from @offset on our own (MAP_SHARED; @writable for outputs) and
+ * imports the mapping, widened to the device's alignment, into *@buffer; @m->base is where
+ * @offset lies in it. False when the device cannot (the caller copies instead): logged at
+ * debug level only, except for a block that does not lie inside its file.
+ */
+static bool import_shm_block(struct cr_pipeline *pipe, int fd, uint64_t offset, uint64_t size,
+			     bool writable, struct shm_map *m, struct cr_vk_buffer **buffer)
+{
+	struct cr_vk_device *dev = pipe->dev;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), align = dev->host_pointer_alignment;
+	if (!dev->ext.external_memory_host || align > page || size == 0 || fd < 0)
+		return false;
+	struct stat st = { 0 };
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < offset + size) {
+		cr_log_warn(TOPIC, "shared memory block at %llu of %llu bytes does not lie inside "
+				   "its fd of %lld bytes: copying its frames",
+			    (unsigned long long)offset, (unsigned long long)size,
+			    (long long)st.st_size);
+		return false;
+	}
+	uint64_t start = offset / page * page;
+	m->base = offset - start;
+	m->size = (size_t)((m->base + size + page - 1) / page * page);
+	void *map = mmap(NULL, m->size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd,
+			 (off_t)start);
+	if (map == MAP_FAILED) {
+		cr_log_debug(TOPIC, "mmap of shared memory: %s", strerror(errno));
+		return false;
+	}
+	m->map = map;
+	*buffer = cr_vk_buffer_import_host(dev, map, m->size);
+	if (!*buffer) {
+		unmap_shm(m);
+		return false;
+	}
+	return true;
+}
+
+struct cr_pipeline_source *cr_pipeline_import_shm(struct cr_pipeline *pipe,
+						  const struct cr_pipeline_shm_block *blocks,
+						  uint32_t n_blocks)
+{
+	if (n_blocks == 0 || n_blocks > CR_DMABUF_MAX_PLANES)
+		return NULL;
+	struct cr_pipeline_source *src = calloc(1, sizeof(*src));
+	if (!src)
+		return NULL;
+	src->fd = -1;
+	src->is_shm = true;
+	for (uint32_t i = 0; i < n_blocks; i++) {
+		struct cr_vk_buffer **b = i ? &src->more[i - 1] : &src->buffer;
+		if (i)
+			src->more_fds[i - 1] = -1;
+		if (!import_shm_block(pipe, blocks[i].fd, blocks[i].offset, blocks[i].size, false,
+				      &src->shm[i], b)) {
+			src->n_more = i ? i - 1 : 0;
+			free_source(pipe, src);
+			return NULL;
+		}
+		src->n_more = i;
+	}
+	/* Planes beyond the blocks (NV12 in one block) lie in block 0. */
+	for (uint32_t i = 0; i < CR_DMABUF_MAX_PLANES; i++)
+		src->plane_buffer[i] = i < n_blocks ? i : 0;
+	return src;
+}
+
+struct cr_pipeline_output *cr_pipeline_output_from_shm(struct cr_pipeline *pipe, int fd,
+						       uint64_t size)
+{
+	struct cr_pipeline_output *out = calloc(1, sizeof(*out));
+	if (!out)
+		return NULL;
+	out->fd = -1;
+	if (!import_shm_block(pipe, fd, 0, size, true, &out->shm, &out->buffer)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+bool cr_pipeline_can_import_shm(const struct cr_pipeline *pipe)
+{
+	return pipe->dev->ext.external_memory_host &&
+	       pipe->dev->host_pointer_alignment <= (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 void cr_pipeline_source_destroy(struct cr_pipeline *pipe, struct cr_pipeline_source *src)

@@ -182,6 +182,38 @@ bool cr_pipeline_submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame
 struct cr_pipeline_source *cr_pipeline_import_dmabuf(struct cr_pipeline *pipe,
 						     const struct cr_dmabuf *buf);
 
+/** A block of shared memory holding planes of SHM frames: a MemFd's range. */
+struct cr_pipeline_shm_block {
+	int fd;          /**< borrowed */
+	uint64_t offset; /**< where the block starts in @fd (spa_data.mapoffset) */
+	uint64_t size;   /**< bytes (spa_data.maxsize) */
+};
+
+/**
+ * Shared memory in place, for use as cr_pipeline_frame.source, so that SHM frames are read
+ * without a CPU copy (VK_EXT_external_memory_host): each of the @n_blocks blocks (plane i in
+ * block i; planes beyond @n_blocks in block 0) is mapped by the pipeline itself, so the
+ * caller's mapping may go first, and imported once. Frames give their planes' offsets from
+ * their block's start, as for SHM @data; their extents are checked at submit. Returns NULL
+ * (logged at debug level; a block outside its fd is warned about) when the device cannot:
+ * the caller then hands frames as @data, copied at submit.
+ */
+struct cr_pipeline_source *cr_pipeline_import_shm(struct cr_pipeline *pipe,
+						  const struct cr_pipeline_shm_block *blocks,
+						  uint32_t n_blocks);
+
+/** True when the device can import shared memory (cr_pipeline_import_shm()). */
+bool cr_pipeline_can_import_shm(const struct cr_pipeline *pipe);
+
+/**
+ * An output the kernel writes in place: the first @size bytes of the memfd @fd (borrowed),
+ * mapped by the pipeline itself and imported once; frames are written in
+ * cr_format_plane_layout() of the target. No fences: the caller publishes the buffer once
+ * the job is done. Returns NULL (logged at debug level) when the device cannot.
+ */
+struct cr_pipeline_output *cr_pipeline_output_from_shm(struct cr_pipeline *pipe, int fd,
+						       uint64_t size);
+
 /**
  * Wraps @img (taken, also on failure) as a source: an image of a readable format (packed RGB
  * or NV12, cr_vk_format_from_fourcc()) with usage SAMPLED

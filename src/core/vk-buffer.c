@@ -2,6 +2,7 @@
 #include "vk-buffer.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -11,9 +12,10 @@
 
 #define TOPIC "vk-buffer"
 
-/* A buffer object without memory; DMA-BUF capable when @external. */
+/* A buffer object without memory, for memory of the external @handle_types (0: none). */
 static struct cr_vk_buffer *new_buffer(struct cr_vk_device *dev, VkDeviceSize size,
-				       VkBufferUsageFlags usage, bool external)
+				       VkBufferUsageFlags usage,
+				       VkExternalMemoryHandleTypeFlags handle_types)
 {
 	struct cr_vk_buffer *buf = calloc(1, sizeof(*buf));
 	if (!buf)
@@ -21,11 +23,11 @@ static struct cr_vk_buffer *new_buffer(struct cr_vk_device *dev, VkDeviceSize si
 	buf->size = size;
 	VkExternalMemoryBufferCreateInfo ebci = {
 		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+		.handleTypes = handle_types,
 	};
 	VkBufferCreateInfo bci = {
 		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.pNext = external ? &ebci : NULL,
+		.pNext = handle_types ? &ebci : NULL,
 		.size = size,
 		.usage = usage,
 		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
@@ -70,7 +72,7 @@ static bool allocate_and_bind(struct cr_vk_device *dev, struct cr_vk_buffer *buf
 struct cr_vk_buffer *cr_vk_buffer_create_host(struct cr_vk_device *dev, VkDeviceSize size,
 					      VkBufferUsageFlags usage)
 {
-	struct cr_vk_buffer *buf = new_buffer(dev, size, usage, false);
+	struct cr_vk_buffer *buf = new_buffer(dev, size, usage, 0);
 	if (!buf)
 		return NULL;
 	VkMemoryRequirements reqs;
@@ -98,7 +100,7 @@ struct cr_vk_buffer *cr_vk_buffer_import_dmabuf(struct cr_vk_device *dev, int fd
 	}
 	struct cr_vk_buffer *buf = new_buffer(
 		dev, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-		true);
+		VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT);
 	if (!buf)
 		return NULL;
 	VkMemoryFdPropertiesKHR fdp = { .sType = VK_STRUCTURE_TYPE_MEMORY_FD_PROPERTIES_KHR };
@@ -133,6 +135,44 @@ err:
 	return NULL;
 }
 
+struct cr_vk_buffer *cr_vk_buffer_import_host(struct cr_vk_device *dev, void *ptr,
+					      VkDeviceSize size)
+{
+	const VkExternalMemoryHandleTypeFlagBits type =
+		VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+	VkDeviceSize align = dev->host_pointer_alignment;
+	if (!dev->ext.external_memory_host || !ptr || size == 0 || (uintptr_t)ptr % align ||
+	    size % align) {
+		cr_log_debug(TOPIC, "host memory %p of %llu bytes is not importable (alignment %llu)",
+			     ptr, (unsigned long long)size, (unsigned long long)align);
+		return NULL;
+	}
+	VkMemoryHostPointerPropertiesEXT hpp = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT,
+	};
+	if (!cr_vk_check(dev, dev->get_host_pointer_properties(dev->dev, type, ptr, &hpp),
+			 "vkGetMemoryHostPointerPropertiesEXT"))
+		return NULL;
+	struct cr_vk_buffer *buf = new_buffer(dev, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, type);
+	if (!buf)
+		return NULL;
+	VkMemoryRequirements reqs;
+	vkGetBufferMemoryRequirements(dev->dev, buf->buffer, &reqs);
+	int32_t mt = cr_vk_device_memory_type(dev, reqs.memoryTypeBits & hpp.memoryTypeBits, 0,
+					      VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+	VkImportMemoryHostPointerInfoEXT import = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+		.handleType = type,
+		.pHostPointer = ptr,
+	};
+	if (reqs.size > size ||
+	    !allocate_and_bind(dev, buf, mt, size, false, &import, "host memory import")) {
+		cr_vk_buffer_destroy(dev, buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static VkExternalMemoryFeatureFlags dmabuf_features(struct cr_vk_device *dev)
 {
 	if (!dev->ext.external_memory_dma_buf)
@@ -162,7 +202,8 @@ bool cr_vk_buffer_can_export_dmabuf(struct cr_vk_device *dev)
 struct cr_vk_buffer *cr_vk_buffer_create_exportable(struct cr_vk_device *dev, VkDeviceSize size,
 						    int *fd)
 {
-	struct cr_vk_buffer *buf = new_buffer(dev, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true);
+	struct cr_vk_buffer *buf = new_buffer(dev, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+					      VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT);
 	if (!buf)
 		return NULL;
 	VkMemoryRequirements reqs;

@@ -2,10 +2,11 @@
 #pragma once
 /**
  * Frame memory as Vulkan storage buffers: host-visible staging buffers (SHM input, readback of
- * the output) and LINEAR DMA-BUFs imported as buffer memory. A buffer rather than an image
- * because without VK_EXT_image_drm_format_modifier an image's row pitch cannot be given, and
- * a peer's stride need not be the natural pitch (DESIGN.md, platform facts); the kernels
- * address pixels with an explicit stride instead. Main-loop thread.
+ * the output) where shared memory cannot be imported, shared memory imported in place
+ * (VK_EXT_external_memory_host) and LINEAR DMA-BUFs imported as buffer memory. A buffer
+ * rather than an image because without VK_EXT_image_drm_format_modifier an image's row pitch
+ * cannot be given, and a peer's stride need not be the natural pitch (DESIGN.md, platform
+ * facts); the kernels address pixels with an explicit stride instead. Main-loop thread.
  */
 #include <stdbool.h>
 #include <vulkan/vulkan.h>
@@ -33,6 +34,15 @@ struct cr_vk_buffer *cr_vk_buffer_create_host(struct cr_vk_device *dev, VkDevice
  */
 struct cr_vk_buffer *cr_vk_buffer_import_dmabuf(struct cr_vk_device *dev, int fd,
 						VkDeviceSize size);
+
+/**
+ * Imports @size bytes of host memory at @ptr (VK_EXT_external_memory_host) as a storage
+ * buffer the GPU reads and writes in place: both must be multiples of the device's
+ * host_pointer_alignment, and the memory must stay mapped until the buffer is destroyed.
+ * Returns NULL (logged at debug level: callers fall back to copying) when the device cannot.
+ */
+struct cr_vk_buffer *cr_vk_buffer_import_host(struct cr_vk_device *dev, void *ptr,
+					      VkDeviceSize size);
 
 /**
  * A storage buffer of @size bytes in memory exported as a DMA-BUF: *@fd receives a new fd

@@ -325,6 +325,23 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 	if (dev->ext.image_drm_format_modifier)
 		dev->get_image_modifier = (PFN_vkGetImageDrmFormatModifierPropertiesEXT)
 			vkGetDeviceProcAddr(dev->dev, "vkGetImageDrmFormatModifierPropertiesEXT");
+	if (dev->ext.external_memory_host) {
+		dev->get_host_pointer_properties = (PFN_vkGetMemoryHostPointerPropertiesEXT)
+			vkGetDeviceProcAddr(dev->dev, "vkGetMemoryHostPointerPropertiesEXT");
+		VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
+			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
+		};
+		VkPhysicalDeviceProperties2 p2 = {
+			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+			.pNext = &host,
+		};
+		vkGetPhysicalDeviceProperties2(dev->phys, &p2);
+		dev->host_pointer_alignment = host.minImportedHostPointerAlignment;
+		/* A power of two by the spec; anything else is not trusted. */
+		if (!dev->get_host_pointer_properties || dev->host_pointer_alignment == 0 ||
+		    (dev->host_pointer_alignment & (dev->host_pointer_alignment - 1)))
+			dev->ext.external_memory_host = false;
+	}
 	if (dev->ext.external_semaphore_fd) {
 		dev->import_semaphore_fd = (PFN_vkImportSemaphoreFdKHR)vkGetDeviceProcAddr(
 			dev->dev, "vkImportSemaphoreFdKHR");
@@ -333,12 +350,13 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 	}
 
 	cr_log_info(TOPIC, "using %s (Vulkan %u.%u, queue family %u); dma-buf import %s, "
-			   "drm modifiers %s, sync_fd semaphores %s",
+			   "drm modifiers %s, sync_fd semaphores %s, host memory import %s",
 		    dev->props.deviceName, VK_API_VERSION_MAJOR(dev->props.apiVersion),
 		    VK_API_VERSION_MINOR(dev->props.apiVersion), dev->queue_family,
 		    dev->ext.external_memory_dma_buf ? "yes" : "no",
 		    dev->ext.image_drm_format_modifier ? "yes" : "no",
-		    dev->ext.external_semaphore_fd ? "yes" : "no");
+		    dev->ext.external_semaphore_fd ? "yes" : "no",
+		    dev->ext.external_memory_host ? "yes" : "no");
 	return dev;
 
 err_instance:

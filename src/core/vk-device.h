@@ -39,6 +39,10 @@ struct cr_vk_device {
 	PFN_vkGetSemaphoreFdKHR get_semaphore_fd;
 	PFN_vkGetMemoryFdKHR get_memory_fd;
 	PFN_vkGetImageDrmFormatModifierPropertiesEXT get_image_modifier;
+	/** VK_EXT_external_memory_host: how host memory imports (cr_vk_buffer_import_host()),
+	 * and the alignment of its address and size (minImportedHostPointerAlignment). */
+	PFN_vkGetMemoryHostPointerPropertiesEXT get_host_pointer_properties;
+	VkDeviceSize host_pointer_alignment;
 	/** Sticky: set when any call returned VK_ERROR_DEVICE_LOST (any thread). */
 	atomic_bool lost;
 	/** enum cr_vk_fault armed by cr_vk_device_inject_lost(), taken by the call it hits. */

@@ -14,5 +14,12 @@ run_sink 30 --target castrelay.t1 --frames 35 --skip 5 \
 check_sink_report 30 "BGRx 200x150"
 check_eq "castrelay.output.size" "$(node_prop castrelay.t1 castrelay.output.size)" 200x150
 check_eq "castrelay.input.transport" "$(node_prop castrelay.t1 castrelay.input.transport)" shm
+# lavapipe (and NVIDIA, AMD, Intel) import shared memory: no frame is copied by the CPU, on
+# either side (the output's memory says "none" now that its consumer has gone).
+check_eq "castrelay.input.memory (read in place)" \
+	"$(node_prop castrelay.t1 castrelay.input.memory)" host
+check "castrelay.frames.out counts the frames" wait_for_int castrelay.t1 castrelay.frames.out 35
+check_eq "castrelay.frames.copied-in" "$(node_prop castrelay.t1 castrelay.frames.copied-in)" 0
+check_eq "castrelay.frames.copied-out" "$(node_prop castrelay.t1 castrelay.frames.copied-out)" 0
 stop_daemon t1 INT
 cr_finish
