@@ -64,6 +64,10 @@
 
 #define CR_MAX_REDACT 16
 #define CR_WORKGROUP_SIZE 16
+/* Packed outputs on CPU drivers (lavapipe): one invocation writes packed_rows = this many
+ * pixels, one per band of the output, so that there are fewer workgroups (lavapipe pays an
+ * allocation and a setup per workgroup); on GPUs packed_rows is 1 (full occupancy). */
+#define CR_PACKED_ROWS_CPU 8u
 /* Planar outputs: one invocation writes a block of 8x2 pixels (whole 32-bit words). */
 #define CR_PLANAR_BLOCK_W 8u
 #define CR_PLANAR_BLOCK_H 2u
@@ -119,7 +123,7 @@ CR_PARAMS_BLOCK(cr_process_params) {
 
 	CR_U32 src_offset1; /* NV12 source: byte offset and stride of the UV plane (binding 4) */
 	CR_U32 src_stride1;
-	CR_U32 pad0;
+	CR_U32 packed_rows; /* packed outputs: rows per invocation (1, or CR_PACKED_ROWS_CPU) */
 	CR_U32 pad1;
 
 	/* RGB (0..255) to Y, U, V (0..255 codes): code = dot(row.xyz, rgb) + row.w */

@@ -319,13 +319,23 @@ void planar_block(uvec2 b)
 
 #endif
 
+// packed_rows pixels per invocation, each in its own band of the output.
+void packed_column(uvec2 id)
+{
+	uint n = max(packed_rows, 1u), band = (dst_height + n - 1u) / n;
+	if (id.y >= band)
+		return;
+	for (uint r = 0u; r < n; r++)
+		packed_pixel(uvec2(id.x, id.y + r * band));
+}
+
 void main()
 {
 #ifdef CR_DST_IMAGE
-	packed_pixel(gl_GlobalInvocationID.xy);
+	packed_column(gl_GlobalInvocationID.xy);
 #else
 	if (out_kind == CR_OUT_PACKED)
-		packed_pixel(gl_GlobalInvocationID.xy);
+		packed_column(gl_GlobalInvocationID.xy);
 	else
 		planar_block(gl_GlobalInvocationID.xy);
 #endif

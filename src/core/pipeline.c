@@ -914,6 +914,8 @@ static bool record(struct cr_pipeline *pipe, struct slot *s, unsigned variant,
 	if (p->out_kind != CR_OUT_PACKED) {
 		w = (w + CR_PLANAR_BLOCK_W - 1) / CR_PLANAR_BLOCK_W;
 		h = (h + CR_PLANAR_BLOCK_H - 1) / CR_PLANAR_BLOCK_H;
+	} else {
+		h = (h + p->packed_rows - 1) / p->packed_rows;
 	}
 	vkCmdDispatch(s->cmd, (w + CR_WORKGROUP_SIZE - 1) / CR_WORKGROUP_SIZE,
 		      (h + CR_WORKGROUP_SIZE - 1) / CR_WORKGROUP_SIZE, 1);
@@ -1062,7 +1064,8 @@ static bool wait_sync_file(struct cr_pipeline *pipe, int sync_fd, VkSemaphore se
 }
 
 static void fill_params(struct cr_process_params *p, const struct cr_pipeline_frame *in,
-			const struct cr_pipeline_target *out, const struct cr_plane_layout *l)
+			const struct cr_pipeline_target *out, const struct cr_plane_layout *l,
+			uint32_t packed_rows)
 {
 	struct cr_rect crop = in->crop.w ? in->crop
 					 : (struct cr_rect){ 0, 0, in->width, in->height };
@@ -1092,6 +1095,7 @@ static void fill_params(struct cr_process_params *p, const struct cr_pipeline_fr
 		.redact_mode = out->pixelate ? CR_REDACT_PIXELATE : CR_REDACT_FILL,
 		.redact_block = out->pixelate_block,
 		.redact_color = 0xff000000u,
+		.packed_rows = packed_rows,
 	};
 	p->filter_mode = cr_reference_choose_filter(p);
 	for (uint32_t i = 0; i < out->n_redact; i++) {
@@ -1271,7 +1275,11 @@ static bool submit(struct cr_pipeline *pipe, const struct cr_pipeline_frame *in,
 
 	cr_format_plane_layout(out->format, out->width, out->height, &s->layout);
 	struct cr_process_params *p = s->params->map;
-	fill_params(p, in, out, &s->layout);
+	/* CPU drivers pay per workgroup (on lavapipe 1080p -> 640x360 BGRx went from 935 to 135
+	 * allocations and 11.5 to 10.5 ms of CPU per frame); GPUs want every thread busy. */
+	fill_params(p, in, out, &s->layout,
+		    pipe->dev->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? CR_PACKED_ROWS_CPU
+										: 1);
 
 	VkBuffer src_buffers[2];
 	if (!bind_source(pipe, s, in, out->pixelate, p, src_buffers))
