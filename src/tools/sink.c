@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -35,6 +37,7 @@
 #include "pw-format.h"
 #include "sink-dmabuf.h"
 #include "sink-sync.h"
+#include "stamp.h"
 #include "verify.h"
 
 #define PROG "castrelay-sink"
@@ -66,6 +69,14 @@ struct options {
 	uint32_t hold_release_ms; /* signal release points this long after reading */
 	uint32_t pause_after;     /* --pause-after: stop reading after this many frames, */
 	uint32_t pause_ms;        /* for this long (--pause-ms) */
+	/* --measure-from: a window from that frame to the last, with the CPU time of
+	 * --measure-pid's process and the count in --measure-count's file over it */
+	bool measure;
+	uint32_t measure_from;
+	pid_t measure_pid;        /* 0: none */
+	const char *measure_count; /* NULL: none */
+	bool have_stamp;          /* --stamp: latencies from the capture time in the pixels */
+	uint32_t stamp[4];
 };
 
 /* pw_buffer.user_data of a DMA-BUF buffer. */
@@ -119,6 +130,23 @@ struct sink {
 	uint64_t first_ns;
 	uint64_t first_latency_ns; /* the first frame's, from its capture pts; 0: none */
 	uint64_t last_ns;
+	uint32_t stamp_bad; /* --stamp: frames whose stamp could not be read */
+	/* --stamp: largest difference between a stamp's age and the header pts's, when the
+	 * relay carried the pts (both clocks of one frame) */
+	bool have_pts_diff;
+	uint64_t max_pts_diff_ns;
+	/* --measure-from: the window's start and its latest end */
+	struct window {
+		bool started;
+		uint64_t start_ns, end_ns;
+		uint32_t first_frame, frames;
+		uint32_t first_latency;   /* index into latency_ns */
+		clockid_t cpu_clock;      /* of --measure-pid; valid with has_cpu */
+		bool has_cpu;
+		uint64_t cpu0_ns, cpu_ns;
+		const volatile uint64_t *count; /* --measure-count's counter, or NULL */
+		uint64_t count0, count1;
+	} window;
 	int exit_status;
 };
 
@@ -558,6 +586,108 @@ static bool buffer_frame(struct sink *sink, struct pw_buffer *b, struct cr_frame
 	return true;
 }
 
+/* --measure-count FILE: the counter the malloc shim (tests/bench/malloc-count.c) keeps in the
+ * first 8 bytes of FILE, mapped shared. */
+static const volatile uint64_t *map_counter(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	void *map = mmap(NULL, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return map == MAP_FAILED ? NULL : map;
+}
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+	if (clock_gettime(clock, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --measure-from: frame @index arrived at @now; the window runs from frame measure_from to the
+ * latest, with --measure-pid's CPU time and --measure-count's count read at both ends. */
+static void measure_frame(struct sink *sink, uint32_t index, uint64_t now)
+{
+	struct window *w = &sink->window;
+	if (index < sink->opt.measure_from)
+		return;
+	if (!w->started) {
+		w->started = true;
+		w->start_ns = now;
+		w->first_frame = index;
+		w->first_latency = sink->n_latency ? sink->n_latency - 1 : 0;
+		w->has_cpu = sink->opt.measure_pid > 0 &&
+			     clock_getcpuclockid(sink->opt.measure_pid, &w->cpu_clock) == 0;
+		if (w->has_cpu)
+			w->cpu0_ns = clock_ns(w->cpu_clock);
+		if (sink->opt.measure_count)
+			w->count = map_counter(sink->opt.measure_count);
+		if (w->count)
+			w->count0 = *w->count;
+	}
+	w->end_ns = now;
+	w->frames = index - w->first_frame;
+	if (w->has_cpu)
+		w->cpu_ns = clock_ns(w->cpu_clock);
+	if (w->count)
+		w->count1 = *w->count;
+}
+
+/* Longest age a stamp may show: anything older is a misread (a block the consumer's scaling
+ * blurred, or a stamp outside the frame). */
+#define STAMP_MAX_AGE_US 60000000u
+/* What a block may look like at its centre after scaling and YUV conversion: black at most
+ * STAMP_BLACK, white at least STAMP_WHITE, its channels at most STAMP_MAX_SPREAD apart. */
+#define STAMP_BLACK 80
+#define STAMP_WHITE 176
+#define STAMP_MAX_SPREAD 48
+
+/* --stamp: the capture time in @f's pixels (stamp.h), as the age at @now into *@age_ns. False
+ * (counted in stamp_bad) when the rectangle is outside the frame, a block is neither clearly
+ * black nor white, or the age is implausible. */
+static bool read_stamp(struct sink *sink, const struct cr_frame *f, uint64_t now,
+		       uint64_t *age_ns)
+{
+	const uint32_t *r = sink->opt.stamp;
+	if ((uint64_t)r[0] + r[2] > f->width || (uint64_t)r[1] + r[3] > f->height) {
+		sink->stamp_bad++;
+		return false;
+	}
+	uint32_t value = 0, y = r[1] + r[3] / 2;
+	for (uint32_t i = 0; i < CR_STAMP_BITS; i++) {
+		uint32_t x = (cr_stamp_block_x(r, i) + cr_stamp_block_x(r, i + 1)) / 2;
+		uint8_t rgb[3];
+		cr_frame_rgb(f, x, y, rgb);
+		/* A block is clearly white or black, and grey: anything else is not a stamp. */
+		int lo = rgb[0] < rgb[1] ? rgb[0] : rgb[1], hi = rgb[0] > rgb[1] ? rgb[0] : rgb[1];
+		lo = rgb[2] < lo ? rgb[2] : lo;
+		hi = rgb[2] > hi ? rgb[2] : hi;
+		if (hi - lo > STAMP_MAX_SPREAD || (rgb[1] > STAMP_BLACK && rgb[1] < STAMP_WHITE)) {
+			sink->stamp_bad++;
+			return false;
+		}
+		value = value << 1 | (rgb[1] >= STAMP_WHITE);
+	}
+	uint32_t age = cr_stamp_age_us(value, now);
+	if (age > STAMP_MAX_AGE_US) {
+		sink->stamp_bad++;
+		return false;
+	}
+	*age_ns = (uint64_t)age * 1000u;
+	return true;
+}
+
+static void note_pts_diff(struct sink *sink, uint64_t stamp_age_ns, uint64_t pts_age_ns)
+{
+	uint64_t d = stamp_age_ns > pts_age_ns ? stamp_age_ns - pts_age_ns
+					       : pts_age_ns - stamp_age_ns;
+	sink->have_pts_diff = true;
+	if (d > sink->max_pts_diff_ns)
+		sink->max_pts_diff_ns = d;
+}
+
 static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 {
 	uint64_t now = now_ns();
@@ -610,11 +740,20 @@ static void handle_buffer(struct sink *sink, struct pw_buffer *b)
 	sink->last_ns = now;
 
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
-	if (h != NULL && h->pts > 0 && (uint64_t)h->pts <= now) {
-		sink->latency_ns[sink->n_latency++] = now - (uint64_t)h->pts;
+	uint64_t age_ns;
+	if (sink->opt.have_stamp ? read_stamp(sink, &frame, now, &age_ns)
+				 : h != NULL && h->pts > 0 && (uint64_t)h->pts <= now) {
+		if (!sink->opt.have_stamp)
+			age_ns = now - (uint64_t)h->pts;
+		else if (h != NULL && h->pts > 0 && (uint64_t)h->pts <= now)
+			note_pts_diff(sink, age_ns, now - (uint64_t)h->pts);
+		sink->latency_ns[sink->n_latency++] = age_ns;
 		if (index == 0)
-			sink->first_latency_ns = now - (uint64_t)h->pts;
+			sink->first_latency_ns = age_ns;
 	}
+
+	if (sink->opt.measure)
+		measure_frame(sink, index, now);
 
 	if (sink->opt.verify && index >= sink->opt.skip) {
 		struct cr_verify_cursor cursor;
@@ -833,8 +972,48 @@ static uint64_t percentile_us(const uint64_t *sorted, uint32_t n, uint32_t pct)
 	return sorted[rank > 0 ? rank - 1 : 0] / 1000;
 }
 
+/* The --measure-from window: 'measure: ...' (the intervals after its first frame). */
+static void print_window(struct sink *sink)
+{
+	const struct window *w = &sink->window;
+	if (!w->started || w->frames == 0 || w->end_ns <= w->start_ns) {
+		printf("measure: n/a (fewer than 2 frames from frame %u on)\n",
+		       sink->opt.measure_from);
+		return;
+	}
+	double seconds = (double)(w->end_ns - w->start_ns) / 1e9;
+	printf("measure: frames=%u seconds=%.3f fps=%.2f", w->frames, seconds,
+	       (double)w->frames / seconds);
+	uint32_t n = sink->n_latency > w->first_latency ? sink->n_latency - w->first_latency : 0;
+	if (n > 0) {
+		uint64_t *lat = sink->latency_ns + w->first_latency;
+		uint64_t *sorted = malloc(n * sizeof(*sorted));
+		if (sorted) {
+			memcpy(sorted, lat, n * sizeof(*sorted));
+			qsort(sorted, n, sizeof(*sorted), compare_u64);
+			printf(" latency_p50_us=%llu latency_p99_us=%llu",
+			       (unsigned long long)percentile_us(sorted, n, 50),
+			       (unsigned long long)percentile_us(sorted, n, 99));
+			free(sorted);
+		}
+	}
+	if (w->has_cpu)
+		printf(" cpu_ms=%.1f cpu_ms_per_frame=%.3f", (double)(w->cpu_ns - w->cpu0_ns) / 1e6,
+		       (double)(w->cpu_ns - w->cpu0_ns) / 1e6 / w->frames);
+	else if (sink->opt.measure_pid > 0)
+		printf(" cpu_ms=n/a");
+	if (w->count)
+		printf(" count=%llu count_per_frame=%.2f", (unsigned long long)(w->count1 - w->count0),
+		       (double)(w->count1 - w->count0) / w->frames);
+	else if (sink->opt.measure_count)
+		printf(" count=n/a");
+	printf("\n");
+}
+
 static void print_results(struct sink *sink)
 {
+	if (sink->opt.measure)
+		print_window(sink);
 	printf("frames: %u\n", sink->frames);
 	/* Frames per second over the intervals between the first and the last frame. */
 	if (sink->frames >= 2 && sink->last_ns > sink->first_ns)
@@ -842,6 +1021,11 @@ static void print_results(struct sink *sink)
 		       (double)(sink->last_ns - sink->first_ns));
 	else
 		printf("fps: n/a\n");
+	if (sink->opt.have_stamp && sink->have_pts_diff)
+		printf("stamp: read=%u bad=%u max_pts_diff_us=%.3f\n", sink->n_latency,
+		       sink->stamp_bad, (double)sink->max_pts_diff_ns / 1000.0);
+	else if (sink->opt.have_stamp)
+		printf("stamp: read=%u bad=%u\n", sink->n_latency, sink->stamp_bad);
 	if (sink->n_latency > 0) {
 		qsort(sink->latency_ns, sink->n_latency, sizeof(*sink->latency_ns), compare_u64);
 		printf("latency_us: p50=%llu p99=%llu\n",
@@ -904,6 +1088,17 @@ static void usage(FILE *out)
 		"  --timeout SEC       give up after SEC seconds (default 20)\n"
 		"  --progress SEC      print 'progress: frames=N' every SEC seconds\n"
 		"  --skip N            do not verify the first N frames (default 0)\n"
+		"  --measure-from N    print 'measure:' for the frames from the N-th on (0 is\n"
+		"                      the first): frames, seconds, fps, latency p50/p99 and\n"
+		"                      with these two, what they count over the same frames:\n"
+		"  --measure-pid PID   the CPU time of process PID (cpu_ms, cpu_ms_per_frame)\n"
+		"  --measure-count FILE\n"
+		"                      the 64-bit counter at the start of FILE, mapped shared\n"
+		"                      (tests/bench/malloc-count.c keeps one: count_per_frame)\n"
+		"  --stamp X,Y,W,H     take latencies from the capture time castrelay-testsrc\n"
+		"                      --stamp wrote in the pixels, found in this rectangle of\n"
+		"                      the received frames (after crop and scale), instead of\n"
+		"                      the header pts, which some relays restamp\n"
 		"  --png-dir DIR       save frames as DIR/frame-NNNN.png (RGB, uncompressed)\n"
 		"  --png-every K       with --png-dir: save every K-th frame (default 1)\n"
 		"  --format FMT        accept only FMT: BGRx, RGBx, BGRA, RGBA, xRGB_210LE,\n"
@@ -984,6 +1179,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	       OPT_CURSOR_META, OPT_TOLERANCE, OPT_PRINT_FORMAT, OPT_REMOTE, OPT_DMABUF,
 	       OPT_SYNC_TIMELINE, OPT_HOLD_RELEASE, OPT_SOURCE_FORMAT, OPT_SOURCE_MATRIX,
 	       OPT_SOURCE_RANGE, OPT_EXPECT_DAMAGE, OPT_PAUSE_AFTER, OPT_PAUSE_MS,
+	       OPT_MEASURE_FROM, OPT_MEASURE_PID, OPT_MEASURE_COUNT, OPT_STAMP,
 	       OPT_VERIFY_FOLLOW };
 	static const struct option long_options[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
@@ -1010,6 +1206,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "expect-damage", required_argument, NULL, OPT_EXPECT_DAMAGE },
 		{ "pause-after", required_argument, NULL, OPT_PAUSE_AFTER },
 		{ "pause-ms", required_argument, NULL, OPT_PAUSE_MS },
+		{ "measure-from", required_argument, NULL, OPT_MEASURE_FROM },
+		{ "measure-pid", required_argument, NULL, OPT_MEASURE_PID },
+		{ "measure-count", required_argument, NULL, OPT_MEASURE_COUNT },
+		{ "stamp", required_argument, NULL, OPT_STAMP },
 		{ "source-format", required_argument, NULL, OPT_SOURCE_FORMAT },
 		{ "source-color-matrix", required_argument, NULL, OPT_SOURCE_MATRIX },
 		{ "source-color-range", required_argument, NULL, OPT_SOURCE_RANGE },
@@ -1046,6 +1246,29 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case OPT_SKIP:
 			ok = cr_cli_parse_u32(PROG, "--skip", optarg, 0, MAX_FRAMES, &opt->skip);
+			break;
+		case OPT_MEASURE_FROM:
+			ok = cr_cli_parse_u32(PROG, "--measure-from", optarg, 0, MAX_FRAMES,
+					      &opt->measure_from);
+			opt->measure = true;
+			break;
+		case OPT_MEASURE_PID: {
+			uint32_t pid;
+			ok = cr_cli_parse_u32(PROG, "--measure-pid", optarg, 1, INT_MAX, &pid);
+			opt->measure_pid = (pid_t)pid;
+			break;
+		}
+		case OPT_MEASURE_COUNT:
+			opt->measure_count = optarg;
+			break;
+		case OPT_STAMP:
+			ok = cr_cli_parse_rect(PROG, "--stamp", optarg, opt->stamp);
+			opt->have_stamp = ok;
+			if (ok && opt->stamp[2] < CR_STAMP_BITS) {
+				fprintf(stderr, PROG ": --stamp %s: at least %u pixels wide (a block "
+					"per bit)\n", optarg, CR_STAMP_BITS);
+				ok = false;
+			}
 			break;
 		case OPT_PNG_DIR:
 			opt->png_dir = optarg;
@@ -1186,6 +1409,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (!opt->pause_after != !opt->pause_ms) {
 		fprintf(stderr, PROG ": --pause-after and --pause-ms go together\n");
+		return 2;
+	}
+	if ((opt->measure_pid || opt->measure_count) && !opt->measure) {
+		fprintf(stderr, PROG ": --measure-pid and --measure-count need --measure-from N\n");
 		return 2;
 	}
 	if (opt->hold_release_ms && !opt->sync_timeline) {

@@ -55,6 +55,7 @@
 #include "cursor-pattern.h"
 #include "pattern-frame.h"
 #include "pattern.h"
+#include "stamp.h"
 #include "testsrc-buffer.h"
 
 #define PROG "castrelay-testsrc"
@@ -91,6 +92,8 @@ struct options {
 	bool have_video_crop;
 	uint32_t video_crop[4]; /* x, y, w, h; not checked against --size, on purpose */
 	bool have_damage;
+	bool have_stamp;      /* --stamp: the pts in the pixels (stamp.h) */
+	uint32_t stamp[4];
 	uint32_t damage[4]; /* --damage x, y, w, h: announced, not what really changes */
 	/* --cycle: the sizes and formats renegotiated in turn, every --cycle-every frames */
 	struct {
@@ -564,6 +567,42 @@ static void init_cursor_bitmap(struct testsrc *src)
 	}
 }
 
+/* --stamp: the capture time @pts_ns in the pixels (stamp.h), over what fill_frame() wrote:
+ * white or black blocks (8-bit packed formats, NV12's luma and neutral chroma). */
+static void write_stamp(struct testsrc *src, struct allocation *alloc, uint64_t pts_ns)
+{
+	const struct cr_format_info *fmt = src->opt.format;
+	const uint32_t *r = src->opt.stamp;
+	uint32_t value = cr_stamp_value(pts_ns);
+	bool nv12 = fmt->n_planes == 2;
+	uint8_t *base = alloc->mem->map;
+	uint8_t *uv = alloc->mem2 ? alloc->mem2->map : base + src->planes.offset[1];
+	cr_testsrc_buffer_begin_write(alloc->mem);
+	if (alloc->mem2)
+		cr_testsrc_buffer_begin_write(alloc->mem2);
+	for (uint32_t i = 0; i < CR_STAMP_BITS; i++) {
+		bool one = (value >> (CR_STAMP_BITS - 1 - i)) & 1u;
+		uint32_t x0 = cr_stamp_block_x(r, i), x1 = cr_stamp_block_x(r, i + 1);
+		for (uint32_t y = r[1]; y < r[1] + r[3]; y++) {
+			uint8_t *row = base + (size_t)y * src->planes.stride[0];
+			for (uint32_t x = x0; x < x1; x++) {
+				if (nv12) {
+					row[x] = one ? 235 : 16;
+					uint8_t *c = uv + (size_t)(y / 2) * src->planes.stride[1] +
+						     (x / 2) * 2;
+					c[0] = c[1] = 128;
+				} else {
+					uint32_t px = one ? 0xffffffffu : 0xff000000u;
+					memcpy(row + (size_t)x * 4, &px, 4);
+				}
+			}
+		}
+	}
+	if (alloc->mem2)
+		cr_testsrc_buffer_end_write(alloc->mem2);
+	cr_testsrc_buffer_end_write(alloc->mem);
+}
+
 static void write_frame(struct testsrc *src, struct allocation *alloc, uint64_t frame)
 {
 	cr_testsrc_buffer_begin_write(alloc->mem);
@@ -831,8 +870,11 @@ static void on_process(void *data)
 	}
 
 	struct spa_meta_header *h = spa_buffer_find_meta_data(buf, SPA_META_Header, sizeof(*h));
+	uint64_t pts = now_ns();
+	if (src->opt.have_stamp)
+		write_stamp(src, alloc, pts);
 	if (h != NULL) {
-		h->pts = (int64_t)now_ns();
+		h->pts = (int64_t)pts;
 		h->flags = 0;
 		h->seq = src->frame;
 		h->dts_offset = 0;
@@ -976,6 +1018,10 @@ static void usage(FILE *out)
 		"  --transform T      attach SPA_META_VideoTransform T (0..7) to every frame\n"
 		"  --damage X,Y,W,H   attach SPA_META_VideoDamage with this one region to every\n"
 		"                     frame (announced only: the whole pattern still changes)\n"
+		"  --stamp X,Y,W,H    write each frame's capture time (its pts in microseconds,\n"
+		"                     low 32 bits) into this rectangle as 32 black or white\n"
+		"                     blocks, for castrelay-sink --stamp (8-bit packed formats\n"
+		"                     and NV12; the pattern there is lost)\n"
 		"  --video-crop X,Y,W,H\n"
 		"                     attach SPA_META_VideoCrop with this region to every frame\n"
 		"                     (not checked against --size)\n"
@@ -1032,7 +1078,7 @@ static bool parse_cycle(const char *arg, struct options *opt)
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_MEMFD_DMABUF,
-	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_DAMAGE,
+	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_DAMAGE, OPT_STAMP,
 	       OPT_REMOTE, OPT_OFFER_MODIFIER, OPT_SYNC_TIMELINE, OPT_COLOR_MATRIX, OPT_COLOR_RANGE,
 	       OPT_DISJOINT, OPT_CYCLE, OPT_CYCLE_EVERY };
 	static const struct option long_options[] = {
@@ -1054,6 +1100,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "transform", required_argument, NULL, OPT_TRANSFORM },
 		{ "video-crop", required_argument, NULL, OPT_VIDEO_CROP },
 		{ "damage", required_argument, NULL, OPT_DAMAGE },
+		{ "stamp", required_argument, NULL, OPT_STAMP },
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "cycle", required_argument, NULL, OPT_CYCLE },
 		{ "cycle-every", required_argument, NULL, OPT_CYCLE_EVERY },
@@ -1193,6 +1240,10 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			ok = cr_cli_parse_rect(PROG, "--damage", optarg, opt->damage);
 			opt->have_damage = true;
 			break;
+		case OPT_STAMP:
+			ok = cr_cli_parse_rect(PROG, "--stamp", optarg, opt->stamp);
+			opt->have_stamp = true;
+			break;
 		case OPT_REMOTE:
 			opt->remote = optarg;
 			break;
@@ -1231,6 +1282,25 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		fprintf(stderr, PROG ": --late-writes needs --dmabuf vgem (only vgem lets a "
 			"producer attach its own fences) or --sync-timeline\n");
 		return 2;
+	}
+	if (opt->have_stamp) {
+		const uint32_t *r = opt->stamp;
+		if (opt->format->depth != 8 || (opt->format->is_yuv && opt->format->n_planes != 2)) {
+			fprintf(stderr, PROG ": --stamp needs an 8-bit packed format or NV12, not %s\n",
+				opt->format->name);
+			return 2;
+		}
+		if (r[2] < CR_STAMP_BITS || r[3] == 0 || (uint64_t)r[0] + r[2] > opt->width ||
+		    (uint64_t)r[1] + r[3] > opt->height) {
+			fprintf(stderr, PROG ": --stamp %u,%u,%u,%u must lie inside the %ux%u frame and "
+				"be at least %u pixels wide (a block per bit)\n", r[0], r[1], r[2],
+				r[3], opt->width, opt->height, CR_STAMP_BITS);
+			return 2;
+		}
+		if (opt->n_cycle || opt->late_writes_ms > 0) {
+			fprintf(stderr, PROG ": --stamp excludes --cycle and --late-writes\n");
+			return 2;
+		}
 	}
 	if (opt->sync_timeline && !opt->dmabuf) {
 		fprintf(stderr, PROG ": --sync-timeline needs --memfd-dmabuf or --dmabuf\n");
