@@ -444,7 +444,8 @@ static void on_add_buffer(void *data, struct pw_buffer *b)
 		return;
 	}
 	/* Whole pages, so that the GPU can write into the memfd in place. */
-	off_t page = sysconf(_SC_PAGESIZE), file_size = ((off_t)d->maxsize + page - 1) / page * page;
+	off_t page = sysconf(_SC_PAGESIZE);
+	off_t file_size = ((off_t)d->maxsize + page - 1) / page * page;
 	if (ftruncate(fd, file_size) < 0) {
 		cr_log_error(TOPIC, "ftruncate %lld: %s", (long long)file_size, strerror(errno));
 		close(fd);

@@ -143,8 +143,9 @@ struct cr_vk_buffer *cr_vk_buffer_import_host(struct cr_vk_device *dev, void *pt
 	VkDeviceSize align = dev->host_pointer_alignment;
 	if (!dev->ext.external_memory_host || !ptr || size == 0 || (uintptr_t)ptr % align ||
 	    size % align) {
-		cr_log_debug(TOPIC, "host memory %p of %llu bytes is not importable (alignment %llu)",
-			     ptr, (unsigned long long)size, (unsigned long long)align);
+		cr_log_debug(TOPIC, "host memory %p of %llu bytes is not importable "
+				    "(alignment %llu)", ptr, (unsigned long long)size,
+			     (unsigned long long)align);
 		return NULL;
 	}
 	VkMemoryHostPointerPropertiesEXT hpp = {

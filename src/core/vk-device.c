@@ -328,9 +328,9 @@ struct cr_vk_device *cr_vk_device_create_for_drm(const char *select, dev_t drm_n
 	if (dev->ext.external_memory_host) {
 		dev->get_host_pointer_properties = (PFN_vkGetMemoryHostPointerPropertiesEXT)
 			vkGetDeviceProcAddr(dev->dev, "vkGetMemoryHostPointerPropertiesEXT");
-		VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
-			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
-		};
+		const VkStructureType type =
+			VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT;
+		VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = { .sType = type };
 		VkPhysicalDeviceProperties2 p2 = {
 			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
 			.pNext = &host,

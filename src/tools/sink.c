@@ -1003,7 +1003,8 @@ static void print_window(struct sink *sink)
 	else if (sink->opt.measure_pid > 0)
 		printf(" cpu_ms=n/a");
 	if (w->count)
-		printf(" count=%llu count_per_frame=%.2f", (unsigned long long)(w->count1 - w->count0),
+		printf(" count=%llu count_per_frame=%.2f",
+		       (unsigned long long)(w->count1 - w->count0),
 		       (double)(w->count1 - w->count0) / w->frames);
 	else if (sink->opt.measure_count)
 		printf(" count=n/a");
@@ -1265,8 +1266,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			ok = cr_cli_parse_rect(PROG, "--stamp", optarg, opt->stamp);
 			opt->have_stamp = ok;
 			if (ok && opt->stamp[2] < CR_STAMP_BITS) {
-				fprintf(stderr, PROG ": --stamp %s: at least %u pixels wide (a block "
-					"per bit)\n", optarg, CR_STAMP_BITS);
+				fprintf(stderr, PROG ": --stamp %s: at least %u pixels wide "
+					"(a block per bit)\n", optarg, CR_STAMP_BITS);
 				ok = false;
 			}
 			break;

@@ -1078,7 +1078,8 @@ static bool parse_cycle(const char *arg, struct options *opt)
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_NAME = 256, OPT_SIZE, OPT_FORMAT, OPT_FPS, OPT_FRAMES, OPT_PAD, OPT_MEMFD_DMABUF,
-	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_DAMAGE, OPT_STAMP,
+	       OPT_DMABUF, OPT_LATE_WRITES, OPT_CURSOR, OPT_TRANSFORM, OPT_VIDEO_CROP, OPT_DAMAGE,
+	       OPT_STAMP,
 	       OPT_REMOTE, OPT_OFFER_MODIFIER, OPT_SYNC_TIMELINE, OPT_COLOR_MATRIX, OPT_COLOR_RANGE,
 	       OPT_DISJOINT, OPT_CYCLE, OPT_CYCLE_EVERY };
 	static const struct option long_options[] = {
@@ -1285,16 +1286,17 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (opt->have_stamp) {
 		const uint32_t *r = opt->stamp;
-		if (opt->format->depth != 8 || (opt->format->is_yuv && opt->format->n_planes != 2)) {
-			fprintf(stderr, PROG ": --stamp needs an 8-bit packed format or NV12, not %s\n",
-				opt->format->name);
+		const struct cr_format_info *f = opt->format;
+		if (f->depth != 8 || (f->is_yuv && f->n_planes != 2)) {
+			fprintf(stderr, PROG ": --stamp needs an 8-bit packed format or NV12, "
+				"not %s\n", f->name);
 			return 2;
 		}
 		if (r[2] < CR_STAMP_BITS || r[3] == 0 || (uint64_t)r[0] + r[2] > opt->width ||
 		    (uint64_t)r[1] + r[3] > opt->height) {
-			fprintf(stderr, PROG ": --stamp %u,%u,%u,%u must lie inside the %ux%u frame and "
-				"be at least %u pixels wide (a block per bit)\n", r[0], r[1], r[2],
-				r[3], opt->width, opt->height, CR_STAMP_BITS);
+			fprintf(stderr, PROG ": --stamp %u,%u,%u,%u must lie inside the %ux%u "
+				"frame and be at least %u pixels wide (a block per bit)\n", r[0],
+				r[1], r[2], r[3], opt->width, opt->height, CR_STAMP_BITS);
 			return 2;
 		}
 		if (opt->n_cycle || opt->late_writes_ms > 0) {
