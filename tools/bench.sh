@@ -17,8 +17,9 @@
 # scale put them: GStreamer restamps the header pts with its running time), delivered fps, the
 # relay's peak RSS (VmHWM, read while the consumer runs), and allocations per frame (every malloc,
 # calloc, realloc and aligned allocation of every thread of the relay: tests/bench/malloc-count.c
-# preloaded). Then one table, with castrelayd's ratios against GStreamer, and the memcpy floor of
-# one source frame on this machine (tests/bench/memcpy-floor.c).
+# preloaded). Then one table, with castrelayd's ratios against GStreamer, castrelayd's first
+# frame cold and warm (tests/bench/first-frame.sh, run first) and the memcpy floor of one
+# source frame on this machine (tests/bench/memcpy-floor.c).
 #
 # Performance is printed, never asserted: the checks only say that every castrelayd and direct
 # row ran, delivered and had every stamp read; a GStreamer row that delivers nothing is printed
@@ -29,7 +30,7 @@
 #
 #   CR_BENCH_CASES="1080p30 1080p60 4k30"   CR_BENCH_FORMATS="BGRx NV12"
 #   CR_BENCH_RELAYS="castrelayd gstreamer direct"
-#   CR_BENCH_FRAMES=300  CR_BENCH_WARMUP=60
+#   CR_BENCH_FRAMES=300  CR_BENCH_WARMUP=60  CR_BENCH_FIRST_FRAME=1 (0: no first-frame runs)
 #   CR_TEST_VK_DRIVER_FILES=<icd.json>       another Vulkan driver than lavapipe (a GPU)
 . "${CR_SOURCE_ROOT:-$(dirname "$0")/..}/tests/lib/castrelay.sh" || exit 99
 
@@ -70,8 +71,22 @@ case_geometry() {
 	esac
 }
 
+# First-frame latency, cold (castrelay's pipeline cache empty, the driver's shader cache off)
+# and warm (both kept): tests/bench/first-frame.sh's chain, in its own private PipeWire, run
+# before ours starts. CR_BENCH_FIRST_FRAME=0 leaves it out.
+first_frame_log=$(mktemp "${TMPDIR:-/tmp}/castrelay-bench-first-frame.XXXXXX")
+if [ "${CR_BENCH_FIRST_FRAME:-1}" != 0 ]; then
+	CR_RUNS="cold:empty:off fill:keep:on warm:keep:on" CR_TEST_NAME=bench-first-frame \
+		timeout 600 bash "$CR_SOURCE_ROOT/tests/bench/first-frame.sh" >"$first_frame_log" 2>&1
+	first_frame_rc=$?
+fi
+
 pw_env_start
 counts=$CR_TEST_DIR/malloc.count
+if [ "${CR_BENCH_FIRST_FRAME:-1}" != 0 ]; then
+	check_eq "the first-frame runs (tests/bench/first-frame.sh; log $first_frame_log)" \
+		"$first_frame_rc" 0
+fi
 
 # start_relay KIND FMT GEOMETRY... : starts the relay; sets target (the node the consumer links
 # to) and relay_pid (empty for direct). Returns 1 when the relay's node does not come.
@@ -229,6 +244,12 @@ for key in "${order[@]}"; do
 	[ -z "${row[$key.note]:-}" ] || echo "$key: ${row[$key.note]}"
 done
 echo
+if [ "${CR_BENCH_FIRST_FRAME:-1}" != 0 ]; then
+	echo
+	echo "First frame, castrelayd on the demo's chain (tests/bench/first-frame.sh): cold = no"
+	echo "pipeline cache and no driver shader cache, warm = both kept (the fill run between):"
+	sed -n 's/^RESULT \(cold\|warm\) /  \1: /p' "$first_frame_log"
+fi
 declare -A floored=()
 for c in $cases; do
 	read -r w h _ <<<"$(case_geometry "$c")"

@@ -68,8 +68,15 @@ fds10=$(fds)
 rss10=$(rss_kb)
 cr_log "castrelayd fds: $fds2 after round 2, $fds10 after round 10; RSS: $rss2 kB, $rss10 kB"
 check_int_le "fds after round 10 (round 2: $fds2)" "$fds10" "$((fds2 + 2))"
-check_int_le "RSS after round 10 in kB (round 2: $rss2 kB, +8 MiB allowed)" "$rss10" \
-	"$((rss2 + 8192))"
+# Under AddressSanitizer the allocator settles later: castrelayd's RSS climbs to the same
+# 165-171 MB whether it starts at 148 MB (shared memory imported, no staging buffers) or at
+# 164-170 MB (copied through staging buffers, before a73bbbc): measured +3 to +16 MB from round 2
+# to 10 with the imports, +0 to +8 MB without, and +13 to +23 MB with them turned off in the new
+# code; in the plain build it is flat to 10 kB. Leaks there are LeakSanitizer's to find.
+allow_kb=8192
+cr_sanitized && allow_kb=24576
+check_int_le "RSS after round 10 in kB (round 2: $rss2 kB, +$((allow_kb / 1024)) MiB allowed)" \
+	"$rss10" "$((rss2 + allow_kb))"
 check_eq "castrelay.source.streams (one input stream per source appearance)" \
 	"$(node_prop castrelay.t1 castrelay.source.streams)" 11
 bg_stop watcher INT 5

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "access.h"
+#include "config-args.h"
 #include "config.h"
 #include "test.h"
 
@@ -183,25 +184,6 @@ static void test_config_file(void)
 		  "message: %s", err);
 }
 
-static enum cr_config_result parse_args(struct cr_config *cfg, char *err, size_t len,
-					const char *const *args)
-{
-	char *argv[16];
-	int argc = 0;
-	argv[argc++] = (char *)"castrelayd";
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	cr_config_init(cfg);
-	memset(err, 0, len);
-	FILE *e = fmemopen(err, len, "w");
-	FILE *out = fopen("/dev/null", "w");
-	enum cr_config_result r = cr_config_parse_args(cfg, argc, argv, out, e);
-	fclose(e);
-	fclose(out);
-	return r;
-}
-
 static void test_cli(void)
 {
 	static struct cr_config cfg;
@@ -210,7 +192,7 @@ static void test_cli(void)
 	const char *args[] = { "--source", "x", "--allow-client", "application.process.binary=obs",
 			       "--allow-client", "pipewire.access = flatpak application.name = "
 			       "\"~^org\\\\.\"", NULL };
-	CHECK_EQ_INT(parse_args(&cfg, err, sizeof(err), args), CR_CONFIG_RUN);
+	CHECK_EQ_INT(config_parse_args(&cfg, args, err, sizeof(err)), CR_CONFIG_RUN);
 	CHECK(cfg.allowed_clients.set);
 	CHECK(!cfg.relays[0].allowed_clients.set);
 	cr_access_config_format(&cfg.allowed_clients, shown, sizeof(shown));
@@ -219,11 +201,11 @@ static void test_cli(void)
 
 	const char *bad[] = { "--source", "x", "--allow-client", "application.name = \"~(\"",
 			      NULL };
-	CHECK_EQ_INT(parse_args(&cfg, err, sizeof(err), bad), CR_CONFIG_USAGE);
+	CHECK_EQ_INT(config_parse_args(&cfg, bad, err, sizeof(err)), CR_CONFIG_USAGE);
 	CHECK_MSG(strstr(err, "castrelayd: --allow-client: application.name: invalid regular "
 			      "expression '('") == err, "message: %s", err);
 	const char *empty[] = { "--source", "x", "--allow-client", "", NULL };
-	CHECK_EQ_INT(parse_args(&cfg, err, sizeof(err), empty), CR_CONFIG_USAGE);
+	CHECK_EQ_INT(config_parse_args(&cfg, empty, err, sizeof(err)), CR_CONFIG_USAGE);
 	CHECK_MSG(strstr(err, "empty rule") != NULL, "message: %s", err);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-args.h"
 #include "config.h"
 #include "test.h"
 
@@ -13,19 +14,7 @@ static char errbuf[4096];
 
 static enum cr_config_result parse(struct cr_config *cfg, const char *const *args)
 {
-	char *argv[32];
-	int argc = 0;
-	argv[argc++] = (char *)"castrelayd";
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	cr_config_init(cfg);
-	FILE *err = fmemopen(errbuf, sizeof(errbuf), "w");
-	FILE *out = fopen("/dev/null", "w");
-	enum cr_config_result r = cr_config_parse_args(cfg, argc, argv, out, err);
-	fclose(err);
-	fclose(out);
-	return r;
+	return config_parse_args(cfg, args, errbuf, sizeof(errbuf));
 }
 
 static void expect_usage(const char *const *args, const char *needle)
