@@ -57,7 +57,6 @@ struct cr_pipeline_source {
 	 * then more[]) imported in place, and where the caller's block starts in it; frames'
 	 * offsets count from there. NULL maps for DMA-BUFs. */
 	struct shm_map shm[CR_DMABUF_MAX_PLANES];
-	bool is_shm;
 	unsigned in_flight; /**< jobs reading it */
 	bool destroyed;     /**< released by its owner; freed when in_flight drops to 0 */
 };
@@ -870,7 +869,7 @@ static void source_barriers(struct cr_pipeline *pipe, VkCommandBuffer cmd,
 	}
 	/* Host memory is not another queue's: the submission makes earlier host writes
 	 * visible. */
-	if (!pipe->dev->ext.queue_family_foreign || src->is_shm)
+	if (!pipe->dev->ext.queue_family_foreign || src->shm[0].map)
 		return;
 	foreign_barrier(pipe, cmd, src->buffer->buffer, acquire, VK_ACCESS_SHADER_READ_BIT);
 	for (uint32_t i = 0; i < src->n_more; i++)
@@ -1175,7 +1174,7 @@ static bool bind_source(struct cr_pipeline *pipe, struct slot *s,
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t k = src->plane_buffer[i];
 			offset[i] = src->shm[k].base + (i ? in->extra[0].offset : in->offset);
-			if (src->is_shm && !shm_plane_fits(src, in, i, offset[i]))
+			if (src->shm[0].map && !shm_plane_fits(src, in, i, offset[i]))
 				return false;
 		}
 		buffers[0] = source_buffer(src, 0);
@@ -1569,7 +1568,6 @@ struct cr_pipeline_source *cr_pipeline_import_shm(struct cr_pipeline *pipe,
 	if (!src)
 		return NULL;
 	src->fd = -1;
-	src->is_shm = true;
 	for (uint32_t i = 0; i < n_blocks; i++) {
 		struct cr_vk_buffer **b = i ? &src->more[i - 1] : &src->buffer;
 		if (i)
@@ -1600,12 +1598,6 @@ struct cr_pipeline_output *cr_pipeline_output_from_shm(struct cr_pipeline *pipe,
 		return NULL;
 	}
 	return out;
-}
-
-bool cr_pipeline_can_import_shm(const struct cr_pipeline *pipe)
-{
-	return pipe->dev->ext.external_memory_host &&
-	       pipe->dev->host_pointer_alignment <= (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 void cr_pipeline_source_destroy(struct cr_pipeline *pipe, struct cr_pipeline_source *src)

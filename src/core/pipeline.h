@@ -202,9 +202,6 @@ struct cr_pipeline_source *cr_pipeline_import_shm(struct cr_pipeline *pipe,
 						  const struct cr_pipeline_shm_block *blocks,
 						  uint32_t n_blocks);
 
-/** True when the device can import shared memory (cr_pipeline_import_shm()). */
-bool cr_pipeline_can_import_shm(const struct cr_pipeline *pipe);
-
 /**
  * An output the kernel writes in place: the first @size bytes of the memfd @fd (borrowed),
  * mapped by the pipeline itself and imported once; frames are written in
